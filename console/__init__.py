@@ -1,0 +1,142 @@
+"""The deal origination console: a Flask app for SMS outreach to business owners."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from console.config import ROOT, Config
+from console.extensions import csrf, db, htmx, login_manager, migrate
+
+HTMX_VERSION = "2.0.11"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the console: extensions, blueprints, commands and error pages."""
+    config = config or Config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=config.INSTANCE_PATH,
+    )
+    app.config.from_object(config)
+    app.config["CONSOLE_MODE"] = config.mode
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+
+    from console.cli import register_commands
+
+    register_commands(app)
+
+    if config.EMBEDDED and config.EMBEDDED_WORKER:
+        from jobs.worker import install_embedded_worker
+
+        install_embedded_worker(app)
+    if config.EMBEDDED and config.AUTO_MIGRATE:
+        from console.bootstrap import bootstrap_embedded
+
+        bootstrap_embedded(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from console.models import User  # noqa: F401 - registers every model
+    from console.services.accounts import load_user
+
+    @login_manager.user_loader
+    def _load_user(session_id: str):
+        return load_user(db.session, session_id)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: enforce foreign keys, and let the worker thread and requests share the file."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from console.auth.routes import bp as auth_bp
+    from console.dashboard.routes import bp as dashboard_bp
+    from console.jobruns.routes import bp as jobruns_bp
+    from console.leads.routes import bp as leads_bp
+    from console.settings.routes import bp as settings_bp
+
+    for blueprint in (auth_bp, dashboard_bp, leads_bp, settings_bp, jobruns_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_pages(app: Flask) -> None:
+    from console.web import wants_partial
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400 or error.code in (401,):
+            return error
+        template = "errors/_error.html" if wants_partial() else "errors/error.html"
+        return render_template(template, error=error), error.code
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        db.session.rollback()
+        template = "errors/_error.html" if wants_partial() else "errors/error.html"
+        return render_template(template, error=None), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from console.models import Role
+    from console.services.phones import display as display_phone
+
+    @app.context_processor
+    def _globals():
+        return {
+            "console_mode": app.config["CONSOLE_MODE"],
+            "twilio_sandbox": app.config["TWILIO_SANDBOX"],
+            "htmx_version": HTMX_VERSION,
+            "Role": Role,
+            "current_user": current_user,
+        }
+
+    app.add_template_filter(display_phone, "phone")
+
+    @app.template_filter("when")
+    def _when(value) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+    @app.template_filter("number")
+    def _number(value) -> str:
+        return f"{value:,}" if isinstance(value, int) else ("" if value is None else str(value))
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.htmx is not None:
+            response.vary.add("HX-Request")
+        return response

@@ -1,0 +1,98 @@
+"""Signing in and out, and changing one's password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from console.auth.forms import LoginForm, PasswordForm
+from console.extensions import db
+from console.services import accounts, demo
+from console.web import client_ip
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """A same-site path to go to after sign-in, never another host."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password, throttled per account and per address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        result = accounts.sign_in(
+            db.session,
+            form.email.data,
+            form.password.data,
+            ip=client_ip(),
+            limit=current_app.config["LOGIN_THROTTLE_LIMIT"],
+            window_seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"],
+        )
+        db.session.commit()
+        if result.user is not None:
+            login_user(result.user)
+            if result.user.must_change_password:
+                flash("Choose your own password before you go on.", "info")
+                return redirect(url_for("auth.password"))
+            return redirect(_safe_next(request.args.get("next")))
+        if result.throttled:
+            flash(f"Too many failed sign-ins. Try again in {result.retry_after} seconds.", "error")
+            status = 429
+        else:
+            flash("That email and password do not match an active account.", "error")
+            status = 401
+    elif form.is_submitted():
+        status = 400
+    demo_users = demo.DEMO_USERS if current_app.config["CONSOLE_MODE"] == "embedded" else ()
+    return render_template(
+        "auth/login.html", form=form, demo_users=demo_users, demo_password=demo.DEMO_PASSWORD
+    ), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; every other session of the account ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                db.session,
+                current_user,
+                form.current.data,
+                form.new.data,
+                hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
+            )
+        except accounts.AccountError as exc:
+            field = form.current if exc.field == "current" else form.new
+            field.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # the session carries the new token
+            flash("Password changed. Other sessions were signed out.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/password.html", form=form)

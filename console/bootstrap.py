@@ -1,0 +1,33 @@
+"""First start of the embedded console: schema, demo team and sample data."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from console.extensions import db
+from console.services import demo
+
+log = logging.getLogger(__name__)
+
+
+def bootstrap_embedded(app: Flask) -> None:
+    """Migrate the SQLite schema to head, create the demo team and load its sample once.
+
+    Queued work left by a previous run of the process is queued again.
+    """
+    with app.app_context():
+        upgrade()
+        team = demo.ensure_demo_team(db.session)
+        if not team.settings.get("sample_loaded"):
+            counts = demo.seed_sample(db.session, team)
+            team.settings = {**team.settings, "sample_loaded": True}
+            log.warning("Demo team ready: %s sample leads loaded", counts["created"])
+        db.session.commit()
+        if "console.start_embedded_worker" in app.extensions:
+            from jobs.queue import reconcile
+
+            reconcile(db.session, app)
+        db.session.remove()

@@ -1,0 +1,117 @@
+"""`flask --app app ...` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from console.extensions import db
+from console.models import Role, Team
+from console.services import accounts, demo
+from console.services import leads as lead_service
+from console.services.csvfiles import csv_lines
+
+
+def _team(name: str) -> Team:
+    team = db.session.scalars(select(Team).where((Team.name == name) | (Team.slug == name))).first()
+    if team is None:
+        raise click.ClickException(f"No team named {name!r}.")
+    return team
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the console's commands to the app's CLI."""
+
+    @app.cli.command("create-admin")
+    @click.option("--email", required=True, help="The admin's email, used to sign in.")
+    @click.option("--team", "team_name", required=True, help="Team name; created if new.")
+    @click.option("--name", default="", help="The admin's display name.")
+    @click.password_option(help="Asked for when not given.")
+    def create_admin(email: str, team_name: str, name: str, password: str) -> None:
+        """Create the first admin of a team (the team is created if it does not exist)."""
+        try:
+            team = accounts.get_or_create_team(db.session, team_name)
+            user = accounts.create_user(
+                db.session,
+                team,
+                email=email,
+                password=password,
+                role=Role.ADMIN,
+                name=name,
+                hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"Admin {user.email} created in team {team.name!r}.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo team (one user per role) and load the sample businesses."""
+        team = demo.ensure_demo_team(
+            db.session, hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        )
+        counts = demo.seed_sample(db.session, team)
+        team.settings = {**team.settings, "sample_loaded": True}
+        db.session.commit()
+        click.echo(json.dumps({"team": team.name, **counts}))
+        click.echo(
+            f"Sign in as any of {', '.join(e for _, e, _ in demo.DEMO_USERS)} "
+            f"with password {demo.DEMO_PASSWORD!r}."
+        )
+
+    @app.cli.command("worker")
+    @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler (one worker).")
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    @click.option("--queue", "queues", multiple=True, help="Queue to work (default: default).")
+    def worker(with_scheduler: bool, burst: bool, queues: tuple[str, ...]) -> None:
+        """Run an RQ worker with the app context, against REDIS_URL."""
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException(
+                "The embedded console runs its worker inside `flask run`. Set REDIS_URL "
+                "(and DATABASE_URL, SECRET_KEY) to run separate workers."
+            )
+        from jobs.worker import run_worker
+
+        run_worker(
+            current_app._get_current_object(),
+            list(queues),
+            with_scheduler=with_scheduler,
+            burst=burst,
+        )
+
+    @app.cli.group("export")
+    def export() -> None:
+        """Export a team's records as CSV."""
+
+    @export.command("leads")
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="CSV file to write ('-' for standard output).",
+    )
+    def export_leads(team_name: str, output: Path) -> None:
+        """Every lead of a team with its code and provenance columns."""
+        team = _team(team_name)
+        rows = (
+            lead_service.export_row(lead)
+            for lead in lead_service.iter_leads_for_export(
+                db.session, team.id, lead_service.LeadFilters()
+            )
+        )
+        lines = csv_lines(lead_service.EXPORT_COLUMNS, rows)
+        if str(output) == "-":
+            sys.stdout.writelines(lines)
+            return
+        with output.open("w", newline="", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        click.echo(f"Leads of {team.name!r} written to {output}.", err=True)

@@ -1,0 +1,137 @@
+"""Configuration read from the environment.
+
+Two modes share one code path. With neither `DATABASE_URL` nor `REDIS_URL` set the
+console runs *embedded*: SQLite in `instance/`, an in-process queue over fake Redis,
+sandbox providers and a demo team. Setting either one means *production*, where every
+connection and the secret key must be given explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot make a safe configuration."""
+
+
+def _embedded_secret_key(instance_dir: Path) -> str:
+    """A random key kept in `instance/` so embedded sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    """Read an on/off environment value."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings for one running console, built from an environment mapping."""
+
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    # Start the in-process worker thread (embedded mode only).
+    EMBEDDED_WORKER = True
+    LOGIN_THROTTLE_LIMIT = 5
+    LOGIN_THROTTLE_WINDOW_SECONDS = 60
+    LEADS_PAGE_SIZE = 50
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = dict(os.environ if environ is None else environ)
+        self.DATABASE_URL = env.get("DATABASE_URL", "")
+        self.REDIS_URL = env.get("REDIS_URL", "")
+        self.EMBEDDED = not (self.DATABASE_URL or self.REDIS_URL)
+        self.INSTANCE_PATH = str(INSTANCE_DIR)
+
+        if self.EMBEDDED:
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'console.db'}"
+            self.SECRET_KEY = env.get("SECRET_KEY") or _embedded_secret_key(INSTANCE_DIR)
+        else:
+            missing = [
+                name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.get(name)
+            ]
+            if missing:
+                raise ConfigError(
+                    "Production mode (DATABASE_URL or REDIS_URL is set) also needs "
+                    + ", ".join(missing)
+                    + ". Set them in the environment, or unset DATABASE_URL and REDIS_URL "
+                    "to run the embedded default."
+                )
+            self.SECRET_KEY = env["SECRET_KEY"]
+            self.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(self.DATABASE_URL)
+
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
+
+        self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
+        self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
+        self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "")
+        self.TWILIO_SANDBOX = not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
+
+        self.ANTHROPIC_API_KEY = env.get("ANTHROPIC_API_KEY", "")
+        self.ANTHROPIC_BASE_URL = env.get("ANTHROPIC_BASE_URL", "")
+        self.ANTHROPIC_MODEL_DRAFT = env.get("ANTHROPIC_MODEL_DRAFT", "claude-sonnet-5-5")
+        self.ANTHROPIC_MODEL_CLASSIFY = env.get("ANTHROPIC_MODEL_CLASSIFY", "claude-haiku-5-5")
+
+        # Embedded: migrate the schema and create the demo team at start.
+        self.AUTO_MIGRATE = _flag(env.get("CONSOLE_AUTO_MIGRATE"), default=self.EMBEDDED)
+        # Behind N reverse proxies, trust N X-Forwarded-* hops (client address, https).
+        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS") or 0)
+
+    @property
+    def mode(self) -> str:
+        """`embedded` or `production`, for pages and logs."""
+        return "embedded" if self.EMBEDDED else "production"
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for plain `postgres://` and `postgresql://` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class TestConfig(Config):
+    """Settings for the test suite: in-memory SQLite, no background thread, no CSRF."""
+
+    __test__ = False  # not a pytest test class
+
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    EMBEDDED_WORKER = False
+    SERVER_NAME = "console.test"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+
+    def __init__(self, environ: Mapping[str, str] | None = None, **overrides) -> None:
+        super().__init__(environ if environ is not None else {"SECRET_KEY": "test-secret"})
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.AUTO_MIGRATE = False
+        for key, value in overrides.items():
+            setattr(self, key, value)

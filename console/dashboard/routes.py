@@ -1,0 +1,20 @@
+"""The dashboard: the team's headline numbers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from console.extensions import db
+from console.services.dashboard import team_dashboard
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Counts of leads, reachable owners, verified phones and work in progress."""
+    return render_template(
+        "dashboard/index.html", dashboard=team_dashboard(db.session, current_user.team_id)
+    )

@@ -1,0 +1,57 @@
+"""The leads list (search, filters, paging, CSV export) and the lead page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user, login_required
+
+from console.extensions import db
+from console.models import Lead
+from console.models.base import utcnow
+from console.models.leads import LEAD_STATUSES
+from console.services import leads as lead_service
+from console.web import csv_download, render, team_get_or_404
+
+bp = Blueprint("leads", __name__, url_prefix="/leads")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The team's leads; htmx requests get only the rows region."""
+    filters = lead_service.LeadFilters.from_args(request.args)
+    page = lead_service.search_leads(
+        db.session,
+        current_user.team_id,
+        filters,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["LEADS_PAGE_SIZE"],
+    )
+    return render(
+        "leads/index.html",
+        "leads/_rows.html",
+        page=page,
+        statuses=LEAD_STATUSES,
+        states=lead_service.team_states(db.session, current_user.team_id),
+    )
+
+
+@bp.get("/export.csv")
+@login_required
+def export():
+    """Every lead the current filters match, as CSV with provenance columns."""
+    filters = lead_service.LeadFilters.from_args(request.args)
+    rows = (
+        lead_service.export_row(lead)
+        for lead in lead_service.iter_leads_for_export(db.session, current_user.team_id, filters)
+    )
+    name = f"leads-{utcnow():%Y%m%d-%H%M}.csv"
+    return csv_download(name, lead_service.EXPORT_COLUMNS, rows)
+
+
+@bp.get("/<int:lead_id>")
+@login_required
+def show(lead_id: int):
+    """One lead: owner, business, phones, emails, provenance and history."""
+    lead = team_get_or_404(Lead, lead_id)
+    return render("leads/show.html", lead=lead, history=lead_service.lead_history(db.session, lead))

@@ -1,0 +1,23 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from console.models.audit import AuditEvent
+from console.models.compliance import ConsentEvent, Suppression
+from console.models.jobs import JobRun
+from console.models.leads import Business, Email, Lead, Owner, Phone
+from console.models.team import LoginAttempt, Role, Team, User
+
+__all__ = [
+    "AuditEvent",
+    "Business",
+    "ConsentEvent",
+    "Email",
+    "JobRun",
+    "Lead",
+    "LoginAttempt",
+    "Owner",
+    "Phone",
+    "Role",
+    "Suppression",
+    "Team",
+    "User",
+]

@@ -1,0 +1,150 @@
+"""Businesses, their owners, how to reach them, and the leads that tie them together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import db
+from console.models.base import TeamOwned, Timestamps, UTCDateTime
+
+# Lead statuses in the order a lead moves through them; the last two end outreach.
+LEAD_STATUSES: tuple[str, ...] = (
+    "new",
+    "ready",
+    "contacted",
+    "replied",
+    "interested",
+    "deal",
+    "not_interested",
+    "do_not_contact",
+)
+
+PHONE_KINDS: tuple[str, ...] = ("mobile", "office", "other")
+
+
+class Business(TeamOwned, Timestamps, db.Model):
+    """A company found in a list: the thing an owner might sell."""
+
+    __tablename__ = "businesses"
+    __table_args__ = (Index("ix_businesses_team_normalized", "team_id", "normalized_name", "zip"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    normalized_name: Mapped[str] = mapped_column(String(255), default="")
+    street: Mapped[str] = mapped_column(String(255), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    state: Mapped[str] = mapped_column(String(2), default="", index=True)
+    zip: Mapped[str] = mapped_column(String(10), default="")
+    county: Mapped[str] = mapped_column(String(120), default="")
+    website: Mapped[str] = mapped_column(String(255), default="")
+    sic_code: Mapped[str] = mapped_column(String(8), default="")
+    naics_code: Mapped[str] = mapped_column(String(8), default="")
+    industry: Mapped[str] = mapped_column(String(255), default="")
+    employees_low: Mapped[int | None] = mapped_column(Integer)
+    employees_high: Mapped[int | None] = mapped_column(Integer)
+    revenue_low: Mapped[int | None] = mapped_column(BigInteger)
+    revenue_high: Mapped[int | None] = mapped_column(BigInteger)
+
+    phones: Mapped[list[Phone]] = relationship(back_populates="business")
+
+
+class Owner(TeamOwned, Timestamps, db.Model):
+    """A person who owns or runs a business: the one we want to talk to."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+
+    phones: Mapped[list[Phone]] = relationship(back_populates="owner")
+    emails: Mapped[list[Email]] = relationship(back_populates="owner")
+
+
+class Phone(TeamOwned, Timestamps, db.Model):
+    """A phone number in E.164, tied to an owner, a business, or both."""
+
+    __tablename__ = "phones"
+    __table_args__ = (Index("ix_phones_team_e164", "team_id", "e164"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="CASCADE"), index=True
+    )
+    business_id: Mapped[int | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    e164: Mapped[str] = mapped_column(String(16))
+    extension: Mapped[str] = mapped_column(String(10), default="")
+    kind: Mapped[str] = mapped_column(String(10), default="other")
+    line_type: Mapped[str] = mapped_column(String(20), default="")
+    carrier: Mapped[str] = mapped_column(String(120), default="")
+    textable: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(60), default="")
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    owner: Mapped[Owner | None] = relationship(back_populates="phones")
+    business: Mapped[Business | None] = relationship(back_populates="phones")
+
+
+class Email(TeamOwned, Timestamps, db.Model):
+    """An email address of an owner or a business."""
+
+    __tablename__ = "emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="CASCADE"), index=True
+    )
+    business_id: Mapped[int | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(254))
+    source: Mapped[str] = mapped_column(String(60), default="")
+
+    owner: Mapped[Owner | None] = relationship(back_populates="emails")
+
+
+class Lead(TeamOwned, Timestamps, db.Model):
+    """One business-and-owner pair the team may work, with its code, status and scores."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("team_id", "code"),
+        Index("ix_leads_team_created", "team_id", "created_at"),
+        Index("ix_leads_team_status", "team_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    business_id: Mapped[int | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="SET NULL"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    quality_score: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Where the lead came from: {"source": ..., "file": ..., "rows": [...]}.
+    provenance: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    business: Mapped[Business | None] = relationship()
+    owner: Mapped[Owner | None] = relationship()

@@ -1,0 +1,90 @@
+"""The figures on the dashboard, counted from the tables, never invented."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from console.models import JobRun, Lead, Phone, Suppression
+from console.models.base import utcnow
+from console.services.leads import status_counts
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline number with its label and a hint of what it counts."""
+
+    label: str
+    value: int
+    hint: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard shows for one team."""
+
+    tiles: list[Tile]
+    statuses: dict[str, int]
+    running_jobs: list[JobRun]
+
+    @property
+    def total_leads(self) -> int:
+        """All leads, the sum of the status table."""
+        return sum(self.statuses.values())
+
+
+def team_dashboard(session: Session, team_id: int) -> Dashboard:
+    """Count a team's leads, reachable owners, verified phones and suppressions."""
+    week_ago = utcnow() - timedelta(days=7)
+    statuses = status_counts(session, team_id)
+
+    def count(query) -> int:
+        return session.scalar(query) or 0
+
+    tiles = [
+        Tile("Leads", sum(statuses.values()), "every lead in the team"),
+        Tile(
+            "New this week",
+            count(
+                select(func.count(Lead.id)).where(
+                    Lead.team_id == team_id, Lead.created_at >= week_ago
+                )
+            ),
+            "leads added in 7 days",
+        ),
+        Tile(
+            "Owners with a mobile",
+            count(
+                select(func.count(distinct(Phone.owner_id))).where(
+                    Phone.team_id == team_id, Phone.kind == "mobile"
+                )
+            ),
+            "owners we could text",
+        ),
+        Tile(
+            "Phones verified",
+            count(
+                select(func.count(Phone.id)).where(
+                    Phone.team_id == team_id, Phone.validated_at.is_not(None)
+                )
+            ),
+            "line type checked",
+        ),
+        Tile(
+            "Suppressed numbers",
+            count(select(func.count(Suppression.id)).where(Suppression.team_id == team_id)),
+            "never texted again",
+        ),
+    ]
+    running = list(
+        session.scalars(
+            select(JobRun)
+            .where(JobRun.team_id == team_id, JobRun.status.in_(("queued", "running")))
+            .order_by(JobRun.id.desc())
+            .limit(5)
+        )
+    )
+    return Dashboard(tiles=tiles, statuses=statuses, running_jobs=running)

@@ -1,0 +1,307 @@
+"""Leads: codes, the filtered list operators work from, and the lead record."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, cast, exists, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from console.models import AuditEvent, Business, Email, Lead, Owner, Phone, Team
+from console.models.base import utcnow
+from console.models.leads import LEAD_STATUSES
+from console.services.tenancy import scoped
+
+CODE_PATTERN = re.compile(r"^LEAD-\d{4}-\d{6,}$")
+SORTS = {
+    "newest": (Lead.created_at.desc(), Lead.id.desc()),
+    "oldest": (Lead.created_at.asc(), Lead.id.asc()),
+    "score": (Lead.quality_score.desc().nulls_last(), Lead.id.desc()),
+    "business": (Business.name.asc(), Lead.id.asc()),
+}
+
+
+def format_code(year: int, number: int) -> str:
+    """`LEAD-<year>-<number>`, the number zero-padded to six digits."""
+    return f"LEAD-{year}-{number:06d}"
+
+
+def allocate_codes(
+    session: Session, team_id: int, count: int, when: datetime | None = None
+) -> list[str]:
+    """Reserve `count` new lead codes for a team.
+
+    One UPDATE bumps the team's counter, so concurrent importers (which lock the team
+    row on PostgreSQL) never hand out the same number twice.
+    """
+    year = (when or utcnow()).year
+    last = session.execute(
+        update(Team)
+        .where(Team.id == team_id)
+        .values(lead_seq=Team.lead_seq + count)
+        .returning(Team.lead_seq)
+    ).scalar_one()
+    return [format_code(year, n) for n in range(last - count + 1, last + 1)]
+
+
+@dataclass
+class LeadFilters:
+    """What the leads list is narrowed to, as typed in its filter bar."""
+
+    q: str = ""
+    status: str = ""
+    state: str = ""
+    tag: str = ""
+    has_mobile: str = ""  # "yes", "no" or ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_args(cls, args) -> LeadFilters:
+        """Filters from query-string arguments, ignoring unknown values."""
+        filters = cls(
+            q=(args.get("q") or "").strip()[:100],
+            status=args.get("status") or "",
+            state=(args.get("state") or "").strip().upper()[:2],
+            tag=(args.get("tag") or "").strip()[:40],
+            has_mobile=args.get("has_mobile") or "",
+            sort=args.get("sort") or "newest",
+        )
+        if filters.status not in LEAD_STATUSES:
+            filters.status = ""
+        if filters.has_mobile not in ("yes", "no"):
+            filters.has_mobile = ""
+        if filters.sort not in SORTS:
+            filters.sort = "newest"
+        return filters
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters, for links that keep them."""
+        return {k: v for k, v in self.__dict__.items() if v and not (k == "sort" and v == "newest")}
+
+
+@dataclass
+class LeadPage:
+    """One page of the leads list."""
+
+    rows: list[Lead]
+    total: int
+    page: int
+    per_page: int
+    filters: LeadFilters = field(default_factory=LeadFilters)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered list has."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first row shown (0 when none)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        """1-based position of the last row shown."""
+        return min(self.total, self.page * self.per_page)
+
+
+def _mobile_exists():
+    return exists().where(
+        Phone.owner_id == Lead.owner_id, Phone.kind == "mobile", Phone.team_id == Lead.team_id
+    )
+
+
+def filtered_leads(team_id: int, filters: LeadFilters):
+    """The SELECT of a team's leads narrowed by `filters` (no ordering or paging)."""
+    query = (
+        scoped(Lead, team_id)
+        .outerjoin(Business, Lead.business_id == Business.id)
+        .outerjoin(Owner, Lead.owner_id == Owner.id)
+    )
+    if filters.q:
+        query = query.where(_search_clause(team_id, filters.q))
+    if filters.status:
+        query = query.where(Lead.status == filters.status)
+    if filters.state:
+        query = query.where(Business.state == filters.state)
+    if filters.tag:
+        query = query.where(
+            cast(Lead.tags, String).like(f'%"{_escape_like(filters.tag)}"%', escape="\\")
+        )
+    if filters.has_mobile == "yes":
+        query = query.where(_mobile_exists())
+    elif filters.has_mobile == "no":
+        query = query.where(~_mobile_exists())
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_clause(team_id: int, q: str):
+    """Match a lead by code, business, owner, phone digits or email."""
+    like = f"%{_escape_like(q.lower())}%"
+    clauses = [
+        func.lower(Lead.code).like(like, escape="\\"),
+        func.lower(Business.name).like(like, escape="\\"),
+        func.lower(Owner.full_name).like(like, escape="\\"),
+    ]
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4:
+        clauses.append(
+            exists().where(
+                Phone.team_id == team_id,
+                or_(Phone.owner_id == Lead.owner_id, Phone.business_id == Lead.business_id),
+                Phone.e164.like(f"%{digits}%"),
+            )
+        )
+    if "@" in q or "." in q:
+        clauses.append(
+            exists().where(
+                Email.team_id == team_id,
+                Email.owner_id == Lead.owner_id,
+                Email.address.like(like, escape="\\"),
+            )
+        )
+    return or_(*clauses)
+
+
+def search_leads(
+    session: Session, team_id: int, filters: LeadFilters, page: int = 1, per_page: int = 50
+) -> LeadPage:
+    """One page of a team's leads matching `filters`, with the total count."""
+    query = filtered_leads(team_id, filters)
+    total = session.scalar(
+        select(func.count()).select_from(query.with_only_columns(Lead.id).subquery())
+    )
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = (
+        session.scalars(
+            query.options(
+                joinedload(Lead.business), joinedload(Lead.owner).selectinload(Owner.phones)
+            )
+            .order_by(*SORTS[filters.sort])
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .unique()
+        .all()
+    )
+    return LeadPage(rows=list(rows), total=total, page=page, per_page=per_page, filters=filters)
+
+
+def iter_leads_for_export(
+    session: Session, team_id: int, filters: LeadFilters, chunk: int = 1000
+) -> Iterator[Lead]:
+    """Every lead matching `filters`, in code order, loaded a chunk at a time."""
+    last_id = 0
+    base = filtered_leads(team_id, filters).options(
+        joinedload(Lead.business),
+        joinedload(Lead.owner).selectinload(Owner.phones),
+        joinedload(Lead.owner).selectinload(Owner.emails),
+    )
+    while True:
+        rows = (
+            session.scalars(base.where(Lead.id > last_id).order_by(Lead.id).limit(chunk))
+            .unique()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+EXPORT_COLUMNS = (
+    "lead_code",
+    "status",
+    "quality_score",
+    "priority",
+    "business_name",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "industry",
+    "sic_code",
+    "owner_name",
+    "owner_title",
+    "mobile_phones",
+    "other_phones",
+    "emails",
+    "tags",
+    "source",
+    "source_file",
+    "source_rows",
+    "created_at",
+)
+
+
+def export_row(lead: Lead) -> list:
+    """A lead as one CSV row in `EXPORT_COLUMNS` order, provenance included."""
+    business, owner = lead.business, lead.owner
+    phones = owner.phones if owner else []
+    provenance = lead.provenance or {}
+    return [
+        lead.code,
+        lead.status,
+        lead.quality_score,
+        lead.priority,
+        business.name if business else "",
+        business.street if business else "",
+        business.city if business else "",
+        business.state if business else "",
+        business.zip if business else "",
+        business.industry if business else "",
+        business.sic_code if business else "",
+        owner.full_name if owner else "",
+        owner.title if owner else "",
+        " ".join(p.e164 for p in phones if p.kind == "mobile"),
+        " ".join(p.e164 for p in phones if p.kind != "mobile"),
+        " ".join(e.address for e in owner.emails) if owner else "",
+        " ".join(lead.tags or []),
+        provenance.get("source", ""),
+        provenance.get("file", ""),
+        " ".join(str(r) for r in provenance.get("rows", [])),
+        lead.created_at.isoformat(timespec="seconds"),
+    ]
+
+
+def lead_history(session: Session, lead: Lead, limit: int = 50) -> list[AuditEvent]:
+    """The audit events recorded on a lead, newest first."""
+    return list(
+        session.scalars(
+            scoped(AuditEvent, lead.team_id)
+            .where(AuditEvent.entity_type == Lead.__tablename__, AuditEvent.entity_id == lead.id)
+            .order_by(AuditEvent.at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def status_counts(session: Session, team_id: int) -> dict[str, int]:
+    """How many of a team's leads are in each status, every status listed."""
+    found = dict(
+        session.execute(
+            select(Lead.status, func.count()).where(Lead.team_id == team_id).group_by(Lead.status)
+        ).all()
+    )
+    return {status: found.get(status, 0) for status in LEAD_STATUSES}
+
+
+def team_states(session: Session, team_id: int) -> list[str]:
+    """The states a team's businesses are in, for the filter menu."""
+    return list(
+        session.scalars(
+            select(Business.state)
+            .where(Business.team_id == team_id, Business.state != "")
+            .distinct()
+            .order_by(Business.state)
+        )
+    )

@@ -1,0 +1,63 @@
+"""Helpers every blueprint shares: full page or partial, roles, team-scoped lookups, CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+
+from flask import Response, abort, render_template, request, stream_with_context
+from flask_login import current_user, login_required
+
+from console.extensions import db
+from console.models import Role
+from console.services.csvfiles import csv_lines
+from console.services.tenancy import M, get_scoped
+
+
+def wants_partial() -> bool:
+    """Whether to answer with a fragment: an htmx request that is not a boosted page load."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def render(full: str, partial: str | None = None, **context) -> Response | str:
+    """Render the `full` page, or only `partial` when htmx asked for a fragment."""
+    return render_template(partial if partial and wants_partial() else full, **context)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Let a signed-in user through only if their role grants one of `roles`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not any(current_user.can(role) for role in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def team_get_or_404(model: type[M], row_id: int) -> M:
+    """One of the signed-in user's team's rows, or 404 (also for another team's row)."""
+    row = get_scoped(db.session, model, current_user.team_id, row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    """Stream `rows` as a CSV attachment."""
+    response = Response(
+        stream_with_context(csv_lines(header, rows)), mimetype="text/csv; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def client_ip() -> str:
+    """The caller's address as the web server saw it."""
+    return request.remote_addr or "unknown"

@@ -1,0 +1,1 @@
+"""RQ job entry points. Jobs take ids, open an app context and call services."""

@@ -1,0 +1,64 @@
+"""Configuration from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from console import create_app
+from console.config import Config, ConfigError, TestConfig
+
+
+def test_production_refuses_to_start_without_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Config({"DATABASE_URL": "postgresql://db/console", "REDIS_URL": "redis://r:6379/0"})
+
+
+def test_production_needs_redis_and_database_together():
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        Config({"DATABASE_URL": "postgresql://db/console", "SECRET_KEY": "s"})
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Config({"REDIS_URL": "redis://r:6379/0", "SECRET_KEY": "s"})
+
+
+def test_production_uses_psycopg3_and_the_given_secret():
+    config = Config({
+        "DATABASE_URL": "postgres://u:p@db:5432/console",
+        "REDIS_URL": "redis://r:6379/0",
+        "SECRET_KEY": "from-the-environment",
+        "PUBLIC_BASE_URL": "https://console.example.com/",
+    })
+    assert config.mode == "production"
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db:5432/console"
+    assert config.SECRET_KEY == "from-the-environment"
+    assert config.PUBLIC_BASE_URL == "https://console.example.com"
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.AUTO_MIGRATE is False
+
+
+def test_embedded_default_needs_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr("console.config.INSTANCE_DIR", tmp_path)
+    config = Config({})
+    assert config.mode == "embedded"
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert config.TWILIO_SANDBOX is True
+    assert config.AUTO_MIGRATE is True
+    assert config.SESSION_COOKIE_SECURE is False
+    # The generated key is kept, so sessions survive a restart.
+    assert len(config.SECRET_KEY) >= 40
+    assert Config({}).SECRET_KEY == config.SECRET_KEY
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_twilio_is_live_only_with_sid_and_token():
+    assert Config({"TWILIO_ACCOUNT_SID": "AC1"}).TWILIO_SANDBOX is True
+    assert Config({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}).TWILIO_SANDBOX is False
+
+
+def test_factory_wires_extensions_and_session_cookie_flags():
+    app = create_app(TestConfig())
+    for name in ("sqlalchemy", "migrate", "csrf", "htmx"):
+        assert name in app.extensions
+    assert app.login_manager.login_view == "auth.login"
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert set(app.blueprints) >= {"auth", "dashboard", "leads", "settings", "jobruns"}

@@ -1,0 +1,80 @@
+"""Every page needs a signed-in user, and role-restricted pages refuse lower roles."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from console.extensions import db
+from console.models import Role
+from tests.conftest import login
+
+# The only endpoints a stranger may reach.
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def _sample_url(rule) -> str:
+    return re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+
+
+def test_every_route_but_login_and_static_requires_login(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith("webhooks."):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_sample_url(rule), method=method)
+            assert response.status_code == 302, f"{method} {rule.rule} answered {response.status_code}"
+            assert "/login" in response.headers["Location"], rule.rule
+            checked += 1
+    assert checked >= 10
+
+
+def test_role_restricted_routes_declare_their_roles(app):
+    restricted = {
+        rule.endpoint: app.view_functions[rule.endpoint].required_roles
+        for rule in app.url_map.iter_rules()
+        if hasattr(app.view_functions[rule.endpoint], "required_roles")
+    }
+    assert restricted["settings.users"] == (Role.ADMIN,)
+    assert restricted["settings.update_user"] == (Role.ADMIN,)
+    assert Role.OPERATOR not in restricted["settings.index"]
+
+
+@pytest.mark.parametrize(("role", "path", "expected"), [
+    (Role.OPERATOR, "/settings/", 403),
+    (Role.REVIEWER, "/settings/", 403),
+    (Role.MANAGER, "/settings/", 200),
+    (Role.ADMIN, "/settings/", 200),
+    (Role.MANAGER, "/settings/users", 403),
+    (Role.OPERATOR, "/settings/users", 403),
+    (Role.ADMIN, "/settings/users", 200),
+])
+def test_roles_are_enforced_on_pages(client, crew, role, path, expected):
+    login(client, crew.by_role(role))
+    assert client.get(path).status_code == expected
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.REVIEWER, Role.MANAGER])
+def test_only_admins_change_roles(client, crew, role):
+    login(client, crew.by_role(role))
+    response = client.post(f"/settings/users/{crew.reviewer.id}", data={"role": "admin", "active": "y"})
+    assert response.status_code == 403
+    db.session.refresh(crew.reviewer)
+    assert crew.reviewer.role == "reviewer"
+
+
+def test_reviewer_cannot_start_a_worker_check(client, crew):
+    login(client, crew.reviewer)
+    assert client.post("/jobs/worker-check").status_code == 403
+
+
+def test_forbidden_page_is_styled_and_htmx_gets_a_fragment(client, crew):
+    login(client, crew.operator)
+    page = client.get("/settings/")
+    assert page.status_code == 403
+    assert "<html" in page.text and "Your role does not allow this" in page.text
+    fragment = client.get("/settings/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 403
+    assert "<html" not in fragment.text and "Your role does not allow this" in fragment.text
