@@ -62,11 +62,13 @@ class Config:
         self.DATABASE_URL = env.get("DATABASE_URL", "")
         self.REDIS_URL = env.get("REDIS_URL", "")
         self.EMBEDDED = not (self.DATABASE_URL or self.REDIS_URL)
-        self.INSTANCE_PATH = str(INSTANCE_DIR)
+        instance_dir = Path(env.get("CONSOLE_INSTANCE_PATH") or INSTANCE_DIR)
+        self.INSTANCE_PATH = str(instance_dir)
 
         if self.EMBEDDED:
-            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'console.db'}"
-            self.SECRET_KEY = env.get("SECRET_KEY") or _embedded_secret_key(INSTANCE_DIR)
+            instance_dir.mkdir(parents=True, exist_ok=True)
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{instance_dir / 'console.db'}"
+            self.SECRET_KEY = env.get("SECRET_KEY") or _embedded_secret_key(instance_dir)
         else:
             missing = [
                 name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.get(name)

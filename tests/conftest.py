@@ -124,8 +124,13 @@ def make_team(name: str) -> TeamUsers:
     slug = team.slug
     users = {
         role.value: accounts.create_user(
-            db.session, team, email=f"{role.value}@{slug}.example.com", password=PASSWORD,
-            role=role, name=f"{role.label} of {name}", hash_method=FAST_HASH,
+            db.session,
+            team,
+            email=f"{role.value}@{slug}.example.com",
+            password=PASSWORD,
+            role=role,
+            name=f"{role.label} of {name}",
+            hash_method=FAST_HASH,
         )
         for role in Role
     }
@@ -133,19 +138,29 @@ def make_team(name: str) -> TeamUsers:
     return TeamUsers(team=team, **users)
 
 
-def make_lead(team: Team, business_name: str, owner_name: str = "", mobile: str = "",
-              state: str = "TX") -> Lead:
+def make_lead(
+    team: Team, business_name: str, owner_name: str = "", mobile: str = "", state: str = "TX"
+) -> Lead:
     """A committed lead of `team` with a business, and an owner and mobile when given."""
     business = Business(team_id=team.id, name=business_name, state=state, city="Austin")
     owner = None
     if owner_name:
-        owner = Owner(team_id=team.id, full_name=owner_name, first_name=owner_name.split()[0],
-                      last_name=owner_name.split()[-1])
+        owner = Owner(
+            team_id=team.id,
+            full_name=owner_name,
+            first_name=owner_name.split()[0],
+            last_name=owner_name.split()[-1],
+        )
         if mobile:
             owner.phones.append(Phone(team_id=team.id, e164=mobile, kind="mobile"))
     (code,) = allocate_codes(db.session, team.id, 1)
-    lead = Lead(team_id=team.id, code=code, business=business, owner=owner,
-                provenance={"source": "test", "file": "t.csv", "rows": [2]})
+    lead = Lead(
+        team_id=team.id,
+        code=code,
+        business=business,
+        owner=owner,
+        provenance={"source": "test", "file": "t.csv", "rows": [2]},
+    )
     db.session.add(lead)
     db.session.commit()
     return lead

@@ -69,9 +69,19 @@ class RedisServer:
     def start(self) -> str:
         port = free_port()
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(port)
         self.url = f"redis://127.0.0.1:{port}/0"
@@ -112,25 +122,56 @@ class PostgresServer:
             shutil.chown(root, "postgres", "postgres")
         port = free_port()
         subprocess.run(
-            self._as_owner([self.initdb, "-D", str(self.datadir), "-U", "postgres",
-                            "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            self._as_owner(
+                [
+                    self.initdb,
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off"
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
         subprocess.run(
-            self._as_owner([self.pg_ctl, "-D", str(self.datadir), "-o", options,
-                            "-l", str(root / "server.log"), "-w", "start"]),
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            self._as_owner(
+                [
+                    self.pg_ctl,
+                    "-D",
+                    str(self.datadir),
+                    "-o",
+                    options,
+                    "-l",
+                    str(root / "server.log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         return self.url
 
     def stop(self) -> None:
         if self.datadir:
-            subprocess.run(self._as_owner([self.pg_ctl, "-D", str(self.datadir), "-m", "fast",
-                                           "stop"]), check=False, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                self._as_owner([self.pg_ctl, "-D", str(self.datadir), "-m", "fast", "stop"]),
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 

@@ -21,12 +21,14 @@ def test_production_needs_redis_and_database_together():
 
 
 def test_production_uses_psycopg3_and_the_given_secret():
-    config = Config({
-        "DATABASE_URL": "postgres://u:p@db:5432/console",
-        "REDIS_URL": "redis://r:6379/0",
-        "SECRET_KEY": "from-the-environment",
-        "PUBLIC_BASE_URL": "https://console.example.com/",
-    })
+    config = Config(
+        {
+            "DATABASE_URL": "postgres://u:p@db:5432/console",
+            "REDIS_URL": "redis://r:6379/0",
+            "SECRET_KEY": "from-the-environment",
+            "PUBLIC_BASE_URL": "https://console.example.com/",
+        }
+    )
     assert config.mode == "production"
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db:5432/console"
     assert config.SECRET_KEY == "from-the-environment"

@@ -25,7 +25,9 @@ def test_every_route_but_login_and_static_requires_login(app, client):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(_sample_url(rule), method=method)
-            assert response.status_code == 302, f"{method} {rule.rule} answered {response.status_code}"
+            assert response.status_code == 302, (
+                f"{method} {rule.rule} answered {response.status_code}"
+            )
             assert "/login" in response.headers["Location"], rule.rule
             checked += 1
     assert checked >= 10
@@ -42,15 +44,18 @@ def test_role_restricted_routes_declare_their_roles(app):
     assert Role.OPERATOR not in restricted["settings.index"]
 
 
-@pytest.mark.parametrize(("role", "path", "expected"), [
-    (Role.OPERATOR, "/settings/", 403),
-    (Role.REVIEWER, "/settings/", 403),
-    (Role.MANAGER, "/settings/", 200),
-    (Role.ADMIN, "/settings/", 200),
-    (Role.MANAGER, "/settings/users", 403),
-    (Role.OPERATOR, "/settings/users", 403),
-    (Role.ADMIN, "/settings/users", 200),
-])
+@pytest.mark.parametrize(
+    ("role", "path", "expected"),
+    [
+        (Role.OPERATOR, "/settings/", 403),
+        (Role.REVIEWER, "/settings/", 403),
+        (Role.MANAGER, "/settings/", 200),
+        (Role.ADMIN, "/settings/", 200),
+        (Role.MANAGER, "/settings/users", 403),
+        (Role.OPERATOR, "/settings/users", 403),
+        (Role.ADMIN, "/settings/users", 200),
+    ],
+)
 def test_roles_are_enforced_on_pages(client, crew, role, path, expected):
     login(client, crew.by_role(role))
     assert client.get(path).status_code == expected
@@ -59,7 +64,9 @@ def test_roles_are_enforced_on_pages(client, crew, role, path, expected):
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.REVIEWER, Role.MANAGER])
 def test_only_admins_change_roles(client, crew, role):
     login(client, crew.by_role(role))
-    response = client.post(f"/settings/users/{crew.reviewer.id}", data={"role": "admin", "active": "y"})
+    response = client.post(
+        f"/settings/users/{crew.reviewer.id}", data={"role": "admin", "active": "y"}
+    )
     assert response.status_code == 403
     db.session.refresh(crew.reviewer)
     assert crew.reviewer.role == "reviewer"

@@ -18,7 +18,8 @@ def csrf_client(app):
 
 def _token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', html)
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
     assert match, "no CSRF token on the page"
     return match.group(1)
 
@@ -31,8 +32,9 @@ def test_login_form_post_without_token_is_refused(csrf_client, crew):
 
 def _signed_in(csrf_client, user) -> str:
     token = _token(csrf_client.get("/login").text)
-    response = csrf_client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                                "csrf_token": token})
+    response = csrf_client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     return _token(csrf_client.get("/").text)
 
@@ -41,8 +43,10 @@ def test_form_post_needs_the_token(csrf_client, crew):
     token = _signed_in(csrf_client, crew.admin)
     refused = csrf_client.post(f"/settings/users/{crew.reviewer.id}", data={"role": "manager"})
     assert refused.status_code == 400
-    accepted = csrf_client.post(f"/settings/users/{crew.reviewer.id}",
-                                data={"role": "manager", "active": "y", "csrf_token": token})
+    accepted = csrf_client.post(
+        f"/settings/users/{crew.reviewer.id}",
+        data={"role": "manager", "active": "y", "csrf_token": token},
+    )
     assert accepted.status_code == 302
 
 
@@ -51,8 +55,9 @@ def test_htmx_post_needs_the_header_from_hx_headers(csrf_client, crew):
     refused = csrf_client.post("/jobs/worker-check", headers={"HX-Request": "true"})
     assert refused.status_code == 400
     assert "<html" not in refused.text  # an htmx request gets a fragment
-    accepted = csrf_client.post("/jobs/worker-check",
-                                headers={"HX-Request": "true", "X-CSRFToken": token})
+    accepted = csrf_client.post(
+        "/jobs/worker-check", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
     assert accepted.status_code == 302
 
 

@@ -32,8 +32,13 @@ def test_another_teams_lead_page_is_a_404(client, crew, outsider):
 
 
 def test_another_teams_job_is_a_404_and_cannot_be_retried(client, crew, outsider):
-    run = jobruns.create_run(db.session, team_id=outsider.team.id, kind="worker_check",
-                             title="Theirs", started_by_id=outsider.admin.id)
+    run = jobruns.create_run(
+        db.session,
+        team_id=outsider.team.id,
+        kind="worker_check",
+        title="Theirs",
+        started_by_id=outsider.admin.id,
+    )
     db.session.commit()
     jobruns.fail_run(db.session, run.id, "boom")
     login(client, crew.admin)
@@ -45,8 +50,9 @@ def test_another_teams_job_is_a_404_and_cannot_be_retried(client, crew, outsider
 
 def test_admin_cannot_edit_another_teams_user(client, crew, outsider):
     login(client, crew.admin)
-    response = client.post(f"/settings/users/{outsider.reviewer.id}",
-                           data={"role": "admin", "active": "y"})
+    response = client.post(
+        f"/settings/users/{outsider.reviewer.id}", data={"role": "admin", "active": "y"}
+    )
     assert response.status_code == 404
     db.session.refresh(outsider.reviewer)
     assert outsider.reviewer.role == "reviewer"

@@ -22,8 +22,12 @@ def test_search_by_business_owner_phone_and_code(client, crew):
     a = make_lead(crew.team, "Harborview Plumbing LLC", "Ann Lee", "+15125550111")
     b = make_lead(crew.team, "Desert Sun HVAC", "Raj Patel", "+16025550122", state="AZ")
     login(client, crew.operator)
-    for query, hit, miss in (("harborview", a, b), ("patel", b, a), ("555-0122", b, a),
-                             (a.code, a, b)):
+    for query, hit, miss in (
+        ("harborview", a, b),
+        ("patel", b, a),
+        ("555-0122", b, a),
+        (a.code, a, b),
+    ):
         page = client.get("/leads/", query_string={"q": query})
         assert hit.code in page.text and miss.code not in page.text, query
 
@@ -61,7 +65,7 @@ def test_paging(app, client, crew):
 
 
 def test_export_has_provenance_and_escapes_formulas(client, crew):
-    lead = make_lead(crew.team, "=HYPERLINK(\"http://x\")", "Ann Lee", "+15125550111")
+    lead = make_lead(crew.team, '=HYPERLINK("http://x")', "Ann Lee", "+15125550111")
     login(client, crew.operator)
     response = client.get("/leads/export.csv")
     assert response.headers["Content-Type"].startswith("text/csv")
@@ -92,5 +96,7 @@ def test_export_command_writes_every_lead(runner, crew, tmp_path):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open()))
     assert [r["business_name"] for r in rows] == ["Biz 0", "Biz 1", "Biz 2"]
-    assert runner.invoke(args=["export", "leads", "--team", "Nobody", "-o", str(out)]).exit_code == 1
+    assert (
+        runner.invoke(args=["export", "leads", "--team", "Nobody", "-o", str(out)]).exit_code == 1
+    )
     db.session.rollback()

@@ -1,0 +1,237 @@
+"""Jobs run to the end in the embedded worker thread and in a real `rq worker` process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from console import create_app
+from console.config import Config, TestConfig
+from console.extensions import db
+from console.models import JobRun, Lead
+from console.services import jobruns
+from jobs import queue as job_queue
+from jobs.worker import drain
+from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until_finished(run_id: int, timeout: float = 30.0) -> JobRun:
+    """Poll the job_runs row until the job is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        run = db.session.get(JobRun, run_id)
+        if run.finished:
+            return run
+        time.sleep(0.1)
+    pytest.fail(f"job run {run_id} still {run.status} after {timeout} s")
+
+
+def test_job_runs_to_done_and_reports_progress(app, crew):
+    run = job_queue.start(
+        kind="worker_check",
+        title="Check",
+        team_id=crew.team.id,
+        started_by_id=crew.admin.id,
+        params={"steps": 3, "pause": 0},
+    )
+    assert run.status == "queued" and run.rq_job_id
+    drain(app)
+    run = wait_until_finished(run.id, timeout=5)
+    assert run.status == "done"
+    assert (run.progress_done, run.progress_total, run.percent) == (3, 3, 100)
+    assert "ran 3 steps" in run.message and run.attempts == 1
+
+
+def test_failing_job_ends_failed_with_its_error_and_can_be_retried(app, client, crew):
+    run = job_queue.start(
+        kind="seed_demo",
+        title="Load demo data",
+        team_id=crew.team.id,
+        started_by_id=crew.admin.id,
+        params={"team_id": 987654},
+    )
+    drain(app)
+    run = wait_until_finished(run.id, timeout=5)
+    assert run.status == "failed"
+    assert jobruns.first_line(run.error) == "LookupError: Team 987654 does not exist."
+    assert "Traceback" in run.error
+
+    login(client, crew.admin)
+    page = client.get(f"/jobs/{run.id}")
+    assert "Team 987654 does not exist." in page.text and "Retry" in page.text
+    assert client.post(f"/jobs/{run.id}/retry").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(JobRun, run.id).status == "queued"
+    drain(app)
+    run = wait_until_finished(run.id, timeout=5)
+    assert run.status == "failed" and run.attempts == 2
+
+
+def test_a_run_delivered_twice_does_its_work_once(app, crew):
+    run = job_queue.start(
+        kind="worker_check",
+        title="Check",
+        team_id=crew.team.id,
+        started_by_id=None,
+        params={"steps": 1, "pause": 0},
+    )
+    job_queue.queue(app=app).enqueue("jobs.runner.execute", run.id)  # a duplicate delivery
+    drain(app)
+    run = wait_until_finished(run.id, timeout=5)
+    assert run.status == "done" and run.attempts == 1
+
+
+def test_progress_fragment_polls_while_running_and_stops_when_finished(app, client, crew):
+    login(client, crew.manager)
+    response = client.post("/jobs/worker-check")
+    run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    queued = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert "<html" not in queued.text
+    assert 'hx-trigger="load delay:1s"' in queued.text and "Waiting for a worker" in queued.text
+
+    run = db.session.get(JobRun, run_id)
+    run.status, run.progress_total, run.progress_done = "running", 5, 2
+    db.session.commit()
+    running = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert 'aria-valuenow="40"' in running.text and "2 of 5" in running.text
+    assert "hx-get" in running.text
+
+    run.status = "queued"
+    run.progress_done = 0
+    db.session.commit()
+    drain(app)
+    done = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert "status-done" in done.text and "hx-get" not in done.text
+
+
+def test_reconcile_requeues_lost_work_and_fails_orphaned_runs(app, crew):
+    lost = jobruns.create_run(
+        db.session,
+        team_id=crew.team.id,
+        kind="worker_check",
+        title="Lost",
+        params={"steps": 1, "pause": 0},
+    )
+    orphan = jobruns.create_run(
+        db.session, team_id=crew.team.id, kind="worker_check", title="Orphan"
+    )
+    orphan.status = "running"
+    db.session.commit()
+    counts = job_queue.reconcile(db.session, app)
+    assert counts == {"requeued": 1, "failed": 1}
+    assert db.session.get(JobRun, orphan.id).status == "failed"
+    assert "worker stopped" in db.session.get(JobRun, orphan.id).error
+    drain(app)
+    assert wait_until_finished(lost.id, timeout=5).status == "done"
+
+
+def test_embedded_worker_thread_runs_jobs_in_the_web_process(tmp_path):
+    app = create_app(
+        TestConfig(EMBEDDED_WORKER=True, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e.db'}")
+    )
+    with app.app_context():
+        db.create_all()
+        from tests.conftest import make_team
+
+        crew = make_team("Thread Team")
+        run = job_queue.start(
+            kind="worker_check",
+            title="Check",
+            team_id=crew.team.id,
+            started_by_id=crew.admin.id,
+            params={"steps": 3, "pause": 0.05},
+        )
+        thread = app.extensions["console.worker_thread"]
+        assert thread.is_alive() and thread.name == "console-worker"
+        assert wait_until_finished(run.id, timeout=15).status == "done"
+
+        failing = job_queue.start(
+            kind="seed_demo",
+            title="Bad",
+            team_id=crew.team.id,
+            started_by_id=None,
+            params={"team_id": 424242},
+        )
+        failed = wait_until_finished(failing.id, timeout=15)
+        assert failed.status == "failed" and "424242" in failed.error
+        db.session.remove()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_real_rq_worker_process_runs_jobs(postgres_admin_url, redis_url, tmp_path):
+    """A `flask --app app worker` subprocess on real PostgreSQL and Redis does the work."""
+    from tests.servers import create_database
+
+    database_url = create_database(postgres_admin_url, "console_worker_test")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "worker-test",
+    }
+    app = create_app(Config(env))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        from tests.conftest import make_team
+
+        crew = make_team("Worker Team")
+        job_queue.queue(app=app).empty()
+        log = (tmp_path / "worker.log").open("w")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", "--with-scheduler"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            ok = job_queue.start(
+                kind="worker_check",
+                title="Check",
+                team_id=crew.team.id,
+                started_by_id=crew.admin.id,
+                params={"steps": 3, "pause": 0.1},
+            )
+            done = wait_until_finished(ok.id, timeout=60)
+            assert done.status == "done", (tmp_path / "worker.log").read_text()
+            assert f"pid {worker.pid}" not in done.message  # the forked work horse ran it
+
+            seed = job_queue.start(
+                kind="seed_demo",
+                title="Seed",
+                team_id=crew.team.id,
+                started_by_id=crew.admin.id,
+                params={"team_id": crew.team.id},
+            )
+            seeded = wait_until_finished(seed.id, timeout=60)
+            assert seeded.status == "done", seeded.error
+            assert db.session.query(Lead).filter_by(team_id=crew.team.id).count() == 300
+
+            bad = job_queue.start(
+                kind="seed_demo",
+                title="Bad",
+                team_id=crew.team.id,
+                started_by_id=None,
+                params={"team_id": 31337},
+            )
+            failed = wait_until_finished(bad.id, timeout=60)
+            assert failed.status == "failed" and "Team 31337 does not exist" in failed.error
+            registry = job_queue.queue(app=app).failed_job_registry
+            assert failed.rq_job_id in registry.get_job_ids()
+        finally:
+            worker.terminate()
+            worker.wait(20)
+            log.close()
+        db.session.remove()
+        db.engine.dispose()
