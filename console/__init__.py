@@ -137,6 +137,5 @@ def _register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.htmx is not None:
-            response.vary.add("HX-Request")
+        response.vary.add("HX-Request")  # pages and fragments share URLs
         return response

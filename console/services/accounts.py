@@ -217,6 +217,30 @@ def team_users(session: Session, team_id: int) -> list[User]:
     return sorted(users, key=lambda u: (not u.active, order[u.role], u.email))
 
 
+USER_EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "role",
+    "active",
+    "must_change_password",
+    "last_login_at",
+    "created_at",
+)
+
+
+def export_row(user: User) -> list:
+    """A user as one CSV row in `USER_EXPORT_COLUMNS` order (no secrets)."""
+    return [
+        user.email,
+        user.name,
+        user.role,
+        user.active,
+        user.must_change_password,
+        user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "",
+        user.created_at.isoformat(timespec="seconds"),
+    ]
+
+
 def update_user(
     session: Session, actor: User, user: User, *, role: Role | str, active: bool
 ) -> None:

@@ -9,7 +9,7 @@ from console.extensions import db
 from console.models import Role, User
 from console.services import accounts
 from console.settings.forms import AddUserForm, EditUserForm
-from console.web import roles_required, team_get_or_404
+from console.web import csv_download, roles_required, team_get_or_404
 from jobs import queue as job_queue
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -50,6 +50,16 @@ def users():
     return render_template("settings/users.html", form=form, users=team_users), (
         400 if form.errors else 200
     )
+
+
+@bp.get("/users.csv")
+@roles_required(Role.ADMIN)
+def export_users():
+    """The team's users as CSV."""
+    rows = (
+        accounts.export_row(user) for user in accounts.team_users(db.session, current_user.team_id)
+    )
+    return csv_download("users.csv", accounts.USER_EXPORT_COLUMNS, rows)
 
 
 @bp.post("/users/<int:user_id>")

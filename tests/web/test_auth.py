@@ -213,3 +213,12 @@ def test_create_admin_command(runner):
         input="a-long-password\na-long-password\n",
     )
     assert again.exit_code != 0 and "already has an account" in again.output
+
+
+def test_admin_exports_users_without_secrets(client, crew, outsider):
+    login(client, crew.admin)
+    response = client.get("/settings/users.csv")
+    assert response.status_code == 200
+    assert crew.reviewer.email in response.text and outsider.admin.email not in response.text
+    assert "password" not in response.text.splitlines()[0].replace("must_change_password", "")
+    assert crew.admin.password_hash not in response.text
