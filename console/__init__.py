@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
