@@ -128,6 +128,17 @@ def _register_template_helpers(app: Flask) -> None:
     def _when(value) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
+    @app.template_filter("duration")
+    def _duration(seconds: float) -> str:
+        seconds = int(round(seconds))
+        if seconds < 60:
+            return f"{seconds} s"
+        minutes, seconds = divmod(seconds, 60)
+        if minutes < 60:
+            return f"{minutes} min {seconds:02d} s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes:02d} min"
+
     @app.template_filter("number")
     def _number(value) -> str:
         return f"{value:,}" if isinstance(value, int) else ("" if value is None else str(value))

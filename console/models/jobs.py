@@ -46,6 +46,29 @@ class JobRun(TeamOwned, db.Model):
         return self.status in FINISHED_STATUSES
 
     @property
+    def elapsed_seconds(self) -> float | None:
+        """Seconds the job has run (until now, or until it finished)."""
+        if self.started_at is None:
+            return None
+        return ((self.finished_at or utcnow()) - self.started_at).total_seconds()
+
+    @property
+    def rate(self) -> float | None:
+        """Steps done per second so far."""
+        elapsed = self.elapsed_seconds
+        if not elapsed or not self.progress_done:
+            return None
+        return self.progress_done / elapsed
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far, while running with a known total."""
+        rate = self.rate
+        if self.status != "running" or not rate or not self.progress_total:
+            return None
+        return max(0.0, (self.progress_total - self.progress_done) / rate)
+
+    @property
     def percent(self) -> int | None:
         """Progress as a whole percentage, when the total is known."""
         if not self.progress_total:
