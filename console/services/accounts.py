@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from console.models import LoginAttempt, Role, Team, User
 from console.models.base import utcnow
 from console.services import audit
+from console.services.tenancy import of_team, scoped
 
 MIN_PASSWORD_LENGTH = 10
 DEFAULT_HASH_METHOD = "scrypt"
@@ -212,7 +213,7 @@ def change_password(
 
 def team_users(session: Session, team_id: int) -> list[User]:
     """A team's users, admins first, then by email."""
-    users = session.scalars(select(User).where(User.team_id == team_id)).all()
+    users = session.scalars(scoped(User, team_id)).all()
     order = {role.value: i for i, role in enumerate(Role)}
     return sorted(users, key=lambda u: (not u.active, order[u.role], u.email))
 
@@ -250,7 +251,7 @@ def update_user(
     if user.role == Role.ADMIN and (role != Role.ADMIN or not active):
         other_admins = session.scalar(
             select(func.count(User.id)).where(
-                User.team_id == user.team_id,
+                of_team(User, user.team_id),
                 User.role == Role.ADMIN.value,
                 User.active.is_(True),
                 User.id != user.id,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from console.models import JobRun, Lead, Phone, Suppression
 from console.models.base import utcnow
 from console.services.leads import status_counts
+from console.services.tenancy import of_team
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def team_dashboard(session: Session, team_id: int) -> Dashboard:
             "New this week",
             count(
                 select(func.count(Lead.id)).where(
-                    Lead.team_id == team_id, Lead.created_at >= week_ago
+                    of_team(Lead, team_id), Lead.created_at >= week_ago
                 )
             ),
             "leads added in 7 days",
@@ -59,7 +60,7 @@ def team_dashboard(session: Session, team_id: int) -> Dashboard:
             "Owners with a mobile",
             count(
                 select(func.count(distinct(Phone.owner_id))).where(
-                    Phone.team_id == team_id, Phone.kind == "mobile"
+                    of_team(Phone, team_id), Phone.kind == "mobile"
                 )
             ),
             "owners we could text",
@@ -68,21 +69,21 @@ def team_dashboard(session: Session, team_id: int) -> Dashboard:
             "Phones verified",
             count(
                 select(func.count(Phone.id)).where(
-                    Phone.team_id == team_id, Phone.validated_at.is_not(None)
+                    of_team(Phone, team_id), Phone.validated_at.is_not(None)
                 )
             ),
             "line type checked",
         ),
         Tile(
             "Suppressed numbers",
-            count(select(func.count(Suppression.id)).where(Suppression.team_id == team_id)),
+            count(select(func.count(Suppression.id)).where(of_team(Suppression, team_id))),
             "never texted again",
         ),
     ]
     running = list(
         session.scalars(
             select(JobRun)
-            .where(JobRun.team_id == team_id, JobRun.status.in_(("queued", "running")))
+            .where(of_team(JobRun, team_id), JobRun.status.in_(("queued", "running")))
             .order_by(JobRun.id.desc())
             .limit(5)
         )

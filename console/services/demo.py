@@ -14,6 +14,7 @@ from console.services import accounts
 from console.services.leads import allocate_codes
 from console.services.normalize import normalized_business_name, parse_range, split_name
 from console.services.phones import to_e164
+from console.services.tenancy import of_team
 
 DEMO_TEAM_NAME = "Demo Brokerage"
 DEMO_PASSWORD = "demo-console"
@@ -30,7 +31,7 @@ SAMPLE_SOURCE = "demo-sample"
 def ensure_demo_team(session: Session, hash_method: str = accounts.DEFAULT_HASH_METHOD) -> Team:
     """The demo team with one user per role, created on first call."""
     team = accounts.get_or_create_team(session, DEMO_TEAM_NAME, is_demo=True)
-    existing = set(session.scalars(select(User.email).where(User.team_id == team.id)))
+    existing = set(session.scalars(select(User.email).where(of_team(User, team.id))))
     for role, email, name in DEMO_USERS:
         if email not in existing:
             accounts.create_user(
@@ -70,7 +71,7 @@ def seed_sample(
 
 
 def _loaded_rows(session: Session, team_id: int, file_name: str) -> set[int]:
-    provenances = session.scalars(select(Lead.provenance).where(Lead.team_id == team_id))
+    provenances = session.scalars(select(Lead.provenance).where(of_team(Lead, team_id)))
     return {
         row
         for p in provenances

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from console.models import JobRun
 from console.models.base import utcnow
+from console.services.tenancy import scoped
 
 # How often progress is written to the database while a job runs.
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -164,7 +165,7 @@ def team_runs(
     session: Session, team_id: int, *, status: str = "", kind: str = "", limit: int | None = 200
 ) -> list[JobRun]:
     """A team's job runs, newest first, optionally of one status or kind."""
-    query = select(JobRun).where(JobRun.team_id == team_id).order_by(JobRun.id.desc())
+    query = scoped(JobRun, team_id).order_by(JobRun.id.desc())
     if status:
         query = query.where(JobRun.status == status)
     if kind:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from console.models import AuditEvent, Business, Email, Lead, Owner, Phone, Team
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
-from console.services.tenancy import scoped
+from console.services.tenancy import of_team, scoped
 
 CODE_PATTERN = re.compile(r"^LEAD-\d{4}-\d{6,}$")
 SORTS = {
@@ -155,7 +155,7 @@ def _search_clause(team_id: int, q: str):
     if len(digits) >= 4:
         clauses.append(
             exists().where(
-                Phone.team_id == team_id,
+                of_team(Phone, team_id),
                 or_(Phone.owner_id == Lead.owner_id, Phone.business_id == Lead.business_id),
                 Phone.e164.like(f"%{digits}%"),
             )
@@ -163,7 +163,7 @@ def _search_clause(team_id: int, q: str):
     if "@" in q or "." in q:
         clauses.append(
             exists().where(
-                Email.team_id == team_id,
+                of_team(Email, team_id),
                 Email.owner_id == Lead.owner_id,
                 Email.address.like(like, escape="\\"),
             )
@@ -289,7 +289,7 @@ def status_counts(session: Session, team_id: int) -> dict[str, int]:
     """How many of a team's leads are in each status, every status listed."""
     found = dict(
         session.execute(
-            select(Lead.status, func.count()).where(Lead.team_id == team_id).group_by(Lead.status)
+            select(Lead.status, func.count()).where(of_team(Lead, team_id)).group_by(Lead.status)
         ).all()
     )
     return {status: found.get(status, 0) for status in LEAD_STATUSES}
@@ -300,7 +300,7 @@ def team_states(session: Session, team_id: int) -> list[str]:
     return list(
         session.scalars(
             select(Business.state)
-            .where(Business.team_id == team_id, Business.state != "")
+            .where(of_team(Business, team_id), Business.state != "")
             .distinct()
             .order_by(Business.state)
         )
