@@ -83,11 +83,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from console.auth.routes import bp as auth_bp
     from console.dashboard.routes import bp as dashboard_bp
+    from console.imports.routes import bp as imports_bp
     from console.jobruns.routes import bp as jobruns_bp
     from console.leads.routes import bp as leads_bp
     from console.settings.routes import bp as settings_bp
 
-    for blueprint in (auth_bp, dashboard_bp, leads_bp, settings_bp, jobruns_bp):
+    for blueprint in (auth_bp, dashboard_bp, leads_bp, imports_bp, settings_bp, jobruns_bp):
         app.register_blueprint(blueprint)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -22,7 +23,7 @@ def bootstrap_embedded(app: Flask) -> None:
         upgrade()
         team = demo.ensure_demo_team(db.session)
         if not team.settings.get("sample_loaded"):
-            counts = demo.seed_sample(db.session, team)
+            counts = demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))
             team.settings = {**team.settings, "sample_loaded": True}
             log.warning("Demo team ready: %s sample leads loaded", counts["created"])
         db.session.commit()

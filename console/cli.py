@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import Role, Team
-from console.services import accounts, demo
+from console.services import accounts, demo, imports
 from console.services import leads as lead_service
 from console.services.csvfiles import csv_lines
 
@@ -57,7 +57,7 @@ def register_commands(app: Flask) -> None:
         team = demo.ensure_demo_team(
             db.session, hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         )
-        counts = demo.seed_sample(db.session, team)
+        counts = demo.seed_sample(db.session, team, Path(current_app.config["UPLOAD_DIR"]))
         team.settings = {**team.settings, "sample_loaded": True}
         db.session.commit()
         click.echo(json.dumps({"team": team.name, **counts}))
@@ -65,6 +65,36 @@ def register_commands(app: Flask) -> None:
             f"Sign in as any of {', '.join(e for _, e, _ in demo.DEMO_USERS)} "
             f"with password {demo.DEMO_PASSWORD!r}."
         )
+
+    @app.cli.command("import-csv")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    @click.option("--preset", default="", help="A saved column mapping, by name or id.")
+    @click.option("--tag", "tags", multiple=True, help="Tag every lead it creates or joins.")
+    def import_csv(path: Path, team_name: str, preset: str, tags: tuple[str, ...]) -> None:
+        """Import a CSV or XLSX list to the end and print its summary as JSON.
+
+        Columns are mapped by --preset, else by the mapping saved for this header, else
+        by the alias table. Progress goes to standard error.
+        """
+        team = _team(team_name)
+
+        def report(job, _result) -> None:
+            click.echo(f"{job.rows_done:,} of {job.total_rows or 0:,} rows", err=True)
+
+        try:
+            job = imports.import_file(
+                db.session,
+                team_id=team.id,
+                source=path,
+                upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                preset=preset,
+                tags=imports.parse_tags(" ".join(tags)),
+                on_chunk=report,
+            )
+        except imports.ImportProblem as problem:
+            raise click.ClickException(str(problem)) from problem
+        click.echo(json.dumps(imports.summary(job), indent=2))
 
     @app.cli.command("worker")
     @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler (one worker).")

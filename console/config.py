@@ -64,6 +64,9 @@ class Config:
         self.EMBEDDED = not (self.DATABASE_URL or self.REDIS_URL)
         instance_dir = Path(env.get("CONSOLE_INSTANCE_PATH") or INSTANCE_DIR)
         self.INSTANCE_PATH = str(instance_dir)
+        # Uploaded lists wait here for their import; workers on other machines need the
+        # same folder (a shared volume) in production.
+        self.UPLOAD_DIR = env.get("CONSOLE_UPLOAD_DIR") or str(instance_dir / "uploads")
 
         if self.EMBEDDED:
             instance_dir.mkdir(parents=True, exist_ok=True)

@@ -7,12 +7,14 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from console.models import JobRun, Team
-from console.services import demo
-from console.services.jobruns import Progress
+from console.services import demo, imports
+from console.services.jobruns import JobCancelled, Progress
 
 JobFunction = Callable[[Session, JobRun, Progress], str]
 
@@ -32,13 +34,42 @@ def seed_demo(session: Session, run: JobRun, progress: Progress) -> str:
         raise LookupError(f"Team {run.params.get('team_id')} does not exist.")
 
     def report(done: int, total: int) -> None:
-        if run.progress_total != total:
-            progress.set_total(total)
-        progress.advance(1)
+        progress.update(done, total, run.counts or {})
 
-    counts = demo.seed_sample(session, team, progress=report)
+    counts = demo.seed_sample(
+        session, team, Path(current_app.config["UPLOAD_DIR"]), progress=report
+    )
     run.counts = counts
     return f"{counts['created']} leads created, {counts['skipped']} rows already loaded."
+
+
+def import_list(session: Session, run: JobRun, progress: Progress) -> str:
+    """Import an uploaded list to the end, resuming after the rows already committed."""
+    import_id = int(run.params["import_id"])
+
+    def report(job, _result) -> None:
+        counts = job.counts
+        progress.update(
+            job.rows_done,
+            job.total_rows,
+            {key: counts.get(key, 0) for key in ("created", "merged", "review", "rejected")},
+        )
+
+    try:
+        job = imports.run_import(session, import_id, on_chunk=report)
+    except JobCancelled:
+        raise
+    except Exception as exc:
+        imports.mark_failed(session, import_id, exc)
+        raise
+    report(job, None)
+    imports.delete_file(job)
+    counts = job.counts
+    return (
+        f"{counts.get('rows', 0):,} rows: {counts.get('created', 0):,} leads created, "
+        f"{counts.get('merged', 0):,} merged, {counts.get('review', 0):,} to review, "
+        f"{counts.get('rejected', 0):,} rejected."
+    )
 
 
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
@@ -54,5 +85,6 @@ def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
 
 JOB_KINDS: dict[str, JobKind] = {
     "seed_demo": JobKind("Load demo data", seed_demo),
+    "import_list": JobKind("List import", import_list),
     "worker_check": JobKind("Worker check", worker_check),
 }

@@ -50,6 +50,10 @@ def execute(run_id: int) -> str:
                 message = kind.run(session, run, jobruns.Progress(session, run, _save_meta))
                 jobruns.finish_run(session, run, message)
                 return message
+            except jobruns.JobCancelled as stop:
+                session.rollback()
+                jobruns.cancel_run(session, session.get(JobRun, run_id), str(stop))
+                return f"cancelled: {stop}"
             except Exception as exc:
                 jobruns.fail_run(session, run_id, exc)
                 raise

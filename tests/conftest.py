@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from console import create_app
 from console.config import TestConfig, _sqlalchemy_url
 from console.extensions import db
-from console.models import Business, Lead, Owner, Phone, Role, Team, User
+from console.models import Business, Lead, LeadSource, Owner, Phone, Role, Team, User
 from console.services import accounts
 from console.services.leads import allocate_codes
 from tests import servers
@@ -76,7 +76,7 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def app(request, tmp_path):
     """The console on an empty schema, on SQLite and again on PostgreSQL."""
-    config = TestConfig()
+    config = TestConfig(UPLOAD_DIR=str(tmp_path / "uploads"))
     if request.param == "postgres":
         config.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(request.getfixturevalue("postgres_url"))
     else:
@@ -159,8 +159,9 @@ def make_lead(
         code=code,
         business=business,
         owner=owner,
-        provenance={"source": "test", "file": "t.csv", "rows": [2]},
+        provenance={"source": "test", "file": "t.csv"},
     )
+    lead.sources.append(LeadSource(team_id=team.id, filename="t.csv", row_number=2))
     db.session.add(lead)
     db.session.commit()
     return lead

@@ -23,6 +23,8 @@ import pytest
 HOW_TO_ENABLE = {
     "postgres": "install PostgreSQL (Debian: apt-get install postgresql) or set TEST_POSTGRES_URL",
     "redis": "install Redis (Debian: apt-get install redis-server) or set TEST_REDIS_URL",
+    "chromium": "install Chromium (Debian: apt-get install chromium) and the test extra "
+    "(pip install -e '.[test]'); no `playwright install` is needed",
 }
 
 

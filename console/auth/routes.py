@@ -96,3 +96,20 @@ def password():
             flash("Password changed. Other sessions were signed out.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)
+
+
+# Pages a user who must choose a new password may still open.
+_BEFORE_NEW_PASSWORD = {"auth.password", "auth.logout", "auth.login", "static"}
+
+
+@bp.before_app_request
+def require_new_password():
+    """Keep a user with a temporary password on the password page until they change it."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in _BEFORE_NEW_PASSWORD
+    ):
+        flash("Choose your own password before you go on.", "info")
+        return redirect(url_for("auth.password"))
+    return None

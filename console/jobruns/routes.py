@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from console.extensions import db
@@ -10,7 +10,7 @@ from console.models import JobRun, Role
 from console.models.base import utcnow
 from console.models.jobs import JOB_STATUSES
 from console.services import jobruns
-from console.web import csv_download, render, roles_required, team_get_or_404
+from console.web import csv_download, render, roles_required, team_get_or_404, wants_partial
 from jobs import queue as job_queue
 from jobs.kinds import JOB_KINDS
 
@@ -59,7 +59,13 @@ def export():
 def show(run_id: int):
     """A job's page; htmx polls get only the progress fragment."""
     run = team_get_or_404(JobRun, run_id)
-    return render("jobs/show.html", "jobs/_progress.html", run=run, kinds=JOB_KINDS)
+    response = make_response(
+        render("jobs/show.html", "jobs/_progress.html", run=run, kinds=JOB_KINDS)
+    )
+    if run.finished and wants_partial():
+        # Pages that show a job's outcome (an import's summary) refresh on this event.
+        response.headers["HX-Trigger"] = "job-finished"
+    return response
 
 
 @bp.post("/<int:run_id>/retry")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from console.extensions import db
-from console.models import Lead
+from console.models import Lead, Role
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
+from console.services import imports as import_service
 from console.services import leads as lead_service
-from console.web import csv_download, render, team_get_or_404
+from console.services.resolve import RULES
+from console.web import csv_download, render, roles_required, team_get_or_404
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -33,6 +35,7 @@ def index():
         page=page,
         statuses=LEAD_STATUSES,
         states=lead_service.team_states(db.session, current_user.team_id),
+        imports=import_service.team_imports(db.session, current_user.team_id),
     )
 
 
@@ -54,4 +57,32 @@ def export():
 def show(lead_id: int):
     """One lead: owner, business, phones, emails, provenance and history."""
     lead = team_get_or_404(Lead, lead_id)
-    return render("leads/show.html", lead=lead, history=lead_service.lead_history(db.session, lead))
+    return render(
+        "leads/show.html",
+        lead=lead,
+        history=lead_service.lead_history(db.session, lead),
+        merges=lead_service.lead_merges(db.session, lead),
+        rules=RULES,
+    )
+
+
+@bp.post("/tag")
+@roles_required(Role.OPERATOR)
+def bulk_tag():
+    """Add a tag to the chosen leads, or to every lead the filters match."""
+    filters = lead_service.LeadFilters.from_args(request.form)
+    if request.form.get("scope") == "all":
+        ids = lead_service.matching_ids(db.session, current_user.team_id, filters)
+    else:
+        ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
+    tag = request.form.get("tag", "")
+    changed = lead_service.tag_leads(db.session, current_user.team_id, ids, tag)
+    db.session.commit()
+    if tag.strip():
+        flash(
+            f"Tagged {changed:,} lead{'' if changed == 1 else 's'} {tag.strip().lower()!r}.",
+            "success",
+        )
+    else:
+        flash("Type a tag to add.", "error")
+    return redirect(url_for("leads.index", **filters.as_args()))

@@ -2,6 +2,15 @@
 
 from console.models.audit import AuditEvent
 from console.models.compliance import ConsentEvent, Suppression
+from console.models.imports import (
+    ImportJob,
+    ImportReject,
+    LeadSource,
+    MappingPreset,
+    MatchKey,
+    MatchReview,
+    MergeHistory,
+)
 from console.models.jobs import JobRun
 from console.models.leads import Business, Email, Lead, Owner, Phone
 from console.models.team import LoginAttempt, Role, Team, User
@@ -11,6 +20,13 @@ __all__ = [
     "Business",
     "ConsentEvent",
     "Email",
+    "ImportJob",
+    "ImportReject",
+    "LeadSource",
+    "MappingPreset",
+    "MatchKey",
+    "MatchReview",
+    "MergeHistory",
     "JobRun",
     "Lead",
     "LoginAttempt",

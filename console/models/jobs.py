@@ -11,8 +11,8 @@ from console.extensions import db
 from console.models.base import TeamOwned, UTCDateTime, utcnow
 from console.models.team import User
 
-JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
-FINISHED_STATUSES: frozenset[str] = frozenset({"done", "failed"})
+JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
+FINISHED_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
 
 class JobRun(TeamOwned, db.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
 from console.models.base import TeamOwned, Timestamps, UTCDateTime
+
+if TYPE_CHECKING:
+    from console.models.imports import LeadSource
 
 # Lead statuses in the order a lead moves through them; the last two end outreach.
 LEAD_STATUSES: tuple[str, ...] = (
@@ -44,6 +48,7 @@ class Business(TeamOwned, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(String(255))
     normalized_name: Mapped[str] = mapped_column(String(255), default="")
     street: Mapped[str] = mapped_column(String(255), default="")
+    unit: Mapped[str] = mapped_column(String(40), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
     state: Mapped[str] = mapped_column(String(2), default="", index=True)
     zip: Mapped[str] = mapped_column(String(10), default="")
@@ -57,7 +62,9 @@ class Business(TeamOwned, Timestamps, db.Model):
     revenue_low: Mapped[int | None] = mapped_column(BigInteger)
     revenue_high: Mapped[int | None] = mapped_column(BigInteger)
 
-    phones: Mapped[list[Phone]] = relationship(back_populates="business")
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="business", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Owner(TeamOwned, Timestamps, db.Model):
@@ -71,8 +78,12 @@ class Owner(TeamOwned, Timestamps, db.Model):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(120), default="")
 
-    phones: Mapped[list[Phone]] = relationship(back_populates="owner")
-    emails: Mapped[list[Email]] = relationship(back_populates="owner")
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+    emails: Mapped[list[Email]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Phone(TeamOwned, Timestamps, db.Model):
@@ -148,3 +159,6 @@ class Lead(TeamOwned, Timestamps, db.Model):
 
     business: Mapped[Business | None] = relationship()
     owner: Mapped[Owner | None] = relationship()
+    sources: Mapped[list[LeadSource]] = relationship(
+        order_by="LeadSource.id", cascade="all, delete-orphan", passive_deletes=True
+    )

@@ -71,6 +71,19 @@ def finish_run(session: Session, run: JobRun, message: str = "") -> None:
     session.commit()
 
 
+class JobCancelled(Exception):
+    """Raised by a job that stopped because a person asked it to."""
+
+
+def cancel_run(session: Session, run: JobRun, message: str = "") -> None:
+    """Record a run as cancelled: stopped on request, with what it had done kept."""
+    run.status = "cancelled"
+    run.finished_at = utcnow()
+    if message:
+        run.message = message[:255]
+    session.commit()
+
+
 def fail_run(session: Session, run_id: int, error: BaseException | str) -> None:
     """Record a run as failed with its error, whatever state the session was in."""
     session.rollback()
@@ -136,6 +149,14 @@ class Progress:
             self.run.counts = merged
         if message:
             self.run.message = message[:255]
+        if self.clock() - self._last_write >= PROGRESS_INTERVAL_SECONDS:
+            self._write()
+
+    def update(self, done: int, total: int | None, counts: dict[str, int]) -> None:
+        """Set the steps done, the total and the counters outright (resumable jobs)."""
+        self.run.progress_done = done
+        self.run.progress_total = total
+        self.run.counts = counts
         if self.clock() - self._last_write >= PROGRESS_INTERVAL_SECONDS:
             self._write()
 

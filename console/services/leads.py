@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, cast, exists, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from console.models import AuditEvent, Business, Email, Lead, Owner, Phone, Team
+from console.models import (
+    AuditEvent,
+    Business,
+    Email,
+    Lead,
+    LeadSource,
+    MergeHistory,
+    Owner,
+    Phone,
+    Team,
+)
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.services.tenancy import of_team, scoped
@@ -57,6 +67,10 @@ class LeadFilters:
     state: str = ""
     tag: str = ""
     has_mobile: str = ""  # "yes", "no" or ""
+    industry: str = ""
+    score_min: int | None = None
+    score_max: int | None = None
+    import_id: int | None = None
     sort: str = "newest"
 
     @classmethod
@@ -68,6 +82,10 @@ class LeadFilters:
             state=(args.get("state") or "").strip().upper()[:2],
             tag=(args.get("tag") or "").strip()[:40],
             has_mobile=args.get("has_mobile") or "",
+            industry=(args.get("industry") or "").strip()[:80],
+            score_min=_int_arg(args.get("score_min")),
+            score_max=_int_arg(args.get("score_max")),
+            import_id=_int_arg(args.get("import_id")),
             sort=args.get("sort") or "newest",
         )
         if filters.status not in LEAD_STATUSES:
@@ -80,7 +98,17 @@ class LeadFilters:
 
     def as_args(self) -> dict[str, str]:
         """The non-empty filters, for links that keep them."""
-        return {k: v for k, v in self.__dict__.items() if v and not (k == "sort" and v == "newest")}
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if v not in ("", None) and not (k == "sort" and v == "newest")
+        }
+
+
+def _int_arg(value) -> int | None:
+    """A whole number typed in a filter box, or None."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 @dataclass
@@ -131,6 +159,24 @@ def filtered_leads(team_id: int, filters: LeadFilters):
     if filters.tag:
         query = query.where(
             cast(Lead.tags, String).like(f'%"{_escape_like(filters.tag)}"%', escape="\\")
+        )
+    if filters.industry:
+        query = query.where(
+            func.lower(Business.industry).like(
+                f"%{_escape_like(filters.industry.lower())}%", escape="\\"
+            )
+        )
+    if filters.score_min is not None:
+        query = query.where(Lead.quality_score >= filters.score_min)
+    if filters.score_max is not None:
+        query = query.where(Lead.quality_score <= filters.score_max)
+    if filters.import_id is not None:
+        query = query.where(
+            exists().where(
+                LeadSource.lead_id == Lead.id,
+                of_team(LeadSource, team_id),
+                LeadSource.import_id == filters.import_id,
+            )
         )
     if filters.has_mobile == "yes":
         query = query.where(_mobile_exists())
@@ -202,9 +248,10 @@ def iter_leads_for_export(
     """Every lead matching `filters`, in code order, loaded a chunk at a time."""
     last_id = 0
     base = filtered_leads(team_id, filters).options(
-        joinedload(Lead.business),
+        joinedload(Lead.business).selectinload(Business.phones),
         joinedload(Lead.owner).selectinload(Owner.phones),
         joinedload(Lead.owner).selectinload(Owner.emails),
+        selectinload(Lead.sources),
     )
     while True:
         rows = (
@@ -246,15 +293,16 @@ EXPORT_COLUMNS = (
 def export_row(lead: Lead) -> list:
     """A lead as one CSV row in `EXPORT_COLUMNS` order, provenance included."""
     business, owner = lead.business, lead.owner
-    phones = owner.phones if owner else []
+    phones = (owner.phones if owner else []) + (business.phones if business else [])
     provenance = lead.provenance or {}
+    files = list(dict.fromkeys(s.filename for s in lead.sources if s.filename))
     return [
         lead.code,
         lead.status,
         lead.quality_score,
         lead.priority,
         business.name if business else "",
-        business.street if business else "",
+        " ".join(v for v in (business.street, business.unit) if v) if business else "",
         business.city if business else "",
         business.state if business else "",
         business.zip if business else "",
@@ -267,8 +315,8 @@ def export_row(lead: Lead) -> list:
         " ".join(e.address for e in owner.emails) if owner else "",
         " ".join(lead.tags or []),
         provenance.get("source", ""),
-        provenance.get("file", ""),
-        " ".join(str(r) for r in provenance.get("rows", [])),
+        " | ".join(files) or provenance.get("file", ""),
+        " ".join(str(s.row_number) for s in lead.sources if s.row_number is not None),
         lead.created_at.isoformat(timespec="seconds"),
     ]
 
@@ -283,6 +331,41 @@ def lead_history(session: Session, lead: Lead, limit: int = 50) -> list[AuditEve
             .limit(limit)
         )
     )
+
+
+def lead_merges(session: Session, lead: Lead, limit: int = 50) -> list[MergeHistory]:
+    """What was merged into a lead (rows and other leads), newest first."""
+    return list(
+        session.scalars(
+            scoped(MergeHistory, lead.team_id)
+            .where(MergeHistory.survivor_id == lead.id)
+            .order_by(MergeHistory.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def tag_leads(session: Session, team_id: int, lead_ids: Iterable[int], tag: str) -> int:
+    """Add `tag` to the team's leads among `lead_ids`; how many gained it."""
+    tag = " ".join(tag.lower().split())[:40]
+    if not tag:
+        return 0
+    ids = sorted(set(lead_ids))
+    changed = 0
+    for start in range(0, len(ids), 1000):
+        for lead in session.scalars(
+            scoped(Lead, team_id).where(Lead.id.in_(ids[start : start + 1000]))
+        ):
+            if tag not in (lead.tags or []):
+                lead.tags = sorted({*(lead.tags or []), tag})
+                changed += 1
+        session.flush()
+    return changed
+
+
+def matching_ids(session: Session, team_id: int, filters: LeadFilters) -> list[int]:
+    """Every lead id the filters match (for acting on all of them)."""
+    return list(session.scalars(filtered_leads(team_id, filters).with_only_columns(Lead.id)))
 
 
 def status_counts(session: Session, team_id: int) -> dict[str, int]:

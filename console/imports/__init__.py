@@ -1,0 +1,1 @@
+"""The Imports area: upload lists, map their columns, run them, review duplicates."""

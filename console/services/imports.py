@@ -1,0 +1,400 @@
+"""An import's life: upload, mapping, the run in chunks, cancelling, summary and rejects."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from console.models import ImportJob, ImportReject, MatchReview
+from console.models.base import utcnow
+from console.models.imports import IMPORT_STATUSES
+from console.services import ingest, mapping, tabular
+from console.services.jobruns import JobCancelled
+from console.services.tenancy import of_team, scoped
+
+ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+
+
+class ImportProblem(ValueError):
+    """Something the operator must fix; str(exc) says what, in words."""
+
+
+def store_upload(
+    stream: BinaryIO, upload_dir: Path, team_id: int, filename: str
+) -> tuple[Path, int, str]:
+    """Copy an uploaded stream to the team's upload folder in blocks; path, size, sha256."""
+    suffix = Path(filename).suffix.lower()
+    folder = upload_dir / str(team_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix if suffix in ALLOWED_SUFFIXES else '.dat'}"
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as out:
+        while block := stream.read(1024 * 1024):
+            digest.update(block)
+            size += len(block)
+            out.write(block)
+    return path, size, digest.hexdigest()
+
+
+def create_import(
+    session: Session,
+    *,
+    team_id: int,
+    path: Path,
+    filename: str,
+    size: int,
+    sha256: str,
+    created_by_id: int | None,
+) -> ImportJob:
+    """Sniff a stored file and record an import waiting for its mapping.
+
+    An unusable file (empty, binary, no header) is deleted and raises ImportProblem:
+    nothing is created.
+    """
+    try:
+        shape = tabular.sniff(path, filename)
+    except tabular.FileProblem as problem:
+        path.unlink(missing_ok=True)
+        raise ImportProblem(str(problem)) from problem
+    preset = mapping.preset_for_header(session, team_id, shape.headers)
+    columns = (
+        mapping.apply_preset(preset, shape.headers) if preset else mapping.auto_map(shape.headers)
+    )
+    job = ImportJob(
+        team_id=team_id,
+        filename=Path(filename).name[:255] or "upload",
+        stored_path=str(path),
+        size_bytes=size,
+        sha256=sha256,
+        shape=shape.to_dict(),
+        mapping=columns,
+        status="mapping",
+        counts={"preset": preset.name} if preset else {},
+        created_by_id=created_by_id,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def shape_of(job: ImportJob) -> tabular.FileShape:
+    """The import's detected file shape."""
+    return tabular.FileShape.from_dict(job.shape)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A preview row: its cells and what the current mapping makes of it."""
+
+    row_number: int
+    cells: list[str]
+    outcome: ingest.Record | ingest.Rejected
+
+
+def preview(job: ImportJob, columns: list[str] | None = None, limit: int = 20) -> list[PreviewRow]:
+    """The first rows of the file and how they normalize under `columns` (or the saved mapping)."""
+    shape = shape_of(job)
+    columns = mapping.clean_mapping(
+        columns if columns is not None else job.mapping, len(shape.headers)
+    )
+    rows = []
+    for row_number, cells in tabular.iter_rows(job.stored_path, shape):
+        cells = [c.strip() for c in cells]
+        outcome = ingest.build_record(row_number, cells, shape.headers, columns)
+        rows.append(PreviewRow(row_number, cells[: len(shape.headers)], outcome))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def set_mapping(
+    session: Session, job: ImportJob, columns: list[str], tags: list[str]
+) -> mapping.MappingCheck:
+    """Save the operator's mapping and tags on an import still being mapped."""
+    if job.status != "mapping":
+        raise ImportProblem("This import has already started; its mapping cannot change.")
+    job.mapping = mapping.clean_mapping(columns, len(job.shape["headers"]))
+    job.tags = tags
+    return mapping.check_mapping(job.mapping)
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags typed as `a, b c` -> ["a", "b", "c"], lower case, at most 10."""
+    words = [w.strip().lower()[:40] for w in text.replace(",", " ").split()]
+    return sorted({w for w in words if w})[:10]
+
+
+def mark_queued(session: Session, job: ImportJob, job_run_id: int) -> None:
+    """Tie the import to the job run that will do it."""
+    job.status = "queued"
+    job.job_run_id = job_run_id
+    job.error = ""
+    job.finished_at = None
+
+
+ChunkCallback = Callable[[ImportJob, ingest.ChunkResult], None]
+
+
+def run_import(
+    session: Session, import_id: int, on_chunk: ChunkCallback | None = None
+) -> ImportJob:
+    """Import the file to the end in chunks, resuming after the last committed row.
+
+    Each chunk commits its leads together with the import's checkpoint and counts.
+    Between chunks the import stops if someone asked to cancel it (JobCancelled).
+    """
+    job = session.get(ImportJob, import_id)
+    if job is None:
+        raise LookupError(f"Import {import_id} does not exist.")
+    if job.status in ("done", "cancelled"):
+        return job
+    shape = shape_of(job)
+    if not Path(job.stored_path).exists():
+        raise ImportProblem(f"The uploaded file of import {job.id} is no longer on disk.")
+    check = mapping.check_mapping(job.mapping)
+    if not check.ok:
+        raise ImportProblem(" ".join(check.errors))
+    job.status = "running"
+    job.started_at = job.started_at or utcnow()
+    job.error = ""
+    if job.total_rows is None:
+        job.total_rows = tabular.count_rows(job.stored_path, shape)
+    session.commit()
+    ctx = ingest.ImportContext(
+        team_id=job.team_id,
+        import_id=job.id,
+        filename=job.filename,
+        headers=tuple(shape.headers),
+        mapping=tuple(job.mapping),
+        source="import",
+        tags=tuple(job.tags or ()),
+    )
+    chunk: list[tuple[int, list[str]]] = []
+    for row in tabular.iter_rows(job.stored_path, shape, start_after=job.last_row):
+        chunk.append(row)
+        if len(chunk) >= ingest.CHUNK_ROWS:
+            _commit_chunk(session, job, ctx, chunk, on_chunk)
+            chunk = []
+    if chunk:
+        _commit_chunk(session, job, ctx, chunk, on_chunk)
+    job.status = "done"
+    job.finished_at = utcnow()
+    session.commit()
+    return job
+
+
+def _commit_chunk(session, job: ImportJob, ctx, chunk, on_chunk) -> None:
+    result = ingest.process_chunk(session, ctx, chunk)
+    job.last_row = chunk[-1][0]
+    job.rows_done += len(chunk)
+    job.counts = add_counts(job.counts or {}, len(chunk), result)
+    session.commit()
+    if on_chunk is not None:
+        on_chunk(job, result)
+    cancelled = session.scalar(select(ImportJob.cancel_requested).where(ImportJob.id == job.id))
+    if cancelled:
+        job.status = "cancelled"
+        job.finished_at = utcnow()
+        session.commit()
+        raise JobCancelled(f"Cancelled after {job.rows_done:,} rows.")
+
+
+def add_counts(counts: dict, rows: int, result: ingest.ChunkResult) -> dict:
+    """The import's running totals with one more chunk added."""
+    merged_by = Counter(counts.get("merged_by_rule", {})) + result.merged
+    rejected_by = Counter(counts.get("rejected_by_reason", {})) + result.rejected
+    return {
+        **counts,
+        "rows": counts.get("rows", 0) + rows,
+        "created": counts.get("created", 0) + result.created,
+        "merged": sum(merged_by.values()),
+        "review": counts.get("review", 0) + result.review,
+        "rejected": sum(rejected_by.values()),
+        "notes": counts.get("notes", 0) + result.notes,
+        "merged_by_rule": dict(merged_by),
+        "rejected_by_reason": dict(rejected_by),
+    }
+
+
+def mark_failed(session: Session, import_id: int, error: BaseException | str) -> None:
+    """Record that an import stopped on an error; a retry resumes it."""
+    session.rollback()
+    job = session.get(ImportJob, import_id)
+    if job is not None:
+        job.status = "failed"
+        job.error = str(error)[:2000]
+        job.finished_at = utcnow()
+        session.commit()
+
+
+def request_cancel(session: Session, job: ImportJob) -> bool:
+    """Ask a queued or running import to stop; False when it has already finished."""
+    if job.status not in ("queued", "running"):
+        return False
+    job.cancel_requested = True
+    if job.status == "queued":
+        job.status = "cancelled"
+        job.finished_at = utcnow()
+    return True
+
+
+def iter_rejects(session: Session, job: ImportJob) -> Iterator[list]:
+    """The import's rejected rows: row number, reason, then the original cells."""
+    last = 0
+    while True:
+        batch = session.scalars(
+            select(ImportReject)
+            .where(ImportReject.import_id == job.id, ImportReject.id > last)
+            .order_by(ImportReject.id)
+            .limit(1000)
+        ).all()
+        if not batch:
+            return
+        for reject in batch:
+            yield [reject.row_number, reject.reason, *reject.cells]
+        last = batch[-1].id
+
+
+def reject_header(job: ImportJob) -> list[str]:
+    """The rejects CSV header: where, why, and the file's own columns."""
+    return ["row_number", "reason", *job.shape.get("headers", [])]
+
+
+def team_imports(session: Session, team_id: int, status: str = "") -> list[ImportJob]:
+    """A team's imports, newest first."""
+    query = scoped(ImportJob, team_id).order_by(ImportJob.id.desc())
+    if status in IMPORT_STATUSES:
+        query = query.where(ImportJob.status == status)
+    return list(session.scalars(query))
+
+
+def pending_reviews(session: Session, team_id: int, import_id: int | None = None) -> int:
+    """How many uncertain pairs wait for a decision."""
+    query = select(func.count()).where(
+        of_team(MatchReview, team_id), MatchReview.status == "pending"
+    )
+    if import_id:
+        query = query.where(MatchReview.import_id == import_id)
+    return session.scalar(query) or 0
+
+
+def delete_file(job: ImportJob) -> None:
+    """Remove the stored upload (kept until the import is done, for resuming)."""
+    Path(job.stored_path).unlink(missing_ok=True)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "file",
+    "status",
+    "rows",
+    "created",
+    "merged",
+    "review",
+    "rejected",
+    "started_by",
+    "created_at",
+    "finished_at",
+    "seconds",
+)
+
+
+def export_row(job: ImportJob) -> list:
+    """An import as one CSV row."""
+    counts = job.counts or {}
+    return [
+        job.id,
+        job.filename,
+        job.status,
+        counts.get("rows", 0),
+        counts.get("created", 0),
+        counts.get("merged", 0),
+        counts.get("review", 0),
+        counts.get("rejected", 0),
+        job.created_by.email if job.created_by else "",
+        job.created_at.isoformat(timespec="seconds"),
+        job.finished_at.isoformat(timespec="seconds") if job.finished_at else "",
+        round(job.duration_seconds or 0, 1),
+    ]
+
+
+def copy_file(source: Path, upload_dir: Path, team_id: int) -> tuple[Path, int, str]:
+    """Store a file from disk as an upload (the CLI and the demo use this)."""
+    with source.open("rb") as handle:
+        return store_upload(handle, upload_dir, team_id, source.name)
+
+
+def import_file(
+    session: Session,
+    *,
+    team_id: int,
+    source: Path,
+    upload_dir: Path,
+    preset: str = "",
+    tags: list[str] | None = None,
+    created_by_id: int | None = None,
+    on_chunk: ChunkCallback | None = None,
+) -> ImportJob:
+    """Import a file from disk to the end in this process (the CLI and the demo data).
+
+    The mapping is the named preset's, else the one saved for this header, else the
+    alias table's guess.
+    """
+    path, size, digest = copy_file(source, upload_dir, team_id)
+    job = create_import(
+        session,
+        team_id=team_id,
+        path=path,
+        filename=source.name,
+        size=size,
+        sha256=digest,
+        created_by_id=created_by_id,
+    )
+    if preset:
+        found = mapping.find_preset(session, team_id, preset)
+        if found is None:
+            delete_file(job)
+            session.rollback()
+            raise ImportProblem(f"No saved mapping named {preset!r}.")
+        job.mapping = mapping.apply_preset(found, shape_of(job).headers)
+    check = set_mapping(session, job, job.mapping, tags or [])
+    if not check.ok:
+        delete_file(job)
+        session.rollback()
+        raise ImportProblem(" ".join(check.errors))
+    job.status = "queued"
+    session.commit()
+    try:
+        job = run_import(session, job.id, on_chunk)
+    except Exception as exc:
+        mark_failed(session, job.id, exc)
+        raise
+    delete_file(job)
+    return job
+
+
+def summary(job: ImportJob) -> dict:
+    """An import's outcome as plain data (the CLI prints it as JSON)."""
+    counts = job.counts or {}
+    return {
+        "import_id": job.id,
+        "file": job.filename,
+        "status": job.status,
+        "rows": counts.get("rows", 0),
+        "created": counts.get("created", 0),
+        "merged": counts.get("merged", 0),
+        "merged_by_rule": counts.get("merged_by_rule", {}),
+        "review": counts.get("review", 0),
+        "rejected": counts.get("rejected", 0),
+        "rejected_by_reason": counts.get("rejected_by_reason", {}),
+        "seconds": round(job.duration_seconds or 0, 2),
+    }

@@ -1,0 +1,426 @@
+"""Entity resolution: the confidence rules, the blocking keys, and merging two leads.
+
+A lead's blocking keys (`match_keys`) are written when it is created or joined by a
+row: its phones, emails, owner name with address or ZIP, business name with ZIP, and
+the distinctive words of its name within its ZIP and city. A new row looks up only its
+own keys, so matching costs the same for the millionth row as for the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from console.models import (
+    AuditEvent,
+    Business,
+    Email,
+    Lead,
+    LeadSource,
+    MatchKey,
+    MatchReview,
+    MergeHistory,
+    Owner,
+    Phone,
+)
+from console.models.base import utcnow
+from console.services.tenancy import of_team
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A way two records are found to be the same, how sure it is, and what it does."""
+
+    name: str
+    score: int
+    action: str  # "merge" or "review"
+    label: str
+
+
+# The confidence table. Exact rules are tried in this order; the first hit decides.
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule("same_row", 100, "merge", "Same row imported before"),
+        Rule("owner_phone", 100, "merge", "Same phone"),
+        Rule("owner_email", 95, "merge", "Same email"),
+        Rule("business_name_zip", 95, "merge", "Same business name and ZIP"),
+        Rule("owner_name_address", 90, "merge", "Same owner name and address"),
+        Rule("owner_name_zip", 70, "review", "Same owner name and ZIP"),
+        Rule("business_fuzzy", 80, "review", "Similar business name, same ZIP or city"),
+    )
+}
+EXACT_RULES: tuple[str, ...] = (
+    "same_row",
+    "owner_phone",
+    "owner_email",
+    "business_name_zip",
+    "owner_name_address",
+    "owner_name_zip",
+)
+KEY_PREFIX: dict[str, str] = {
+    "same_row": "row:",
+    "owner_phone": "ph:",
+    "owner_email": "em:",
+    "business_name_zip": "bz:",
+    "owner_name_address": "oa:",
+    "owner_name_zip": "oz:",
+}
+RULE_OF_PREFIX: dict[str, str] = {prefix: rule for rule, prefix in KEY_PREFIX.items()}
+FUZZY_THRESHOLD = 80
+# Owner rules join two rows only if their businesses are not plainly different ones: the
+# same person may own a roofing firm and a pool supply store at one address.
+OWNER_RULES = frozenset({"owner_phone", "owner_email", "owner_name_address", "owner_name_zip"})
+DIFFERENT_BUSINESS_BELOW = 70
+FUZZY_PREFIXES = ("fz:", "fc:")
+# A fuzzy block this large is a common word in a big place; it says little and costs a lot.
+MAX_FUZZY_BLOCK = 200
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The normalized facts of a record that the rules compare."""
+
+    fingerprint: str = ""
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    owner_key: str = ""
+    business_key: str = ""
+    street_key: str = ""
+    zip5: str = ""
+    city_key: str = ""
+    name_tokens: tuple[str, ...] = ()
+
+
+def exact_keys(identity: Identity) -> list[tuple[str, str]]:
+    """(rule, key) pairs of a record, strongest rule first."""
+    keys: list[tuple[str, str]] = []
+    if identity.fingerprint:
+        keys.append(("same_row", "row:" + identity.fingerprint))
+    keys += [("owner_phone", "ph:" + phone) for phone in identity.phones]
+    keys += [("owner_email", "em:" + email) for email in identity.emails]
+    if identity.business_key and identity.zip5:
+        keys.append(("business_name_zip", f"bz:{identity.business_key}|{identity.zip5}"))
+    if identity.owner_key and identity.street_key and identity.zip5:
+        keys.append(
+            (
+                "owner_name_address",
+                f"oa:{identity.owner_key}|{identity.street_key}|{identity.zip5}",
+            )
+        )
+    if identity.owner_key and identity.zip5:
+        keys.append(("owner_name_zip", f"oz:{identity.owner_key}|{identity.zip5}"))
+    return [(rule, key[:255]) for rule, key in keys]
+
+
+def fuzzy_keys(identity: Identity) -> list[str]:
+    """The blocks a business name is compared in.
+
+    In its ZIP, names sharing their first two letters (a typo anywhere else still
+    meets its twin); in its city, names sharing a distinctive word.
+    """
+    if not identity.business_key:
+        return []
+    keys = [f"fz:{identity.zip5}|{identity.business_key[:2]}"] if identity.zip5 else []
+    if identity.city_key:
+        keys += [f"fc:{identity.city_key}|{token}" for token in identity.name_tokens]
+    return [key[:255] for key in keys]
+
+
+def all_keys(identity: Identity) -> list[tuple[str, str]]:
+    """(key, value) rows to store for a record: every key with the business name it had."""
+    name = identity.business_key[:255]
+    return [(key, name) for _, key in exact_keys(identity)] + [
+        (key, name) for key in fuzzy_keys(identity)
+    ]
+
+
+def name_similarity(left: str, right: str) -> int:
+    """How alike two normalized business names are, 0-100 (word order does not count)."""
+    return round(fuzz.token_sort_ratio(left, right))
+
+
+@dataclass(frozen=True)
+class Match:
+    """What resolution found for a record: a rule, its score, and the target."""
+
+    rule: str
+    score: int
+    target: object  # a lead id, or a handle the caller understands
+
+    @property
+    def action(self) -> str:
+        """merge or review."""
+        return RULES[self.rule].action
+
+
+def best_match(
+    identity: Identity,
+    exact: dict[str, tuple[object, str]],
+    fuzzy: dict[str, list[tuple[object, str]]],
+) -> Match | None:
+    """The strongest match for a record given the targets its keys point to.
+
+    `exact` maps a key to (target, business name); `fuzzy` maps a fuzzy block key to
+    (target, business name) pairs. Exact rules win in the table's order, owner rules
+    only between rows of alike businesses; otherwise the most similar business name
+    in the same ZIP or city, if at least FUZZY_THRESHOLD.
+    """
+    for rule, key in exact_keys(identity):
+        found = exact.get(key)
+        if found is None:
+            continue
+        target, name = found
+        if rule in OWNER_RULES and _different_businesses(identity.business_key, name):
+            continue
+        return Match(rule, RULES[rule].score, target)
+    best: Match | None = None
+    seen: set[int] = set()
+    for key in fuzzy_keys(identity):
+        block = fuzzy.get(key, ())
+        if len(block) > MAX_FUZZY_BLOCK:
+            continue
+        for target, name in block:
+            marker = target if isinstance(target, int) else id(target)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            score = name_similarity(identity.business_key, name)
+            if score >= FUZZY_THRESHOLD and (best is None or score > best.score):
+                best = Match("business_fuzzy", score, target)
+    return best
+
+
+def _different_businesses(left: str, right: str) -> bool:
+    return bool(left and right) and name_similarity(left, right) < DIFFERENT_BUSINESS_BELOW
+
+
+def lookup_keys(
+    session: Session, team_id: int, keys: Iterable[str]
+) -> tuple[dict[str, tuple[int, str]], dict[str, list[tuple[int, str]]]]:
+    """Existing leads behind `keys`: exact key -> (lead id, name), fuzzy key -> [(id, name)]."""
+    wanted = sorted(set(keys))
+    exact: dict[str, tuple[int, str]] = {}
+    fuzzy: dict[str, list[tuple[int, str]]] = {}
+    for start in range(0, len(wanted), 5000):
+        rows = session.execute(
+            select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
+                of_team(MatchKey, team_id), MatchKey.key.in_(wanted[start : start + 5000])
+            )
+        )
+        for key, lead_id, value in rows:
+            if key.startswith(FUZZY_PREFIXES):
+                fuzzy.setdefault(key, []).append((lead_id, value))
+            elif key not in exact or lead_id < exact[key][0]:
+                # The oldest lead wins when a key points to several (kept apart by review).
+                exact[key] = (lead_id, value)
+    return exact, fuzzy
+
+
+# --- merging two leads (the review queue) -------------------------------------------
+
+_BUSINESS_FIELDS = (
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip",
+    "county",
+    "website",
+    "sic_code",
+    "naics_code",
+    "industry",
+    "employees_low",
+    "employees_high",
+    "revenue_low",
+    "revenue_high",
+)
+_OWNER_FIELDS = ("first_name", "last_name", "full_name", "title")
+
+
+def fill_blanks(target, source, fields: Iterable[str]) -> list[str]:
+    """Copy the fields `target` lacks from `source` (a record or a dict); those filled."""
+    filled = []
+    for name in fields:
+        value = source.get(name) if isinstance(source, dict) else getattr(source, name)
+        if value not in (None, "") and getattr(target, name) in (None, ""):
+            setattr(target, name, value)
+            filled.append(name)
+    return filled
+
+
+def merge_leads(
+    session: Session,
+    survivor: Lead,
+    merged: Lead,
+    *,
+    rule: str,
+    score: int,
+    actor_id: int | None = None,
+    import_id: int | None = None,
+) -> MergeHistory:
+    """Fold `merged` into `survivor`: contacts it lacks, blank fields, sources, keys, tags.
+
+    The merged lead is deleted; its business and owner go too when no other lead uses
+    them. merge_history and the audit trail keep both codes.
+    """
+    team_id = survivor.team_id
+    details: dict[str, list] = {"phones_added": [], "emails_added": [], "fields_filled": []}
+    if survivor.business is None and merged.business is not None:
+        survivor.business = merged.business
+    elif survivor.business is not None and merged.business is not None:
+        details["fields_filled"] += fill_blanks(
+            survivor.business, merged.business, _BUSINESS_FIELDS
+        )
+    if survivor.owner is None and merged.owner is not None:
+        survivor.owner = merged.owner
+    elif survivor.owner is not None and merged.owner is not None:
+        details["fields_filled"] += fill_blanks(survivor.owner, merged.owner, _OWNER_FIELDS)
+    details["phones_added"], details["emails_added"] = _copy_contacts(session, survivor, merged)
+    survivor.tags = sorted(set(survivor.tags or []) | set(merged.tags or []))
+    survivor.custom_fields = {**(merged.custom_fields or {}), **(survivor.custom_fields or {})}
+    session.execute(
+        update(LeadSource).where(LeadSource.lead_id == merged.id).values(lead_id=survivor.id)
+    )
+    session.execute(
+        update(MatchKey).where(MatchKey.lead_id == merged.id).values(lead_id=survivor.id)
+    )
+    session.execute(
+        delete(MatchReview).where(
+            (MatchReview.lead_id == merged.id) | (MatchReview.other_lead_id == merged.id),
+            MatchReview.status == "pending",
+        )
+    )
+    history = MergeHistory(
+        team_id=team_id,
+        survivor_id=survivor.id,
+        merged_id=merged.id,
+        merged_code=merged.code,
+        import_id=import_id,
+        rule=rule,
+        score=score,
+        actor_id=actor_id,
+        details=details,
+    )
+    session.add(history)
+    session.add(
+        AuditEvent(
+            team_id=team_id,
+            actor_id=actor_id,
+            action="lead.merged",
+            entity_type="leads",
+            entity_id=survivor.id,
+            before={"merged_code": merged.code, "merged_id": merged.id},
+            after={"rule": rule, "score": score, **details},
+        )
+    )
+    orphans = [merged.business, merged.owner]
+    session.expire(survivor, ["sources"])
+    session.delete(merged)
+    session.flush()
+    for entity in orphans:
+        if entity is not None and entity not in (survivor.business, survivor.owner):
+            _delete_if_unused(session, entity)
+    return history
+
+
+def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list, list]:
+    """Move the merged lead's phones and emails the survivor lacks onto the survivor."""
+    have_phones = {p.e164 for p in _lead_phones(survivor)}
+    have_emails = {e.address for e in (survivor.owner.emails if survivor.owner else [])}
+    phones_added, emails_added = [], []
+    for phone in _lead_phones(merged):
+        if phone.e164 in have_phones:
+            continue
+        have_phones.add(phone.e164)
+        phones_added.append(phone.e164)
+        session.add(
+            Phone(
+                team_id=survivor.team_id,
+                owner_id=survivor.owner_id if phone.owner_id else None,
+                business_id=survivor.business_id if not phone.owner_id else None,
+                e164=phone.e164,
+                extension=phone.extension,
+                kind=phone.kind,
+                line_type=phone.line_type,
+                carrier=phone.carrier,
+                textable=phone.textable,
+                source=phone.source,
+                validated_at=phone.validated_at,
+            )
+        )
+    if survivor.owner is not None and merged.owner is not None:
+        for email in merged.owner.emails:
+            if email.address not in have_emails:
+                have_emails.add(email.address)
+                emails_added.append(email.address)
+                session.add(
+                    Email(
+                        team_id=survivor.team_id,
+                        owner_id=survivor.owner_id,
+                        address=email.address,
+                        source=email.source,
+                    )
+                )
+    return phones_added, emails_added
+
+
+def _lead_phones(lead: Lead) -> list[Phone]:
+    return (lead.owner.phones if lead.owner else []) + (
+        lead.business.phones if lead.business else []
+    )
+
+
+def _delete_if_unused(session: Session, entity: Business | Owner) -> None:
+    column = Lead.business_id if isinstance(entity, Business) else Lead.owner_id
+    in_use = session.scalar(select(Lead.id).where(column == entity.id).limit(1))
+    if in_use is None:
+        session.delete(entity)
+
+
+def decide_review(
+    session: Session, review: MatchReview, decision: str, actor_id: int | None
+) -> MatchReview:
+    """Apply a person's decision on an uncertain pair: `merge` or `keep_apart`.
+
+    Merging keeps the older lead (the one already in the team) and folds the newer one
+    into it. Deciding a pair already decided changes nothing.
+    """
+    if review.status != "pending":
+        return review
+    if decision not in ("merge", "keep_apart"):
+        raise ValueError(f"Unknown decision {decision!r}.")
+    survivor = session.get(Lead, review.other_lead_id)
+    newer = session.get(Lead, review.lead_id)
+    review.decided_by_id = actor_id
+    review.decided_at = utcnow()
+    if decision == "merge" and survivor is not None and newer is not None:
+        review.status = "merged"
+        session.flush()
+        merge_leads(
+            session,
+            survivor,
+            newer,
+            rule=review.rule,
+            score=review.score,
+            actor_id=actor_id,
+            import_id=review.import_id,
+        )
+    else:
+        review.status = "kept_apart"
+        session.add(
+            AuditEvent(
+                team_id=review.team_id,
+                actor_id=actor_id,
+                action="lead.kept_apart",
+                entity_type="leads",
+                entity_id=review.lead_id,
+                after={"other_lead_id": review.other_lead_id, "rule": review.rule},
+            )
+        )
+    session.flush()
+    return review

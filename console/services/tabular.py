@@ -1,0 +1,559 @@
+"""Reading purchased CSV and XLSX lists: what shape a file has, and its rows, streamed.
+
+`sniff` looks at an uploaded file once and describes it as a `FileShape` (kind, encoding,
+delimiter, header row, header names); the shape is stored on the import so `preview`,
+`count_rows` and `iter_rows` read the file the same way later, in a request or a job.
+Nothing here reads a whole file into memory: CSV is parsed line by line and XLSX through
+openpyxl's read-only mode, so a 200 MB, million-row list costs the same memory as a small one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import statistics
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import islice
+from pathlib import Path
+
+HEAD_BYTES = 64 * 1024
+SCAN_BLOCK_BYTES = 1024 * 1024
+FIELD_SIZE_LIMIT = 10 * 1024 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_RECORDS = 50
+HEADER_SEARCH_ROWS = 15
+WIDTH_CHECK_ROWS = 10
+
+EMPTY_MESSAGE = "The file is empty."
+NO_HEADER_MESSAGE = (
+    "No header row found: the first rows should name the columns (for example Company Name, Phone)."
+)
+NO_DATA_MESSAGE = "The file has a header but no data rows."
+XLS_MESSAGE = "Old Excel .xls files are not supported; save it as .xlsx or CSV."
+MARKUP_MESSAGE = (
+    "This looks like a web page or XML file, not a CSV or XLSX list; "
+    "open it in Excel and save it as .xlsx or CSV."
+)
+ODS_MESSAGE = "OpenDocument (.ods) files are not supported; save it as .xlsx or CSV."
+ENCRYPTED_XLSX_MESSAGE = (
+    "This .xlsx file is password-protected; remove the password in Excel and upload it again."
+)
+
+# Leading bytes of formats people upload by mistake, named in the message they get back.
+_BINARY_SIGNATURES = (
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!", "RAR"),
+)
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Bytes that have no character in Windows-1252; a file with them is read as Latin-1.
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+# C0 controls other than tab, newline, carriage return, form feed and Ctrl-Z never appear in text.
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x19\x1b-\x1f]")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_NUMBERISH = re.compile(r"[-+($€£]?\d[\d\s,.:/%()\-]*")
+
+
+class FileProblem(ValueError):
+    """A file that cannot be imported; str(exc) is a clear message for the operator."""
+
+
+@dataclass(frozen=True)
+class FileShape:
+    """How to read one uploaded list: its kind, text encoding, delimiter and header."""
+
+    kind: str
+    encoding: str
+    delimiter: str
+    header_row: int
+    headers: tuple[str, ...]
+    sheet: str = ""
+
+    def to_dict(self) -> dict:
+        """The shape as plain JSON-able values, to store on the import row."""
+        return {
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "header_row": self.header_row,
+            "headers": list(self.headers),
+            "sheet": self.sheet,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FileShape:
+        """The shape stored by `to_dict`."""
+        return cls(
+            kind=data["kind"],
+            encoding=data.get("encoding", ""),
+            delimiter=data.get("delimiter", ""),
+            header_row=int(data["header_row"]),
+            headers=tuple(data["headers"]),
+            sheet=data.get("sheet", ""),
+        )
+
+
+Record = tuple[int, list[str]]
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def sniff(path: str | Path, filename: str = "") -> FileShape:
+    """Detect kind, encoding, delimiter and header row; raise FileProblem when unusable."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if not head:
+        raise FileProblem(EMPTY_MESSAGE)
+    if head.startswith(_OLE2_MAGIC):
+        if filename.lower().endswith((".xlsx", ".xlsm")):
+            raise FileProblem(ENCRYPTED_XLSX_MESSAGE)
+        raise FileProblem(XLS_MESSAGE)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        _require_workbook(path)
+        return _sniff_xlsx(path)
+    return _sniff_csv(path, head)
+
+
+def preview(path: str | Path, shape: FileShape, limit: int = 20) -> list[list[str]]:
+    """The first `limit` data rows after the header, each padded/truncated to len(headers)."""
+    width = len(shape.headers)
+    rows: list[list[str]] = []
+    if limit <= 0:
+        return rows
+    for _, cells in iter_rows(path, shape):
+        stripped = [cell.strip() for cell in cells[:width]]
+        rows.append(stripped + [""] * (width - len(stripped)))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def iter_rows(path: str | Path, shape: FileShape, start_after: int = 0) -> Iterator[Record]:
+    """Data rows as (row_number, cells), skipping blank rows, resuming after `start_after`.
+
+    `row_number` is the 1-based row as a spreadsheet shows it: the sheet row for XLSX, the
+    line a record starts on for CSV (so `header_row + n` unless cells hold line breaks).
+    CSV cells are returned as read, unpadded, so the caller can check the width; XLSX rows
+    lose trailing empty cells. Streams the file: memory stays bounded whatever its size.
+    """
+    skip_through = max(shape.header_row, start_after)
+    if shape.kind == "xlsx":
+        yield from _iter_xlsx(Path(path), shape.sheet, skip_through)
+    else:
+        yield from _iter_csv(Path(path), shape, skip_through)
+
+
+def count_rows(path: str | Path, shape: FileShape) -> int:
+    """How many non-blank data rows `iter_rows` will yield (fast: for CSV a C-speed csv pass)."""
+    if shape.kind == "xlsx":
+        return sum(1 for _ in iter_rows(path, shape))
+    with _open_text(Path(path), shape.encoding) as handle:
+        reader = _csv_reader(handle, shape.delimiter)
+        try:
+            for _ in reader:
+                if reader.line_num >= shape.header_row:
+                    break
+            return sum(1 for cells in reader if "".join(cells).strip())
+        except csv.Error as exc:
+            raise _unreadable_row(reader.line_num, exc) from exc
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def _sniff_csv(path: Path, head: bytes) -> FileShape:
+    """The shape of a delimited text file whose first bytes are `head`."""
+    whole = path.stat().st_size <= len(head)
+    encoding = _detect_encoding(path, head)
+    text = _decode_head(head, encoding, whole)
+    if not text.replace("\ufeff", "").strip():
+        if whole or _only_whitespace(path, encoding):
+            raise FileProblem(EMPTY_MESSAGE)
+        raise FileProblem(NO_HEADER_MESSAGE)
+    if _looks_like_markup(text):
+        raise FileProblem(MARKUP_MESSAGE)
+    delimiter = _detect_delimiter(text)
+    records = _sample_records(text, delimiter, strict=True)
+    shape = _shape_from_records(records, kind="csv", encoding=encoding, delimiter=delimiter)
+    return _require_data(path, shape)
+
+
+def _only_whitespace(path: Path, encoding: str) -> bool:
+    """Whether the whole file is blank; reads only until the first character that is not."""
+    with _open_text(path, encoding) as handle:
+        while chunk := handle.read(SCAN_BLOCK_BYTES):
+            if chunk.replace("\ufeff", "").strip():
+                return False
+    return True
+
+
+def _looks_like_markup(text: str) -> bool:
+    """Whether text is HTML or XML, as some sites' "Excel export" .xls files really are."""
+    start = text.lstrip("\ufeff \t\r\n")[:10].lower()
+    return start.startswith(("<!doctype", "<html", "<table", "<?xml"))
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    """The text encoding: from a BOM, a UTF-16 NUL pattern, or a strict UTF-8 pass."""
+    if head.startswith(codecs.BOM_UTF8):
+        _scan_text_bytes(path, head)
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    utf16 = _utf16_without_bom(head[:1024])
+    if utf16:
+        return utf16
+    return _scan_text_bytes(path, head)
+
+
+def _utf16_without_bom(sample: bytes) -> str:
+    """'utf-16-le' or 'utf-16-be' when NULs fall on every other byte, as in UTF-16 text."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return ""
+    even_nuls = sample[0 : pairs * 2 : 2].count(0)
+    odd_nuls = sample[1 : pairs * 2 : 2].count(0)
+    if odd_nuls >= pairs * 0.3 and even_nuls <= pairs * 0.05:
+        return "utf-16-le"
+    if even_nuls >= pairs * 0.3 and odd_nuls <= pairs * 0.05:
+        return "utf-16-be"
+    return ""
+
+
+def _scan_text_bytes(path: Path, head: bytes) -> str:
+    """Check the whole file is text and say which 8-bit encoding reads it.
+
+    UTF-8 is checked strictly over every block, because a single Windows-1252 byte may sit at
+    row 90,000. Returns "utf-8", else "cp1252" when every byte has a Windows-1252 character,
+    else "latin-1". NUL or control bytes mean a binary file.
+    """
+    _refuse_binary_head(head)
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8_ok = cp1252_ok = True
+    with path.open("rb") as handle:
+        while block := handle.read(SCAN_BLOCK_BYTES):
+            if b"\x00" in block:
+                raise _binary_problem(head)
+            if utf8_ok:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if cp1252_ok and any(byte in block for byte in _CP1252_UNDEFINED):
+                cp1252_ok = False
+    if utf8_ok:
+        try:
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    return "cp1252" if cp1252_ok else "latin-1"
+
+
+def _refuse_binary_head(head: bytes) -> None:
+    """Raise FileProblem when the first bytes are a known binary format or not text at all."""
+    if head.startswith(tuple(magic for magic, _ in _BINARY_SIGNATURES)):
+        raise _binary_problem(head)
+    if b"\x00" in head or len(_CONTROL_BYTES.findall(head)) > max(2, len(head) // 200):
+        raise _binary_problem(head)
+
+
+def _binary_problem(head: bytes) -> FileProblem:
+    """The message for a binary file, naming its format when the first bytes tell it."""
+    for magic, label in _BINARY_SIGNATURES:
+        if head.startswith(magic):
+            return FileProblem(f"This looks like a binary file ({label}), not a CSV or XLSX list.")
+    return FileProblem("This looks like a binary file, not a CSV or XLSX list.")
+
+
+def _decode_head(head: bytes, encoding: str, whole: bool) -> str:
+    """The first bytes as text, cut back to the last full line unless they are the whole file."""
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    text = decoder.decode(head, final=whole)
+    if not whole:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[: cut + 1] if cut >= 0 else text
+    return text
+
+
+def _detect_delimiter(text: str) -> str:
+    """The delimiter giving the most rows with one consistent width of 2 or more columns."""
+    best, best_score = ",", (0, 0, 0)
+    for rank, delimiter in enumerate(DELIMITERS):
+        widths = Counter(len(cells) for _, cells in _sample_records(text, delimiter))
+        consistent = [(count, width) for width, count in widths.items() if width >= 2]
+        if not consistent:
+            continue
+        count, width = max(consistent)
+        score = (count, width, -rank)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sample_records(text: str, delimiter: str, strict: bool = False) -> list[Record]:
+    """The first non-blank records of `text`, with the line each starts on.
+
+    A malformed record ends the sample when guessing (`strict` False) and is a FileProblem
+    once the delimiter is chosen.
+    """
+    reader = _csv_reader(io.StringIO(text, newline=""), delimiter)
+    records: list[Record] = []
+    try:
+        for start, cells in _numbered(reader):
+            if _is_blank(cells):
+                continue
+            records.append((start, cells))
+            if len(records) >= SAMPLE_RECORDS:
+                break
+    except csv.Error as exc:
+        if strict:
+            raise _unreadable_row(reader.line_num, exc) from exc
+    return records
+
+
+def _iter_csv(path: Path, shape: FileShape, skip_through: int) -> Iterator[Record]:
+    """Non-blank CSV records starting after line `skip_through`.
+
+    A record starts on the line after the one the previous record ended on; the loop is
+    written out inline because it runs once per row of files with millions of rows.
+    """
+    with _open_text(path, shape.encoding) as handle:
+        reader = _csv_reader(handle, shape.delimiter)
+        previous_end = 0
+        try:
+            for cells in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if start <= skip_through or not "".join(cells).strip():
+                    continue
+                if cells[-1].endswith("\r"):
+                    cells[-1] = cells[-1][:-1]
+                yield start, cells
+        except csv.Error as exc:
+            raise _unreadable_row(reader.line_num, exc) from exc
+
+
+def _numbered(reader) -> Iterator[Record]:
+    """Records with the 1-based line each one starts on (records may span lines)."""
+    previous_end = 0
+    for cells in reader:
+        yield previous_end + 1, cells
+        previous_end = reader.line_num
+
+
+def _open_text(path: Path, encoding: str):
+    """The file opened as text the way the csv module needs it (newline="")."""
+    return path.open(encoding=encoding, errors="replace", newline="")
+
+
+def _csv_reader(lines, delimiter: str):
+    """A csv reader over `lines` that accepts long cells (notes, descriptions)."""
+    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
+        csv.field_size_limit(FIELD_SIZE_LIMIT)
+    return csv.reader(lines, delimiter=delimiter)
+
+
+def _unreadable_row(line: int, exc: Exception) -> FileProblem:
+    """The message for a CSV record the csv module cannot parse."""
+    return FileProblem(f"Row {line} could not be read: {exc}.")
+
+
+def _require_data(path: Path, shape: FileShape) -> FileShape:
+    """`shape`, once it is sure at least one data row follows the header."""
+    if next(iter_rows(path, shape), None) is None:
+        raise FileProblem(NO_DATA_MESSAGE)
+    return shape
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def _require_workbook(path: Path) -> None:
+    """Refuse a zip at `path` unless it is an Excel workbook."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile as exc:
+        raise FileProblem("This looks like a damaged zip file, not a CSV or XLSX list.") from exc
+    if "content.xml" in names and "mimetype" in names:
+        raise FileProblem(ODS_MESSAGE)
+    if "xl/workbook.xml" not in names:
+        raise FileProblem("This looks like a binary file (zip), not a CSV or XLSX list.")
+
+
+def _open_workbook(path: Path):
+    """The workbook in streaming read-only mode, with cached values instead of formulas."""
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise FileProblem(f"This XLSX file could not be opened: {exc}") from exc
+
+
+def _sniff_xlsx(path: Path) -> FileShape:
+    """The shape of the first sheet with at least two rows of data."""
+    workbook = _open_workbook(path)
+    try:
+        # A workbook whose sheets hold at most one row each is judged by the first such sheet.
+        chosen: tuple[str, list[Record]] | None = None
+        for sheet in workbook.worksheets:
+            records = list(islice(_sheet_records(sheet, 0), SAMPLE_RECORDS))
+            if len(records) >= 2 or (records and chosen is None):
+                chosen = (sheet.title, records)
+            if len(records) >= 2:
+                break
+    finally:
+        workbook.close()
+    if chosen is None:
+        raise FileProblem(EMPTY_MESSAGE)
+    title, records = chosen
+    shape = _shape_from_records(records, kind="xlsx", encoding="", delimiter="", sheet=title)
+    return _require_data(path, shape)
+
+
+def _iter_xlsx(path: Path, sheet_title: str, skip_through: int) -> Iterator[Record]:
+    """Non-blank rows of the named sheet after row `skip_through`."""
+    workbook = _open_workbook(path)
+    try:
+        if sheet_title not in workbook.sheetnames:
+            raise FileProblem(f"The sheet {sheet_title!r} is no longer in this workbook.")
+        yield from _sheet_records(workbook[sheet_title], skip_through)
+    finally:
+        workbook.close()
+
+
+def _sheet_records(sheet, skip_through: int) -> Iterator[Record]:
+    """Non-blank rows of a read-only sheet as (sheet row number, text cells)."""
+    # Some writers record a wrong sheet size; read the rows that are really there.
+    sheet.reset_dimensions()
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number <= skip_through:
+            continue
+        cells = [_cell_text(value) for value in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if cells:
+            yield number, cells
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet value as the text a person sees: 123 not 123.0, dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- the header
+
+
+def _shape_from_records(records: list[Record], **fields) -> FileShape:
+    """The shape whose header is the first header-like record in `records`."""
+    if not records:
+        raise FileProblem(EMPTY_MESSAGE)
+    index = _header_index(records)
+    if index is None:
+        raise FileProblem(NO_HEADER_MESSAGE)
+    header_row, cells = records[index]
+    following = [row for _, row in records[index + 1 :]]
+    return FileShape(header_row=header_row, headers=_clean_headers(cells, following), **fields)
+
+
+def _header_index(records: list[Record]) -> int | None:
+    """Index of the first of the leading records that names columns, if any does."""
+    for index, (_, cells) in enumerate(records[:HEADER_SEARCH_ROWS]):
+        following = [row for _, row in records[index + 1 : index + 1 + WIDTH_CHECK_ROWS]]
+        if _looks_like_header(cells) and _width_fits(cells, following):
+            return index
+    return None
+
+
+def _looks_like_header(cells: Sequence[str]) -> bool:
+    """Two or more names, mostly text, and nothing that looks like an email, phone or ID."""
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if len(filled) < 2:
+        return False
+    numeric = 0
+    for cell in filled:
+        if _EMAIL.search(cell):
+            return False
+        if _NUMBERISH.fullmatch(cell):
+            if sum(ch.isdigit() for ch in cell) >= 5:
+                return False
+            numeric += 1
+    return numeric * 2 < len(filled)
+
+
+def _width_fits(cells: Sequence[str], following: list[list[str]]) -> bool:
+    """Whether a candidate header is as wide as the rows below it typically are.
+
+    Widths count up to the last filled cell: a title line that a spreadsheet padded with
+    delimiters has the header's raw width, but not its filled width. Rows below may be
+    narrower (empty trailing cells) but, typically, not wider.
+    """
+    if not following:
+        return True
+    typical = statistics.median(_filled_width(row) for row in following)
+    return typical <= _filled_width(cells)
+
+
+def _filled_width(cells: Sequence[str]) -> int:
+    """The number of cells up to and including the last non-blank one."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index].strip():
+            return index + 1
+    return 0
+
+
+def _clean_headers(
+    cells: Sequence[str], following: Sequence[Sequence[str]] = ()
+) -> tuple[str, ...]:
+    """Header names trimmed, blanks named "Column N", repeats suffixed " (2)", " (3)".
+
+    Blank names after the last real one are kept only when the rows below use those columns.
+    """
+    width = _filled_width(cells)
+    for row in following:
+        width = max(width, min(_filled_width(row), len(cells)))
+    names: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(cells[:width], start=1):
+        name = raw.replace("\ufeff", "").strip() or f"Column {position}"
+        unique, copy = name, 1
+        while unique.lower() in seen:
+            copy += 1
+            unique = f"{name} ({copy})"
+        seen.add(unique.lower())
+        names.append(unique)
+    return tuple(names)
+
+
+def _is_blank(cells: Sequence[str]) -> bool:
+    """Whether a record has no text at all (an empty line, or only delimiters and spaces)."""
+    return not "".join(cells).strip()

@@ -1,0 +1,283 @@
+# ruff: noqa: E501 - list rows read best one to a line
+"""Imports from the browser's side: upload, mapping, run, summary, rejects, cancel, resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from console.extensions import db
+from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
+from console.services import ingest
+from jobs.worker import drain
+from tests.conftest import login
+
+HEADER = "Company Name,Contact Name,Title,Address,City,State,Zip,Phone,Email,Employees,Sales Volume,Notes"
+ROWS = [
+    "Hillcrest Roofing LLC,Amanda Williams,Owner,8074 W Lakeview Dr,Austin,TX,78701,(512) 555-0100,amanda@hillcrest.example,5 to 9,$1-2.5 Million,met at expo",
+    "Bluebonnet Child Care Co,Sandra Carter,President,9094 E 5th Ave,Houston,TX,77002,(713) 555-0101,,20 to 49,$5 to 10 Million,",
+    # The same roofer again: LLC vs Inc, phone reformatted, a suite number.
+    "Hillcrest Roofing Inc.,AMANDA WILLIAMS,Owner,8074 West Lakeview Drive Suite 2,Austin,TX,78701,512.555.0100,,5 to 9,,",
+    # No business name and no phone: rejected.
+    ",John Doe,Owner,1 Main St,Dallas,TX,75201,,,,,",
+    # A formula in a cell, to be escaped in the rejects CSV.
+    ',=HYPERLINK("x"),,,,,,,,,,',
+]
+
+
+def list_file(rows=ROWS, header=HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def upload(client, content: bytes, name: str = "plumbers.csv"):
+    return client.post(
+        "/imports/",
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def start_import(client, import_id: int, **form):
+    page = client.get(f"/imports/{import_id}/mapping")
+    assert page.status_code == 200
+    columns = db.session.get(ImportJob, import_id).mapping
+    return client.post(f"/imports/{import_id}/start", data={"column": columns, **form})
+
+
+def import_through_the_browser(app, client, content: bytes, **form) -> ImportJob:
+    response = upload(client, content)
+    assert response.status_code == 302, response.text
+    import_id = int(response.headers["Location"].split("/")[-2])
+    assert start_import(client, import_id, **form).status_code == 302
+    drain(app)
+    db.session.expire_all()
+    return db.session.get(ImportJob, import_id)
+
+
+def test_upload_maps_columns_from_the_alias_table(app, client, crew):
+    login(client, crew.operator)
+    response = upload(client, list_file())
+    job = db.session.scalars(select(ImportJob)).one()
+    assert response.headers["Location"].endswith(f"/imports/{job.id}/mapping")
+    assert job.mapping[:11] == [
+        "business_name",
+        "contact_name",
+        "title",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "phone",
+        "email",
+        "employees",
+        "revenue",
+    ]
+    assert job.mapping[11] == ""  # Notes: kept as a custom field
+    page = client.get(f"/imports/{job.id}/mapping")
+    assert "Hillcrest Roofing LLC" in page.text and "(512) 555-0100" in page.text
+    assert "Rejected:" in page.text  # the preview says what each row becomes
+
+
+def test_import_runs_to_a_summary_with_every_row_accounted_for(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file(), tags="tx-roofers")
+    assert job.status == "done"
+    counts = job.counts
+    assert counts["rows"] == 5
+    assert (counts["created"], counts["merged"], counts["rejected"]) == (2, 1, 2)
+    assert counts["merged_by_rule"] == {"owner_phone": 1}
+    assert counts["rows"] == counts["created"] + counts["merged"] + counts["rejected"]
+
+    roofer = db.session.scalars(
+        select(Lead).where(Lead.business.has(name="Hillcrest Roofing LLC"))
+    ).one()
+    assert roofer.tags == ["tx-roofers"]
+    assert roofer.custom_fields == {"Notes": "met at expo"}
+    assert [(s.row_number, s.action) for s in roofer.sources] == [(2, "created"), (4, "merged")]
+    assert roofer.business.unit == "Ste 2"  # filled from the duplicate, which had a suite
+    assert roofer.business.revenue_low == 1_000_000 and roofer.business.employees_high == 9
+
+    summary = client.get(f"/imports/{job.id}")
+    assert "Leads created" in summary.text and "Same phone" in summary.text
+    assert client.get(f"/leads/?import_id={job.id}").text.count('class="code">LEAD-') == 2
+
+
+def test_rejected_rows_download_with_reasons_and_escaped_formulas(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file())
+    response = client.get(f"/imports/{job.id}/rejects.csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:3] == ["row_number", "reason", "Company Name"]
+    assert rows[1][0] == "5" and "owner has no phone" in rows[1][1]
+    assert rows[2][0] == "6" and rows[2][3] == '\'=HYPERLINK("x")'
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.csv", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "logo.csv", "binary"),
+        (b"1,2,3\n4,5,6\n7,8,9\n", "numbers.csv", "No header row"),
+        (b"Company,Phone\n", "header-only.csv", "no data rows"),
+    ],
+)
+def test_unusable_files_get_a_clear_message_and_create_nothing(
+    client, crew, content, name, message
+):
+    login(client, crew.operator)
+    response = upload(client, content, name)
+    assert response.status_code == 400
+    assert message.lower() in response.text.lower()
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+def test_importing_the_same_file_twice_creates_nothing_new(app, client, crew):
+    login(client, crew.operator)
+    first = import_through_the_browser(app, client, list_file())
+    leads_before = db.session.scalar(select(func.count()).select_from(Lead))
+    phones_before = db.session.scalar(select(func.count()).select_from(Phone))
+    second = import_through_the_browser(app, client, list_file())
+    assert second.counts["created"] == 0
+    assert second.counts["merged_by_rule"]["same_row"] == 3
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == leads_before
+    assert db.session.scalar(select(func.count()).select_from(Phone)) == phones_before
+    assert first.counts["created"] == leads_before
+
+
+def test_an_import_killed_halfway_resumes_without_duplicates(app, client, crew, monkeypatch):
+    rows = [
+        f"Shop {n} LLC,Owner {n} Smith,Owner,{n} Main St,Austin,TX,78701,(512) 555-{n:04d},,,,"
+        for n in range(1, 26)
+    ]
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 10)
+    real = ingest.process_chunk
+    calls = {"n": 0}
+
+    def dies_on_the_third_chunk(session, ctx, chunk):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("worker killed")
+        return real(session, ctx, chunk)
+
+    monkeypatch.setattr(ingest, "process_chunk", dies_on_the_third_chunk)
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file(rows))
+    assert job.status == "failed" and "worker killed" in job.error
+    assert (job.rows_done, job.counts["created"]) == (20, 20)
+    run = db.session.get(JobRun, job.job_run_id)
+    assert run.status == "failed"
+
+    assert client.post(f"/jobs/{run.id}/retry").status_code == 302
+    drain(app)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job.id)
+    assert job.status == "done" and job.rows_done == 25
+    assert job.counts["created"] == 25 and job.counts["merged"] == 0
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 25
+    assert db.session.scalar(select(func.count()).select_from(LeadSource)) == 25
+
+
+def test_a_crashed_import_run_again_from_the_start_creates_no_duplicates(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file())
+    # As if the checkpoint had been lost: the run starts over from the first row.
+    job.status, job.last_row, job.rows_done, job.counts = "failed", 0, 0, {}
+    db.session.commit()
+    from console.services import imports
+
+    job.stored_path = str(app.config["UPLOAD_DIR"]) + "/again.csv"
+    with open(job.stored_path, "wb") as handle:
+        handle.write(list_file())
+    db.session.commit()
+    imports.run_import(db.session, job.id)
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 2
+    assert job.counts["merged_by_rule"] == {"same_row": 3}
+
+
+def test_cancel_stops_a_queued_import(app, client, crew):
+    login(client, crew.operator)
+    response = upload(client, list_file())
+    import_id = int(response.headers["Location"].split("/")[-2])
+    start_import(client, import_id)
+    assert client.post(f"/imports/{import_id}/cancel").status_code == 302
+    drain(app)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == "cancelled" and job.rows_done == 0
+    assert db.session.get(JobRun, job.job_run_id).status == "cancelled"
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_a_saved_mapping_is_offered_again_for_the_same_header(app, client, crew):
+    header = "Biz,Boss,Tel,Postal"
+    content = list_file(["Acme Welding,Jo Park,(512) 555-0111,78701"], header)
+    login(client, crew.operator)
+    response = upload(client, content)
+    import_id = int(response.headers["Location"].split("/")[-2])
+    mapping = ["business_name", "contact_name", "phone", "zip"]
+    client.post(
+        f"/imports/{import_id}/start", data={"column": mapping, "preset_name": "Broker list"}
+    )
+    assert db.session.scalars(select(MappingPreset)).one().name == "Broker list"
+    response = upload(client, content, "next-week.csv")
+    again = db.session.get(ImportJob, int(response.headers["Location"].split("/")[-2]))
+    assert again.mapping == mapping
+    assert "Broker list" in client.get(f"/imports/{again.id}/mapping").text
+
+
+def test_mapping_without_a_business_or_owner_and_phone_cannot_start(app, client, crew):
+    login(client, crew.operator)
+    response = upload(client, list_file())
+    import_id = int(response.headers["Location"].split("/")[-2])
+    columns = ["ignore"] * 12
+    columns[1] = "contact_name"
+    response = client.post(f"/imports/{import_id}/start", data={"column": columns})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/mapping")
+    assert db.session.get(ImportJob, import_id).status == "mapping"
+    preview = client.post(
+        f"/imports/{import_id}/mapping/preview",
+        data={"column": columns},
+        headers={"HX-Request": "true"},
+    )
+    assert "Map a column to Business name" in preview.text and "<html" not in preview.text
+
+
+def test_another_teams_import_is_a_404(app, client, crew, outsider):
+    login(client, outsider.operator)
+    response = upload(client, list_file())
+    import_id = int(response.headers["Location"].split("/")[-2])
+    client.post("/logout")
+    login(client, crew.operator)
+    for path in (f"/imports/{import_id}/mapping", f"/imports/{import_id}/rejects.csv"):
+        assert client.get(path).status_code == 404
+    assert client.post(f"/imports/{import_id}/cancel").status_code == 404
+    assert "plumbers.csv" not in client.get("/imports/").text
+
+
+def test_reviewers_cannot_import(client, crew):
+    login(client, crew.reviewer)
+    assert client.get("/imports/").status_code == 403
+    assert upload(client, list_file()).status_code == 403
+
+
+def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(list_file())
+    result = runner.invoke(args=["import-csv", str(path), "--team", crew.team.name, "--tag", "cli"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["status"] == "done"
+    assert (summary["rows"], summary["created"], summary["merged"], summary["rejected"]) == (
+        5,
+        2,
+        1,
+        2,
+    )
+    missing = runner.invoke(
+        args=["import-csv", str(path), "--team", crew.team.name, "--preset", "nope"]
+    )
+    assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
