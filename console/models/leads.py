@@ -15,7 +15,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from console.extensions import db
 from console.models.base import TeamOwned, Timestamps, UTCDateTime
@@ -42,9 +42,14 @@ class Business(TeamOwned, Timestamps, db.Model):
     """A company found in a list: the thing an owner might sell."""
 
     __tablename__ = "businesses"
-    __table_args__ = (Index("ix_businesses_team_normalized", "team_id", "normalized_name", "zip"),)
+    __table_args__ = (
+        Index("ix_businesses_team_normalized", "team_id", "normalized_name", "zip"),
+        Index("ix_businesses_team_state", "team_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets imports insert thousands of rows with RETURNING in one statement, in order.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     name: Mapped[str] = mapped_column(String(255))
     normalized_name: Mapped[str] = mapped_column(String(255), default="")
     street: Mapped[str] = mapped_column(String(255), default="")
@@ -73,6 +78,8 @@ class Owner(TeamOwned, Timestamps, db.Model):
     __tablename__ = "owners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets imports insert thousands of rows with RETURNING in one statement, in order.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     first_name: Mapped[str] = mapped_column(String(80), default="")
     last_name: Mapped[str] = mapped_column(String(80), default="")
     full_name: Mapped[str] = mapped_column(String(200), default="")
@@ -90,7 +97,11 @@ class Phone(TeamOwned, Timestamps, db.Model):
     """A phone number in E.164, tied to an owner, a business, or both."""
 
     __tablename__ = "phones"
-    __table_args__ = (Index("ix_phones_team_e164", "team_id", "e164"),)
+    __table_args__ = (
+        Index("ix_phones_team_e164", "team_id", "e164"),
+        Index("ix_phones_owner_kind", "owner_id", "kind"),
+        Index("ix_phones_business_kind", "business_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(
@@ -136,11 +147,13 @@ class Lead(TeamOwned, Timestamps, db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("team_id", "code"),
-        Index("ix_leads_team_created", "team_id", "created_at"),
+        Index("ix_leads_team_created_id", "team_id", "created_at", "id"),
         Index("ix_leads_team_status", "team_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets imports insert thousands of rows with RETURNING in one statement, in order.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     code: Mapped[str] = mapped_column(String(20))
     business_id: Mapped[int | None] = mapped_column(
         ForeignKey("businesses.id", ondelete="SET NULL"), index=True

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from console.models import (
@@ -344,7 +344,7 @@ def process_chunk(
         _join_existing(session, ctx, joins, known)
     if rejects and ctx.import_id is not None:
         session.execute(
-            insert(ImportReject),
+            ImportReject.__table__.insert(),
             [
                 {
                     "team_id": ctx.team_id,
@@ -364,9 +364,9 @@ def _remember(identity: resolve.Identity, target, exact: dict, fuzzy: dict) -> N
     for _, key in resolve.exact_keys(identity):
         exact.setdefault(key, (target, identity.business_key))
     for key in resolve.fuzzy_keys(identity):
-        block = fuzzy.setdefault(key, [])
-        if all(t is not target for t, _ in block):
-            block.append((target, identity.business_key))
+        fuzzy.setdefault(key, {}).setdefault(
+            resolve.marker(target), (target, identity.business_key)
+        )
 
 
 def _public(values: dict | None, columns: Sequence[str]) -> dict:
@@ -481,7 +481,7 @@ def _write_new_leads(session: Session, ctx: ImportContext, new_leads: list[NewLe
         (MatchReview, reviews),
     ):
         if rows:
-            session.execute(insert(model), rows)
+            session.execute(model.__table__.insert(), rows)
     if reviews:
         _fill_review_codes(session, team_id, [r["lead_id"] for r in reviews])
 
@@ -502,7 +502,10 @@ def _insert_returning(session: Session, model, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     return list(
-        session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+        session.scalars(
+            model.__table__.insert().returning(model.__table__.c.id, sort_by_parameter_order=True),
+            rows,
+        )
     )
 
 
@@ -586,7 +589,7 @@ def _join_existing(
     session.flush()
     for model, rows in ((MatchKey, keys), (LeadSource, sources), (MergeHistory, history)):
         if rows:
-            session.execute(insert(model), rows)
+            session.execute(model.__table__.insert(), rows)
 
 
 def _fold_into(session: Session, lead: Lead, record: Record, ctx: ImportContext) -> dict:

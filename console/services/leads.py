@@ -138,18 +138,28 @@ class LeadPage:
 
 
 def _mobile_exists():
-    return exists().where(
+    """A lead has a mobile: on its owner, or on its business when no owner is known."""
+    on_owner = exists().where(
         Phone.owner_id == Lead.owner_id, Phone.kind == "mobile", Phone.team_id == Lead.team_id
     )
+    on_business = exists().where(
+        Phone.business_id == Lead.business_id,
+        Phone.kind == "mobile",
+        Phone.team_id == Lead.team_id,
+    )
+    return or_(on_owner, on_business)
 
 
 def filtered_leads(team_id: int, filters: LeadFilters):
-    """The SELECT of a team's leads narrowed by `filters` (no ordering or paging)."""
-    query = (
-        scoped(Lead, team_id)
-        .outerjoin(Business, Lead.business_id == Business.id)
-        .outerjoin(Owner, Lead.owner_id == Owner.id)
-    )
+    """The SELECT of a team's leads narrowed by `filters` (no ordering or paging).
+
+    Businesses and owners are joined only when a filter or the sort needs them.
+    """
+    query = scoped(Lead, team_id)
+    if filters.q or filters.state or filters.industry or filters.sort == "business":
+        query = query.outerjoin(Business, Lead.business_id == Business.id)
+    if filters.q:
+        query = query.outerjoin(Owner, Lead.owner_id == Owner.id)
     if filters.q:
         query = query.where(_search_clause(team_id, filters.q))
     if filters.status:
@@ -227,19 +237,28 @@ def search_leads(
     )
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = (
+    # The page's ids first, on the narrow query; then those rows with what they show.
+    ids = list(
         session.scalars(
-            query.options(
-                joinedload(Lead.business), joinedload(Lead.owner).selectinload(Owner.phones)
-            )
+            query.with_only_columns(Lead.id)
             .order_by(*SORTS[filters.sort])
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
-        .unique()
-        .all()
     )
-    return LeadPage(rows=list(rows), total=total, page=page, per_page=per_page, filters=filters)
+    loaded = {
+        lead.id: lead
+        for lead in session.scalars(
+            select(Lead)
+            .where(Lead.id.in_(ids))
+            .options(
+                joinedload(Lead.business).selectinload(Business.phones),
+                joinedload(Lead.owner).selectinload(Owner.phones),
+            )
+        ).unique()
+    }
+    rows = [loaded[i] for i in ids if i in loaded]
+    return LeadPage(rows=rows, total=total, page=page, per_page=per_page, filters=filters)
 
 
 def iter_leads_for_export(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -78,7 +79,7 @@ OWNER_RULES = frozenset({"owner_phone", "owner_email", "owner_name_address", "ow
 DIFFERENT_BUSINESS_BELOW = 70
 FUZZY_PREFIXES = ("fz:", "fc:")
 # A fuzzy block this large is a common word in a big place; it says little and costs a lot.
-MAX_FUZZY_BLOCK = 200
+MAX_FUZZY_BLOCK = 100
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class Identity:
     name_tokens: tuple[str, ...] = ()
 
 
-def exact_keys(identity: Identity) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8192)
+def exact_keys(identity: Identity) -> tuple[tuple[str, str], ...]:
     """(rule, key) pairs of a record, strongest rule first."""
     keys: list[tuple[str, str]] = []
     if identity.fingerprint:
@@ -114,21 +116,22 @@ def exact_keys(identity: Identity) -> list[tuple[str, str]]:
         )
     if identity.owner_key and identity.zip5:
         keys.append(("owner_name_zip", f"oz:{identity.owner_key}|{identity.zip5}"))
-    return [(rule, key[:255]) for rule, key in keys]
+    return tuple((rule, key[:255]) for rule, key in keys)
 
 
-def fuzzy_keys(identity: Identity) -> list[str]:
+@lru_cache(maxsize=8192)
+def fuzzy_keys(identity: Identity) -> tuple[str, ...]:
     """The blocks a business name is compared in.
 
     In its ZIP, names sharing their first two letters (a typo anywhere else still
     meets its twin); in its city, names sharing a distinctive word.
     """
     if not identity.business_key:
-        return []
+        return ()
     keys = [f"fz:{identity.zip5}|{identity.business_key[:2]}"] if identity.zip5 else []
     if identity.city_key:
         keys += [f"fc:{identity.city_key}|{token}" for token in identity.name_tokens]
-    return [key[:255] for key in keys]
+    return tuple(key[:255] for key in keys)
 
 
 def all_keys(identity: Identity) -> list[tuple[str, str]]:
@@ -161,14 +164,14 @@ class Match:
 def best_match(
     identity: Identity,
     exact: dict[str, tuple[object, str]],
-    fuzzy: dict[str, list[tuple[object, str]]],
+    fuzzy: dict[str, dict[object, tuple[object, str]]],
 ) -> Match | None:
     """The strongest match for a record given the targets its keys point to.
 
     `exact` maps a key to (target, business name); `fuzzy` maps a fuzzy block key to
-    (target, business name) pairs. Exact rules win in the table's order, owner rules
-    only between rows of alike businesses; otherwise the most similar business name
-    in the same ZIP or city, if at least FUZZY_THRESHOLD.
+    {target marker: (target, business name)}. Exact rules win in the table's order,
+    owner rules only between rows of alike businesses; otherwise the most similar
+    business name in the same ZIP or city, if at least FUZZY_THRESHOLD.
     """
     for rule, key in exact_keys(identity):
         found = exact.get(key)
@@ -178,21 +181,29 @@ def best_match(
         if rule in OWNER_RULES and _different_businesses(identity.business_key, name):
             continue
         return Match(rule, RULES[rule].score, target)
-    best: Match | None = None
-    seen: set[int] = set()
+    candidates: dict[object, tuple[object, str]] = {}
     for key in fuzzy_keys(identity):
-        block = fuzzy.get(key, ())
-        if len(block) > MAX_FUZZY_BLOCK:
-            continue
-        for target, name in block:
-            marker = target if isinstance(target, int) else id(target)
-            if marker in seen:
-                continue
-            seen.add(marker)
-            score = name_similarity(identity.business_key, name)
-            if score >= FUZZY_THRESHOLD and (best is None or score > best.score):
-                best = Match("business_fuzzy", score, target)
-    return best
+        block = fuzzy.get(key)
+        if block and len(block) <= MAX_FUZZY_BLOCK:
+            candidates.update(block)
+    if not candidates:
+        return None
+    pairs = list(candidates.values())
+    found = process.extractOne(
+        identity.business_key,
+        [name for _, name in pairs],
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=FUZZY_THRESHOLD,
+    )
+    if found is None:
+        return None
+    _, score, index = found
+    return Match("business_fuzzy", round(score), pairs[index][0])
+
+
+def marker(target: object) -> object:
+    """A hashable identity for a match target: a lead id, or the object itself."""
+    return target if isinstance(target, int) else id(target)
 
 
 def _different_businesses(left: str, right: str) -> bool:
@@ -201,11 +212,11 @@ def _different_businesses(left: str, right: str) -> bool:
 
 def lookup_keys(
     session: Session, team_id: int, keys: Iterable[str]
-) -> tuple[dict[str, tuple[int, str]], dict[str, list[tuple[int, str]]]]:
-    """Existing leads behind `keys`: exact key -> (lead id, name), fuzzy key -> [(id, name)]."""
+) -> tuple[dict[str, tuple[int, str]], dict[str, dict[object, tuple[int, str]]]]:
+    """Existing leads behind `keys`: exact key -> (lead id, name), fuzzy key -> {id: (id, name)}."""
     wanted = sorted(set(keys))
     exact: dict[str, tuple[int, str]] = {}
-    fuzzy: dict[str, list[tuple[int, str]]] = {}
+    fuzzy: dict[str, dict[object, tuple[int, str]]] = {}
     for start in range(0, len(wanted), 5000):
         rows = session.execute(
             select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
@@ -214,7 +225,7 @@ def lookup_keys(
         )
         for key, lead_id, value in rows:
             if key.startswith(FUZZY_PREFIXES):
-                fuzzy.setdefault(key, []).append((lead_id, value))
+                fuzzy.setdefault(key, {})[lead_id] = (lead_id, value)
             elif key not in exact or lead_id < exact[key][0]:
                 # The oldest lead wins when a key points to several (kept apart by review).
                 exact[key] = (lead_id, value)
