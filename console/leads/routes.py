@@ -11,6 +11,7 @@ from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.services import imports as import_service
 from console.services import leads as lead_service
+from console.services import reviews as review_service
 from console.services.resolve import RULES
 from console.web import csv_download, render, roles_required, team_get_or_404
 
@@ -62,6 +63,7 @@ def show(lead_id: int):
         lead=lead,
         history=lead_service.lead_history(db.session, lead),
         merges=lead_service.lead_merges(db.session, lead),
+        reviews=review_service.pending_for_lead(db.session, lead),
         rules=RULES,
     )
 

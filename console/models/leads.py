@@ -70,6 +70,9 @@ class Business(TeamOwned, Timestamps, db.Model):
     phones: Mapped[list[Phone]] = relationship(
         back_populates="business", cascade="all, delete-orphan", passive_deletes=True
     )
+    emails: Mapped[list[Email]] = relationship(
+        back_populates="business", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Owner(TeamOwned, Timestamps, db.Model):
@@ -139,6 +142,7 @@ class Email(TeamOwned, Timestamps, db.Model):
     source: Mapped[str] = mapped_column(String(60), default="")
 
     owner: Mapped[Owner | None] = relationship(back_populates="emails")
+    business: Mapped[Business | None] = relationship(back_populates="emails")
 
 
 class Lead(TeamOwned, Timestamps, db.Model):

@@ -567,6 +567,7 @@ def _join_existing(
             .where(of_team(Lead, ctx.team_id), Lead.id.in_(lead_ids))
             .options(
                 selectinload(Lead.business).selectinload(Business.phones),
+                selectinload(Lead.business).selectinload(Business.emails),
                 selectinload(Lead.owner).selectinload(Owner.phones),
                 selectinload(Lead.owner).selectinload(Owner.emails),
             )
@@ -631,13 +632,14 @@ def _fold_into(session: Session, lead: Lead, record: Record, ctx: ImportContext)
             lead.business.phones.append(new)
         elif lead.owner is not None:
             lead.owner.phones.append(new)
-    if lead.owner is not None:
-        have_emails = {e.address for e in lead.owner.emails}
+    holder = lead.owner or lead.business
+    if holder is not None:
+        have_emails = {e.address for e in holder.emails}
         for address in record.emails:
             if address not in have_emails:
                 have_emails.add(address)
                 details["emails_added"].append(address)
-                lead.owner.emails.append(
+                holder.emails.append(
                     Email(team_id=lead.team_id, address=address, source=ctx.source[:60])
                 )
     if record.custom:

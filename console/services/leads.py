@@ -268,6 +268,7 @@ def iter_leads_for_export(
     last_id = 0
     base = filtered_leads(team_id, filters).options(
         joinedload(Lead.business).selectinload(Business.phones),
+        joinedload(Lead.business).selectinload(Business.emails),
         joinedload(Lead.owner).selectinload(Owner.phones),
         joinedload(Lead.owner).selectinload(Owner.emails),
         selectinload(Lead.sources),
@@ -331,13 +332,19 @@ def export_row(lead: Lead) -> list:
         owner.title if owner else "",
         " ".join(p.e164 for p in phones if p.kind == "mobile"),
         " ".join(p.e164 for p in phones if p.kind != "mobile"),
-        " ".join(e.address for e in owner.emails) if owner else "",
+        " ".join(e.address for e in _emails(lead)),
         " ".join(lead.tags or []),
         provenance.get("source", ""),
         " | ".join(files) or provenance.get("file", ""),
         " ".join(str(s.row_number) for s in lead.sources if s.row_number is not None),
         lead.created_at.isoformat(timespec="seconds"),
     ]
+
+
+def _emails(lead: Lead) -> list[Email]:
+    return (lead.owner.emails if lead.owner else []) + (
+        lead.business.emails if lead.business else []
+    )
 
 
 def lead_history(session: Session, lead: Lead, limit: int = 50) -> list[AuditEvent]:

@@ -189,16 +189,22 @@ def best_match(
     if not candidates:
         return None
     pairs = list(candidates.values())
-    found = process.extractOne(
+    digits = _digits(identity.business_key)
+    for _, score, index in process.extract(
         identity.business_key,
         [name for _, name in pairs],
         scorer=fuzz.token_sort_ratio,
         score_cutoff=FUZZY_THRESHOLD,
-    )
-    if found is None:
-        return None
-    _, score, index = found
-    return Match("business_fuzzy", round(score), pairs[index][0])
+        limit=5,
+    ):
+        # "Subway 1234" and "Subway 5678" are two stores, however alike their names.
+        if _digits(pairs[index][1]) == digits:
+            return Match("business_fuzzy", round(score), pairs[index][0])
+    return None
+
+
+def _digits(name: str) -> tuple[str, ...]:
+    return tuple(token for token in name.split() if token.isdigit())
 
 
 def marker(target: object) -> object:
@@ -342,7 +348,6 @@ def merge_leads(
 def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list, list]:
     """Move the merged lead's phones and emails the survivor lacks onto the survivor."""
     have_phones = {p.e164 for p in _lead_phones(survivor)}
-    have_emails = {e.address for e in (survivor.owner.emails if survivor.owner else [])}
     phones_added, emails_added = [], []
     for phone in _lead_phones(merged):
         if phone.e164 in have_phones:
@@ -364,18 +369,18 @@ def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list
                 validated_at=phone.validated_at,
             )
         )
-    if survivor.owner is not None and merged.owner is not None:
-        for email in merged.owner.emails:
+    holder = survivor.owner or survivor.business
+    have_emails = {e.address for e in (holder.emails if holder else [])}
+    merged_emails = (merged.owner.emails if merged.owner else []) + (
+        merged.business.emails if merged.business else []
+    )
+    if holder is not None:
+        for email in merged_emails:
             if email.address not in have_emails:
                 have_emails.add(email.address)
                 emails_added.append(email.address)
-                session.add(
-                    Email(
-                        team_id=survivor.team_id,
-                        owner_id=survivor.owner_id,
-                        address=email.address,
-                        source=email.source,
-                    )
+                holder.emails.append(
+                    Email(team_id=survivor.team_id, address=email.address, source=email.source)
                 )
     return phones_added, emails_added
 

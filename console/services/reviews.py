@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from console.models import Business, Lead, MatchReview, Owner
 from console.models.imports import REVIEW_STATUSES
 from console.services import resolve
+from console.services.phones import display as display_phone
 from console.services.tenancy import of_team, scoped
 
 
@@ -50,7 +51,7 @@ def _facts(lead: Lead | None) -> dict[str, str]:
         "City": business.city if business else "",
         "State": business.state if business else "",
         "ZIP": business.zip if business else "",
-        "Phones": ", ".join(sorted({p.e164 for p in phones})),
+        "Phones": ", ".join(display_phone(e164) for e164 in sorted({p.e164 for p in phones})),
         "Emails": ", ".join(sorted(e.address for e in (owner.emails if owner else []))),
         "Industry": business.industry if business else "",
         "Website": business.website if business else "",
@@ -135,3 +136,15 @@ def decide(
 def matching_ids(session: Session, team_id: int, filters: dict) -> list[int]:
     """Every review id the filters match, for deciding them all at once."""
     return list(session.scalars(_query(team_id, **filters).with_only_columns(MatchReview.id)))
+
+
+def pending_for_lead(session: Session, lead: Lead) -> list[MatchReview]:
+    """Undecided pairs a lead is part of, for its page."""
+    return list(
+        session.scalars(
+            scoped(MatchReview, lead.team_id).where(
+                MatchReview.status == "pending",
+                (MatchReview.lead_id == lead.id) | (MatchReview.other_lead_id == lead.id),
+            )
+        )
+    )

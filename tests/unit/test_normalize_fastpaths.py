@@ -126,8 +126,14 @@ def _class_digits(items) -> set[str]:
 
 def test_nanp_validity_is_decided_by_the_cache_key_digits():
     """Why caching by NPA-NXX is exact: no NANP pattern looks past the 6th digit, except
-    for the prefixes listed in `_SEVEN_DIGIT_PREFIXES`, which look at the 7th only."""
+    for the prefixes listed in `_SEVEN_DIGIT_PREFIXES`, which look at the 7th only.
+
+    Also why asking "valid for the US?" first is exact: the US is the first +1 region
+    and claims numbers by pattern, not by leading digits.
+    """
     any_digit = frozenset("0123456789")
+    assert phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1][0] == "US"
+    assert not PhoneMetadata.metadata_for_region("US").leading_digits
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
         metadata = PhoneMetadata.metadata_for_region(region)
         descs = [getattr(metadata, name) for name in (
