@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 import usaddress
@@ -79,6 +80,12 @@ _MAC_NAMES = frozenset(
      "macgregor", "macintyre", "mackenzie", "mackinnon", "mackintosh", "maclaren",
      "maclean", "macleod", "macmillan", "macneil", "macpherson"}
 )  # fmt: skip
+_WORD_PARTS = re.compile(r"[^-/]+")
+# Job-title and credential acronyms that stay upper case (PRESIDENT & CEO → President & CEO).
+_UPPER_WORDS = frozenset(
+    {"ceo", "cfo", "coo", "cto", "cio", "cmo", "vp", "svp", "evp", "avp", "gm", "hr", "llc",
+     "usa", "cpa", "dds", "dmd", "dvm", "pllc", "llp"}
+)  # fmt: skip
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix"})
 _ORDINAL = re.compile(r"\d*(?:1st|2nd|3rd|[04-9]th|1[123]th)")
 _INITIALISM = re.compile(r"(?:[a-z]\.){2,}[a-z]?")
@@ -107,11 +114,11 @@ def _capitalize(low: str) -> str:
 
 def _case_part(low: str) -> str:
     """One lower-case word without hyphens in Title Case: McDonald, O'Brien, 5th, III."""
-    if not low or low in _ROMAN:
+    if not low or low in _ROMAN or low in _UPPER_WORDS:
         return low.upper()
     if low[0].isdigit():
         return low if _ORDINAL.fullmatch(low) else low.upper()
-    if _INITIALISM.fullmatch(low):
+    if "." in low and _INITIALISM.fullmatch(low):
         return low.upper()
     if len(low) > 2 and low[1] == "'" and low[0].isalpha() and low[2].isalpha():
         return low[0].upper() + "'" + low[2].upper() + low[3:]
@@ -127,9 +134,14 @@ def _case_word(word: str, inner: bool = False, followed: bool = False) -> str:
     low = word.lower().replace("’", "'")
     if inner and followed and low in _LOWER_INSIDE:
         return low
-    if "-" in low:
-        return "-".join(_case_part(part) for part in low.split("-"))
+    if "-" in low or "/" in low:  # Smith-Jones, Owner/Operator
+        return _WORD_PARTS.sub(_case_match, low)
     return _case_part(low)
+
+
+def _case_match(match: re.Match) -> str:
+    """`_case_part` for a regex match."""
+    return _case_part(match.group())
 
 
 def _is_shouty(text: str) -> bool:
@@ -238,7 +250,7 @@ def _parse_person(text: str) -> _NameParts:
 
 def _first_person(text: str) -> _NameParts:
     """The first person of `Mr. and Mrs. John Smith` or `John and Jane Smith`."""
-    people = _PEOPLE.split(text)
+    people = _PEOPLE.split(text) if "&" in text or " and " in text.lower() else [text]
     parts = _parse_person(people[0])
     if len(people) > 1:
         other = _parse_person(people[1])
@@ -271,8 +283,10 @@ def person_name(raw: str) -> PersonName:
     mixed-case words are kept as typed. A lone word is a first name, unless an
     honorific says it is a last name (`Mr. Smith`).
     """
-    text = _NICKNAMES.sub(" ", clean_text(raw).replace("’", "'"))
-    if not text.strip():
+    text = clean_text(raw).replace("’", "'")
+    if "(" in text or '"' in text or "“" in text:
+        text = _NICKNAMES.sub(" ", text).strip()
+    if not text:
         return _EMPTY_NAME
     parts = _first_person(text)
     tokens = _display_tokens(parts.given + parts.last)
@@ -323,7 +337,7 @@ _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "2223334445556667777888999
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 # NANP prefixes whose validity depends on the 7th digit (Barbados, Jamaica); every other
 # 10-digit NANP number is valid or not by its first six digits (NPA-NXX). Checked against
-# the installed phonenumbers metadata by tests/unit/test_normalize_phones.py.
+# the installed phonenumbers metadata by tests/unit/test_normalize_fastpaths.py.
 _SEVEN_DIGIT_PREFIXES = frozenset({"246521", "246522", "876606"})
 _KINDS = {
     PhoneNumberType.MOBILE: "mobile",
@@ -392,7 +406,12 @@ def _nanp_key(national: str) -> str:
 @lru_cache(maxsize=65536)
 def _nanp_valid(key: str) -> bool:
     """Whether NANP numbers starting with `key` are valid, per phonenumbers."""
-    return phonenumbers.is_valid_number(_nanp_representative(key))
+    number = _nanp_representative(key)
+    # The US is the first +1 region and has no leading-digit rule, so a number valid for
+    # the US is what is_valid_number calls valid, at half the cost.
+    return phonenumbers.is_valid_number_for_region(number, "US") or phonenumbers.is_valid_number(
+        number
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -457,7 +476,7 @@ def parse_phone(raw: str, region: str = "US") -> PhoneResult | None:
     cleaned = clean_text(raw)
     if not cleaned:
         return None
-    if _PLAIN_PHONE.fullmatch(cleaned) and not cleaned.endswith(".0"):
+    if _PLAIN_PHONE.fullmatch(cleaned) and not _EXCEL_FLOAT.fullmatch(cleaned):
         text, extension = cleaned, ""
     else:
         text, extension = _phone_text(cleaned)
@@ -521,16 +540,17 @@ def _validated_email(text: str) -> str | None:
 def normalize_email(raw: str) -> str | None:
     """A lower-cased, syntax-checked email address, or None when it is not one.
 
-    Strips `mailto:`, angle brackets (`Jo <jo@x.com>`) and keeps the first of several.
+    Strips `mailto:`, labels and angle brackets (`Email: Jo <jo@x.com>`) and keeps the
+    first of several addresses.
     """
     text = clean_text(raw).lower()
     match = _ANGLE_ADDRESS.search(text)
     if match:
         text = match.group(1)
-    text = text.strip(" '\"").removeprefix("mailto:")
-    text = _EMAIL_SEPARATORS.split(text.strip(" ;,"), maxsplit=1)[0].rstrip(".")
-    if "@" not in text:
+    candidates = [t for t in _EMAIL_SEPARATORS.split(text) if "@" in t]
+    if not candidates:
         return None
+    text = candidates[0].strip("'\"()").removeprefix("mailto:").rstrip(".")
     if _email_is_simple(text):
         return text
     return _validated_email(text)
@@ -561,13 +581,36 @@ _STATES = (
     ("AS", "American Samoa", ""), ("MP", "Northern Mariana Islands", ""),
 )  # fmt: skip
 
-#: Two-letter USPS codes by lower-case code, name or common abbreviation
-#: (`tx`, `texas`, `tex`); look values up through `state_code`, which ignores case and dots.
-STATE_CODES: dict[str, str] = {
-    key: code
+
+class _CaseInsensitiveCodes(dict[str, str]):
+    """A dict whose string keys are looked up without regard to case."""
+
+    def __missing__(self, key: str) -> str:
+        """The value under the lower-case form of `key`."""
+        lower = key.lower()
+        if lower == key:
+            raise KeyError(key)
+        return self[lower]
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The value under `key` in any case, or `default`."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        """Whether `key`, in any case, is a key."""
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+
+#: Two-letter USPS codes by code, name or common abbreviation in any case
+#: (`TX`, `texas`, `Tex`); `state_code` also ignores dots and spacing.
+STATE_CODES: dict[str, str] = _CaseInsensitiveCodes(
+    (key, code)
     for code, name, aliases in _STATES
     for key in (code.lower(), name.lower(), *aliases.split())
-}
+)
 
 
 def state_code(raw: str) -> str:
@@ -669,7 +712,9 @@ _UNIT_DESIGNATORS = {
 _BOX_GROUPS = {
     "rr": "RR", "rural route": "RR", "route": "RR", "hc": "HC", "highway contract": "HC",
 }  # fmt: skip
-_STREET_ACRONYMS = frozenset({"US", "FM", "RM", "CR", "SR", "SH", "IH", "RR", "HC", "MLK", "NASA"})
+_STREET_ACRONYMS = frozenset(
+    {"US", "FM", "RM", "CR", "SR", "SH", "IH", "RR", "HC", "MLK", "NASA", "NE", "NW", "SE", "SW"}
+)
 _PO_BOX = re.compile(
     r"(?:p\.?\s*o\.?\s*box|p\.?\s*o\.?\s*b\.?|post\s+office\s+box|box)\s*#?\s*([a-z0-9-]+)",
     re.IGNORECASE,
@@ -684,15 +729,24 @@ _FAST_SUFFIXES = frozenset(
      "pl", "place", "plz", "plaza", "rd", "road", "sq", "square", "st", "street", "ter",
      "terrace", "trl", "way", "loop", "xing", "crossing"}
 )  # fmt: skip
+# Suffix words that are common inside street names (Lake Shore Dr, Park Place Dr).
+_NAME_SUFFIX_WORDS = frozenset(
+    {"lake", "park", "place", "center", "plaza", "square", "spring", "valley", "hill", "creek",
+     "point", "forest", "mill", "ridge", "oak", "pine", "glen", "grove", "meadow", "brook",
+     "view", "river", "village", "cove", "green", "summit", "shore", "bend", "station",
+     "heights"}
+)  # fmt: skip
+# Words the fast tagger leaves to usaddress: pre-types, particles, box and route words.
+_FAST_NAME_WORDS_REFUSED = frozenset(
+    {"and", "of", "the", "box", "po", "county", "state", "us", "fm", "route", "camino",
+     "calle", "avenida", "el", "la", "old", "mount", "mt", "saint", "st", "ft", "fort", "i"}
+)  # fmt: skip
 _FAST_NAME_STOP = (
-    frozenset(_STREET_SUFFIXES) - {"lake", "park", "place", "center", "plaza", "square", "spring", "valley", "hill", "creek", "point",
-                                   "forest", "mill", "ridge", "oak", "pine", "glen", "grove",
-                                   "meadow", "brook", "view", "river", "village", "cove",
-                                   "green", "summit", "shore", "bend", "station", "heights"}
-) | set(_DIRECTIONALS) | set(_UNIT_DESIGNATORS) | {
-    "and", "of", "the", "box", "po", "county", "state", "us", "fm", "route", "camino", "calle",
-    "avenida", "el", "la", "old", "mount", "mt", "saint", "st", "ft", "fort", "i",
-}  # fmt: skip
+    (frozenset(_STREET_SUFFIXES) - _NAME_SUFFIX_WORDS)
+    | frozenset(_DIRECTIONALS)
+    | frozenset(_UNIT_DESIGNATORS)
+    | _FAST_NAME_WORDS_REFUSED
+)
 _NAME_WORD = re.compile(r"[A-Za-z]+|\d+(?:st|nd|rd|th|ST|ND|RD|TH)")
 _UNIT_ID = re.compile(r"#?(?:\d{1,6}[A-Za-z]?|[A-Za-z]\d{0,4})")
 _STREET_ORDER = {
@@ -723,8 +777,7 @@ class Address:
     street_key: str
 
 
-@dataclass(frozen=True)
-class _StreetLine:
+class _StreetLine(NamedTuple):
     """A parsed street line, with any city, state and ZIP that were written on it."""
 
     street: str
@@ -812,26 +865,37 @@ def _box_line(tags: dict[str, str]) -> str:
 
 def _street_name(tags: dict[str, str], shouty: bool) -> str:
     """The name part of a street, highway types abbreviated before numbers (`US Hwy 290`)."""
-    name = " ".join((tags.get("StreetName", ""), *tags.get("StreetNamePostType", "").split()[:-1]))
-    pretype = _case_street_words(tags.get("StreetNamePreType", ""), shouty)
+    name = tags.get("StreetName", "")
+    post = tags.get("StreetNamePostType", "")
+    if " " in post:  # usaddress sometimes tags "Ridge Parkway" as the type
+        name = f"{name} {post.rpartition(' ')[0]}"
+    pretype = tags.get("StreetNamePreType", "")
     if pretype and name[:1].isdigit():
         *head, tail = pretype.split()
         pretype = " ".join([*head, _STREET_SUFFIXES.get(tail.lower().rstrip("."), tail)])
-    words = (tags.get("StreetNamePreModifier", ""), pretype, name)
-    return _case_street_words(" ".join(w for w in words if w), shouty)
+    premodifier = tags.get("StreetNamePreModifier", "")
+    if pretype or premodifier:
+        name = " ".join(w for w in (premodifier, pretype, name) if w)
+    return _case_street_name(name, shouty)
+
+
+@lru_cache(maxsize=16384)
+def _case_street_name(name: str, shouty: bool) -> str:
+    """`_case_street_words`, cached: lists repeat their street names."""
+    return _case_street_words(name, shouty)
 
 
 def _delivery_line(tags: dict[str, str], shouty: bool) -> str:
     """`4500 N Lamar Blvd` from a tagged street address."""
-    number = " ".join(tags.get(k, "") for k in _NUMBER_LABELS).strip()
-    if number.isdigit():
-        pass
-    elif any(c.isdigit() for c in number):
-        number = number.upper()
-    else:  # "One Main St"
-        number = _case_street_words(number, shouty)
-    # usaddress sometimes tags "Ridge Parkway" as the type; the name keeps "Ridge".
-    suffix = tags.get("StreetNamePostType", "").rpartition(" ")[2]
+    number = tags.get("AddressNumber", "")
+    if "AddressNumberPrefix" in tags or "AddressNumberSuffix" in tags:
+        number = " ".join(tags.get(k, "") for k in _NUMBER_LABELS).strip()
+    if not number.isdigit():
+        if any(c.isdigit() for c in number):  # "123a", "N123 W456"
+            number = number.upper()
+        else:  # "One Main St"
+            number = _case_street_words(number, shouty)
+    suffix = tags.get("StreetNamePostType", "").rpartition(" ")[2]  # see _street_name
     parts = (
         number,
         _standard_word(_DIRECTIONALS, tags.get("StreetNamePreDirectional", ""), shouty),
@@ -880,9 +944,9 @@ def _fast_tags(line: str) -> dict[str, str] | None:
     Handles `NUMBER [PREDIR] NAME KNOWN-SUFFIX [POSTDIR] [UNIT ID]` and PO boxes; returns
     None for anything else so that usaddress decides.
     """
-    box = _PO_BOX.fullmatch(line)
-    if box:
-        return {"USPSBoxType": "PO Box", "USPSBoxID": box.group(1)}
+    if not line[:1].isdigit():
+        box = _PO_BOX.fullmatch(line)
+        return {"USPSBoxType": "PO Box", "USPSBoxID": box.group(1)} if box else None
     tokens = line.replace(",", " ").split()
     if len(tokens) < 3 or not (tokens[0].isascii() and tokens[0].isdigit()):
         return None
@@ -918,7 +982,23 @@ def _usaddress_tags(line: str) -> dict[str, str] | None:
         return _first_runs(usaddress.parse(line))
     if kind in ("Ambiguous", "Intersection"):
         return None
-    return dict(tags)
+    return _repair_tags(dict(tags))
+
+
+def _repair_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Tags with a street name for lines usaddress reads as a type or a building name.
+
+    usaddress tags `12 E 3rd Road` as a pre-type and `10 Town Center Place` as a
+    building; both end in a street suffix, so they are streets.
+    """
+    if "StreetName" in tags or "AddressNumber" not in tags:
+        return tags
+    for label in ("StreetNamePreType", "BuildingName"):
+        *name, suffix = tags.get(label, "").split() or [""]
+        if name and suffix.lower().rstrip(".") in _STREET_SUFFIXES:
+            repaired = {k: v for k, v in tags.items() if k != label}
+            return repaired | {"StreetName": " ".join(name), "StreetNamePostType": suffix}
+    return tags
 
 
 def _first_runs(parsed: list[tuple[str, str]]) -> dict[str, str] | None:
@@ -964,7 +1044,7 @@ def _parse_street(line: str) -> _StreetLine:
     return _parse_street_fast(line) or _parse_street_slow(line)
 
 
-def address(street: str, city: str = "", state: str = "", zip: str = "") -> Address:  # noqa: A002
+def address(street: str, city: str = "", state: str = "", zip: str = "") -> Address:
     """A standardized address (USPS abbreviations, unit apart, `street_key` for matching).
 
     `4500 North Lamar Boulevard, Suite 12` → street `4500 N Lamar Blvd`, unit `Ste 12`,
@@ -972,16 +1052,34 @@ def address(street: str, city: str = "", state: str = "", zip: str = "") -> Addr
     the ones not given.
     """
     line = clean_text(street)
-    parsed = _parse_street(line) if line else _StreetLine("", "", "")
-    zip5 = zip_code(clean_text(zip) or parsed.zip)
+    parsed = _parse_street(line) if line else _NO_STREET
+    city = clean_text(city) or parsed.city.strip(" ,")
+    state = clean_text(state) or parsed.state
+    zip = clean_text(zip) or parsed.zip
     return Address(
         street=parsed.street,
         unit=parsed.unit,
-        city=name_case(clean_text(city) or parsed.city.strip(" ,")),
-        state=state_code(clean_text(state) or parsed.state),
-        zip=str(zip5) if zip5 else "",
+        city=_city(city) if city else "",
+        state=state_code(state) if state else "",
+        zip=_zip_text(zip) if zip else "",
         street_key=parsed.street_key,
     )
+
+
+_NO_STREET = _StreetLine("", "", "")
+
+
+@lru_cache(maxsize=8192)
+def _city(text: str) -> str:
+    """A city in display case; cached because lists repeat their cities."""
+    return name_case(text)
+
+
+@lru_cache(maxsize=8192)
+def _zip_text(text: str) -> str:
+    """A ZIP as text (`78701-1234`), "" when invalid; cached because lists repeat ZIPs."""
+    found = zip_code(text)
+    return str(found) if found else ""
 
 
 # --------------------------------------------------------------------- businesses
@@ -1171,12 +1269,12 @@ def _coded_range(raw: str, codes: dict[str, _Range]) -> _Range:
 
 
 def employee_range(raw: str) -> tuple[int | None, int | None]:
-    """Employees low/high from `5 to 9`, `1,200`, `1000+` or an InfoUSA letter code (`C` = 10-19)."""  # noqa: E501
+    """Employees low/high from `5 to 9`, `1,200`, `1000+` or a letter code (`C` = 10-19)."""
     return _coded_range(raw, _EMPLOYEE_CODES)
 
 
 def revenue_range(raw: str) -> tuple[int | None, int | None]:
-    """Revenue low/high in dollars from `$1-2.5 Million`, `500K`, `Over $1 Billion` or a letter code."""  # noqa: E501
+    """Revenue low/high in dollars from `$1-2.5 Million`, `500K`, `Over $1 Billion`, `C`."""
     return _coded_range(raw, _REVENUE_CODES)
 
 
@@ -1332,19 +1430,21 @@ def industry_label(sic: str, naics: str, description: str = "") -> str:
 # ----------------------------------------------------------------------- websites
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_WWW = re.compile(r"^www\d?\.")
 _HOST_END = re.compile(r"[/?#\s\\]")
 _DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})")
 
 
 def normalize_website(raw: str) -> str:
-    """The host of a website cell: `http://www.HillcrestRoofing.example/` → `hillcrestroofing.example`.
+    """The lower-case host of a website cell, without scheme, `www.`, port or path.
 
-    "" when the cell is not a plausible domain (an email address, a bare word).
-    """  # noqa: E501
+    `http://www.HillcrestRoofing.example/` → `hillcrestroofing.example`; "" when the
+    cell is not a plausible domain (an email address, a bare word).
+    """
     text = clean_text(raw).lower()
     if "@" in text and "://" not in text:
         return ""
     host = _HOST_END.split(_SCHEME.sub("", text), maxsplit=1)[0]
     host = host.rpartition("@")[2].partition(":")[0].rstrip(".")
-    host = re.sub(r"^www\d?\.", "", host)
+    host = _WWW.sub("", host)
     return host if _DOMAIN.fullmatch(host) and "_" not in host else ""

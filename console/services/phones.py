@@ -1,24 +1,25 @@
-"""Phone numbers: parsing to E.164 and telling what kind of line a number is."""
+"""Phone numbers: parsing to E.164 and telling what kind of line a number is.
+
+Parsing lives in `console.services.normalize` (the one normalization module for list
+ingestion); this module keeps the short forms the rest of the console uses.
+"""
 
 from __future__ import annotations
 
 import phonenumbers
 from phonenumbers import NumberParseException
 
+from console.services.normalize import PhoneResult, parse_phone, phone_kind
+
+__all__ = ["DEFAULT_REGION", "PhoneResult", "display", "parse_phone", "phone_kind", "to_e164"]
+
 DEFAULT_REGION = "US"
 
 
 def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
-    """The number in E.164 (`+15125550142`), or None when it is not a possible number."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """The number in E.164 (`+15125550142`), or None when it is not a valid number."""
+    result = parse_phone(raw, region)
+    return result.e164 if result is not None and result.valid else None
 
 
 def display(e164: str) -> str:
