@@ -42,8 +42,16 @@ class Timestamps:
 
 
 class TeamOwned:
-    """A row that holds customer data: it belongs to exactly one team."""
+    """A row that holds customer data: it belongs to exactly one team.
+
+    `team_id` is indexed on its own unless the table has a composite index that starts
+    with it (set `team_id_indexed = False`), which serves the same lookups cheaper.
+    """
+
+    team_id_indexed = True
 
     @declared_attr
     def team_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
-        return mapped_column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+        return mapped_column(
+            Integer, ForeignKey("teams.id", ondelete="CASCADE"), index=cls.team_id_indexed
+        )

@@ -93,6 +93,7 @@ class MappingPreset(TeamOwned, db.Model):
 class MatchKey(TeamOwned, db.Model):
     """A blocking key of a lead (phone, email, name and ZIP...), so matching stays linear."""
 
+    team_id_indexed = False  # ix_match_keys_team_key starts with it
     __tablename__ = "match_keys"
     __table_args__ = (Index("ix_match_keys_team_key", "team_id", "key"),)
 
@@ -106,6 +107,7 @@ class MatchKey(TeamOwned, db.Model):
 class LeadSource(TeamOwned, db.Model):
     """One source row behind a lead: which import and row, and what resolution did."""
 
+    team_id_indexed = False  # ix_lead_sources_team_import starts with it
     __tablename__ = "lead_sources"
     __table_args__ = (Index("ix_lead_sources_team_import", "team_id", "import_id"),)
 

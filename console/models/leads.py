@@ -41,6 +41,7 @@ PHONE_KINDS: tuple[str, ...] = ("mobile", "office", "other")
 class Business(TeamOwned, Timestamps, db.Model):
     """A company found in a list: the thing an owner might sell."""
 
+    team_id_indexed = False  # ix_businesses_team_normalized starts with it
     __tablename__ = "businesses"
     __table_args__ = (
         Index("ix_businesses_team_normalized", "team_id", "normalized_name", "zip"),
@@ -55,7 +56,7 @@ class Business(TeamOwned, Timestamps, db.Model):
     street: Mapped[str] = mapped_column(String(255), default="")
     unit: Mapped[str] = mapped_column(String(40), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
-    state: Mapped[str] = mapped_column(String(2), default="", index=True)
+    state: Mapped[str] = mapped_column(String(2), default="")
     zip: Mapped[str] = mapped_column(String(10), default="")
     county: Mapped[str] = mapped_column(String(120), default="")
     website: Mapped[str] = mapped_column(String(255), default="")
@@ -99,6 +100,7 @@ class Owner(TeamOwned, Timestamps, db.Model):
 class Phone(TeamOwned, Timestamps, db.Model):
     """A phone number in E.164, tied to an owner, a business, or both."""
 
+    team_id_indexed = False  # ix_phones_team_e164 starts with it
     __tablename__ = "phones"
     __table_args__ = (
         Index("ix_phones_team_e164", "team_id", "e164"),
@@ -107,11 +109,10 @@ class Phone(TeamOwned, Timestamps, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("owners.id", ondelete="CASCADE"), index=True
-    )
+    # Looked up through ix_phones_owner_kind and ix_phones_business_kind.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"))
     business_id: Mapped[int | None] = mapped_column(
-        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+        ForeignKey("businesses.id", ondelete="CASCADE")
     )
     e164: Mapped[str] = mapped_column(String(16))
     extension: Mapped[str] = mapped_column(String(10), default="")
@@ -148,6 +149,7 @@ class Email(TeamOwned, Timestamps, db.Model):
 class Lead(TeamOwned, Timestamps, db.Model):
     """One business-and-owner pair the team may work, with its code, status and scores."""
 
+    team_id_indexed = False  # the code and date indexes start with it
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("team_id", "code"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -178,14 +179,14 @@ def run_import(
         source="import",
         tags=tuple(job.tags or ()),
     )
-    chunk: list[tuple[int, list[str]]] = []
-    for row in tabular.iter_rows(job.stored_path, shape, start_after=job.last_row):
-        chunk.append(row)
-        if len(chunk) >= ingest.CHUNK_ROWS:
-            _commit_chunk(session, job, ctx, chunk, on_chunk)
-            chunk = []
-    if chunk:
-        _commit_chunk(session, job, ctx, chunk, on_chunk)
+    rows = tabular.iter_rows(job.stored_path, shape, start_after=job.last_row)
+    parallel = (os.cpu_count() or 1) > 1 and (
+        job.total_rows - job.rows_done >= ingest.PARALLEL_FROM_ROWS
+    )
+    for chunk, built in ingest.normalized_chunks(
+        _chunks(rows, ingest.CHUNK_ROWS), ctx.headers, ctx.mapping, parallel
+    ):
+        _commit_chunk(session, job, ctx, chunk, built, on_chunk)
     refresh_planner_statistics(session)
     job.status = "done"
     job.finished_at = utcnow()
@@ -193,8 +194,20 @@ def run_import(
     return job
 
 
-def _commit_chunk(session, job: ImportJob, ctx, chunk, on_chunk) -> None:
-    result = ingest.process_chunk(session, ctx, chunk)
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    """Rows in lists of `size`."""
+    chunk: list = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _commit_chunk(session, job: ImportJob, ctx, chunk, built, on_chunk) -> None:
+    result = ingest.process_chunk(session, ctx, chunk, built)
     job.last_row = chunk[-1][0]
     job.rows_done += len(chunk)
     job.counts = add_counts(job.counts or {}, len(chunk), result)

@@ -8,8 +8,10 @@ import re-run resumes after the last chunk it committed; and every row leaves a
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Sequence
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -35,6 +37,9 @@ from console.services.mapping import CUSTOM, FIELDS
 from console.services.tenancy import of_team
 
 CHUNK_ROWS = 1000
+# Files with at least this many rows left are normalized by a second process.
+PARALLEL_FROM_ROWS = 20_000
+PREFETCH_CHUNKS = 2
 
 # Why a row was rejected: a short code for counting, and the words shown to the operator.
 REJECT_REASONS: dict[str, str] = {
@@ -87,6 +92,8 @@ class Record:
     custom: dict[str, str]
     identity: resolve.Identity
     notes: list[str] = field(default_factory=list)
+    # The fuzzy blocks this record's name was stored in (set while resolving).
+    fuzzy_accepted: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -299,25 +306,68 @@ class ImportContext:
     tags: tuple[str, ...] = ()
 
 
+Row = tuple[int, Sequence[str]]
+Built = Record | Rejected
+
+
+def build_chunk(
+    rows: Sequence[Row], headers: Sequence[str], mapping: Sequence[str]
+) -> list[Built]:
+    """Normalize a chunk of rows (pure: it may run in another process)."""
+    return [build_record(number, cells, headers, mapping) for number, cells in rows]
+
+
+def normalized_chunks(
+    chunks: Iterable[list[Row]], headers: Sequence[str], mapping: Sequence[str], parallel: bool
+) -> Iterator[tuple[list[Row], list[Built]]]:
+    """Each chunk with its rows normalized, by a second process when `parallel`.
+
+    The helper process normalizes the next chunks while this one resolves and writes
+    the current one; at most PREFETCH_CHUNKS wait, so memory stays bounded.
+    """
+    if not parallel:
+        for rows in chunks:
+            yield rows, build_chunk(rows, headers, mapping)
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process holding connections
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        pending: deque = deque()
+        for rows in chunks:
+            pending.append((rows, pool.submit(build_chunk, rows, tuple(headers), tuple(mapping))))
+            if len(pending) > PREFETCH_CHUNKS:
+                done_rows, future = pending.popleft()
+                yield done_rows, future.result()
+        while pending:
+            done_rows, future = pending.popleft()
+            yield done_rows, future.result()
+
+
 def process_chunk(
-    session: Session, ctx: ImportContext, rows: Sequence[tuple[int, Sequence[str]]]
+    session: Session,
+    ctx: ImportContext,
+    rows: Sequence[Row],
+    built: list[Built] | None = None,
 ) -> ChunkResult:
-    """Normalize, resolve and write one chunk of rows (the caller commits)."""
+    """Resolve and write one chunk of rows, normalizing them unless `built` (caller commits)."""
     result = ChunkResult()
     records: list[Record] = []
     rejects: list[Rejected] = []
-    for row_number, cells in rows:
-        built = build_record(row_number, cells, ctx.headers, ctx.mapping)
-        if isinstance(built, Rejected):
-            rejects.append(built)
-            result.rejected[built.code] += 1
+    if built is None:
+        built = build_chunk(rows, ctx.headers, ctx.mapping)
+    for outcome in built:
+        if isinstance(outcome, Rejected):
+            rejects.append(outcome)
+            result.rejected[outcome.code] += 1
         else:
-            records.append(built)
-            result.notes += len(built.notes)
+            records.append(outcome)
+            result.notes += len(outcome.notes)
 
-    wanted = [k for r in records for _, k in resolve.exact_keys(r.identity)]
-    wanted += [k for r in records for k in resolve.fuzzy_keys(r.identity)]
-    exact, fuzzy = resolve.lookup_keys(session, ctx.team_id, wanted)
+    exact, fuzzy = resolve.lookup_keys(
+        session,
+        ctx.team_id,
+        (k for r in records for _, k in resolve.exact_keys(r.identity)),
+        (k for r in records for k in resolve.fuzzy_keys(r.identity)),
+    )
     known = {key: lead_id for key, (lead_id, _) in exact.items()}  # not written again
 
     new_leads: list[NewLead] = []
@@ -336,7 +386,7 @@ def process_chunk(
             new_leads.append(target)
             result.created += 1
             result.review += match is not None
-        _remember(record.identity, target, exact, fuzzy)
+        _remember(record, target, exact, fuzzy)
 
     if new_leads:
         _write_new_leads(session, ctx, new_leads)
@@ -359,14 +409,11 @@ def process_chunk(
     return result
 
 
-def _remember(identity: resolve.Identity, target, exact: dict, fuzzy: dict) -> None:
+def _remember(record: Record, target, exact: dict, fuzzy: dict) -> None:
     """Let later rows of the chunk find `target` by this record's keys."""
-    for _, key in resolve.exact_keys(identity):
-        exact.setdefault(key, (target, identity.business_key))
-    for key in resolve.fuzzy_keys(identity):
-        fuzzy.setdefault(key, {}).setdefault(
-            resolve.marker(target), (target, identity.business_key)
-        )
+    for _, key in resolve.exact_keys(record.identity):
+        exact.setdefault(key, (target, record.identity.business_key))
+    record.fuzzy_accepted = resolve.accept_fuzzy(record.identity, target, fuzzy)
 
 
 def _public(values: dict | None, columns: Sequence[str]) -> dict:
@@ -439,7 +486,7 @@ def _write_new_leads(session: Session, ctx: ImportContext, new_leads: list[NewLe
         ]
         seen: set[str] = set()
         for rec in [record, *(joined for joined, _ in new.joined)]:
-            for key, value in resolve.all_keys(rec.identity):
+            for key, value in resolve.stored_keys(rec.identity, rec.fuzzy_accepted):
                 if key not in seen:
                     seen.add(key)
                     keys.append(
@@ -579,7 +626,7 @@ def _join_existing(
         details = _fold_into(session, lead, record, ctx)
         if ctx.tags:
             lead.tags = sorted(set(lead.tags or []) | set(ctx.tags))
-        for key, value in resolve.all_keys(record.identity):
+        for key, value in resolve.stored_keys(record.identity, record.fuzzy_accepted):
             if known.get(key) != lead_id:
                 known[key] = lead_id
                 keys.append(

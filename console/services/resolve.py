@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from console.models import (
@@ -78,8 +78,9 @@ FUZZY_THRESHOLD = 80
 OWNER_RULES = frozenset({"owner_phone", "owner_email", "owner_name_address", "owner_name_zip"})
 DIFFERENT_BUSINESS_BELOW = 70
 FUZZY_PREFIXES = ("fz:", "fc:")
-# A fuzzy block this large is a common word in a big place; it says little and costs a lot.
-MAX_FUZZY_BLOCK = 100
+# A fuzzy block this large is a common word in a busy place: it says little and costs a
+# lot, so it is closed (block purging) and matching stays linear.
+MAX_FUZZY_BLOCK = 50
 
 
 @dataclass(frozen=True)
@@ -130,15 +131,15 @@ def fuzzy_keys(identity: Identity) -> tuple[str, ...]:
         return ()
     keys = [f"fz:{identity.zip5}|{identity.business_key[:2]}"] if identity.zip5 else []
     if identity.city_key:
-        keys += [f"fc:{identity.city_key}|{token}" for token in identity.name_tokens]
+        keys += [f"fc:{identity.city_key}|{token}" for token in identity.name_tokens[:2]]
     return tuple(key[:255] for key in keys)
 
 
-def all_keys(identity: Identity) -> list[tuple[str, str]]:
-    """(key, value) rows to store for a record: every key with the business name it had."""
+def stored_keys(identity: Identity, fuzzy_accepted: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, value) rows to store for a record: its exact keys and the fuzzy blocks it joined."""
     name = identity.business_key[:255]
     return [(key, name) for _, key in exact_keys(identity)] + [
-        (key, name) for key in fuzzy_keys(identity)
+        (key, name) for key in fuzzy_accepted
     ]
 
 
@@ -184,7 +185,7 @@ def best_match(
     candidates: dict[object, tuple[object, str]] = {}
     for key in fuzzy_keys(identity):
         block = fuzzy.get(key)
-        if block and len(block) <= MAX_FUZZY_BLOCK:
+        if block:
             candidates.update(block)
     if not candidates:
         return None
@@ -217,25 +218,69 @@ def _different_businesses(left: str, right: str) -> bool:
 
 
 def lookup_keys(
-    session: Session, team_id: int, keys: Iterable[str]
-) -> tuple[dict[str, tuple[int, str]], dict[str, dict[object, tuple[int, str]]]]:
-    """Existing leads behind `keys`: exact key -> (lead id, name), fuzzy key -> {id: (id, name)}."""
-    wanted = sorted(set(keys))
+    session: Session, team_id: int, exact_wanted: Iterable[str], fuzzy_wanted: Iterable[str]
+) -> tuple[dict[str, tuple[int, str]], dict[str, dict | None]]:
+    """Existing leads behind a chunk's keys.
+
+    Returns exact key -> (lead id, name), and fuzzy key -> {lead id: (lead id, name)},
+    or None for a block that is full (MAX_FUZZY_BLOCK names: a word too common in its
+    place to tell anything). Blocks never grow past full, so reading them stays cheap.
+    """
     exact: dict[str, tuple[int, str]] = {}
-    fuzzy: dict[str, dict[object, tuple[int, str]]] = {}
-    for start in range(0, len(wanted), 5000):
+    for batch in _batches(sorted(set(exact_wanted))):
         rows = session.execute(
             select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
-                of_team(MatchKey, team_id), MatchKey.key.in_(wanted[start : start + 5000])
+                of_team(MatchKey, team_id), MatchKey.key.in_(batch)
             )
         )
         for key, lead_id, value in rows:
-            if key.startswith(FUZZY_PREFIXES):
-                fuzzy.setdefault(key, {})[lead_id] = (lead_id, value)
-            elif key not in exact or lead_id < exact[key][0]:
+            if key not in exact or lead_id < exact[key][0]:
                 # The oldest lead wins when a key points to several (kept apart by review).
                 exact[key] = (lead_id, value)
+    fuzzy: dict[str, dict | None] = {}
+    for batch in _batches(sorted(set(fuzzy_wanted))):
+        sizes = session.execute(
+            select(MatchKey.key, func.count())
+            .where(of_team(MatchKey, team_id), MatchKey.key.in_(batch))
+            .group_by(MatchKey.key)
+        )
+        small = []
+        for key, size in sizes:
+            if size >= MAX_FUZZY_BLOCK:
+                fuzzy[key] = None
+            else:
+                small.append(key)
+        if small:
+            rows = session.execute(
+                select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
+                    of_team(MatchKey, team_id), MatchKey.key.in_(small)
+                )
+            )
+            for key, lead_id, value in rows:
+                fuzzy.setdefault(key, {})[lead_id] = (lead_id, value)
     return exact, fuzzy
+
+
+def _batches(keys: list[str], size: int = 5000) -> Iterable[list[str]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+def accept_fuzzy(identity: Identity, target, fuzzy: dict[str, dict | None]) -> list[str]:
+    """Put a record's name in its fuzzy blocks; the keys of the blocks that took it.
+
+    A block that reaches MAX_FUZZY_BLOCK names is closed (None): later names are not
+    stored in it, and no row is compared within it.
+    """
+    accepted = []
+    for key in fuzzy_keys(identity):
+        block = fuzzy.get(key, {})
+        if block is None:
+            continue
+        block.setdefault(marker(target), (target, identity.business_key))
+        fuzzy[key] = block if len(block) < MAX_FUZZY_BLOCK else None
+        accepted.append(key)
+    return accepted
 
 
 # --- merging two leads (the review queue) -------------------------------------------

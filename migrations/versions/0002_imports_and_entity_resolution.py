@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 21:24:03.793439
+Create Date: 2026-11-22 21:49:35.892884
 
 """
 from alembic import op
@@ -78,7 +78,6 @@ def upgrade():
     )
     with op.batch_alter_table('match_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_keys_lead_id'), ['lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_match_keys_team_id'), ['team_id'], unique=False)
         batch_op.create_index('ix_match_keys_team_key', ['team_id', 'key'], unique=False)
 
     op.create_table('import_rejects',
@@ -113,7 +112,6 @@ def upgrade():
     )
     with op.batch_alter_table('lead_sources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lead_sources_lead_id'), ['lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lead_sources_team_id'), ['team_id'], unique=False)
         batch_op.create_index('ix_lead_sources_team_import', ['team_id', 'import_id'], unique=False)
 
     op.create_table('match_reviews',
@@ -169,25 +167,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_merge_history_team_id'), ['team_id'], unique=False)
 
     with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('unit', sa.String(length=40), nullable=False))
-
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('_sentinel', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('unit', sa.String(length=40), nullable=False))
+        batch_op.drop_index(batch_op.f('ix_businesses_state'))
+        batch_op.drop_index(batch_op.f('ix_businesses_team_id'))
+        batch_op.create_index('ix_businesses_team_state', ['team_id', 'state'], unique=False)
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('_sentinel', sa.Integer(), nullable=True))
+        batch_op.drop_index(batch_op.f('ix_leads_team_created'))
+        batch_op.drop_index(batch_op.f('ix_leads_team_id'))
+        batch_op.create_index('ix_leads_team_created_id', ['team_id', 'created_at', 'id'], unique=False)
 
     with op.batch_alter_table('owners', schema=None) as batch_op:
         batch_op.add_column(sa.Column('_sentinel', sa.Integer(), nullable=True))
 
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.create_index('ix_businesses_team_state', ['team_id', 'state'], unique=False)
-
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_leads_team_created'))
-        batch_op.create_index('ix_leads_team_created_id', ['team_id', 'created_at', 'id'], unique=False)
-
     with op.batch_alter_table('phones', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_phones_business_id'))
+        batch_op.drop_index(batch_op.f('ix_phones_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_phones_team_id'))
         batch_op.create_index('ix_phones_business_kind', ['business_id', 'kind'], unique=False)
         batch_op.create_index('ix_phones_owner_kind', ['owner_id', 'kind'], unique=False)
 
@@ -199,25 +197,25 @@ def downgrade():
     with op.batch_alter_table('phones', schema=None) as batch_op:
         batch_op.drop_index('ix_phones_owner_kind')
         batch_op.drop_index('ix_phones_business_kind')
-
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.drop_index('ix_leads_team_created_id')
-        batch_op.create_index(batch_op.f('ix_leads_team_created'), ['team_id', 'created_at'], unique=False)
-
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.drop_index('ix_businesses_team_state')
+        batch_op.create_index(batch_op.f('ix_phones_team_id'), ['team_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phones_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phones_business_id'), ['business_id'], unique=False)
 
     with op.batch_alter_table('owners', schema=None) as batch_op:
         batch_op.drop_column('_sentinel')
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.drop_index('ix_leads_team_created_id')
+        batch_op.create_index(batch_op.f('ix_leads_team_id'), ['team_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_team_created'), ['team_id', 'created_at'], unique=False)
         batch_op.drop_column('_sentinel')
 
     with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.drop_column('_sentinel')
-
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
+        batch_op.drop_index('ix_businesses_team_state')
+        batch_op.create_index(batch_op.f('ix_businesses_team_id'), ['team_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_businesses_state'), ['state'], unique=False)
         batch_op.drop_column('unit')
+        batch_op.drop_column('_sentinel')
 
     with op.batch_alter_table('merge_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_merge_history_team_id'))
@@ -234,7 +232,6 @@ def downgrade():
     op.drop_table('match_reviews')
     with op.batch_alter_table('lead_sources', schema=None) as batch_op:
         batch_op.drop_index('ix_lead_sources_team_import')
-        batch_op.drop_index(batch_op.f('ix_lead_sources_team_id'))
         batch_op.drop_index(batch_op.f('ix_lead_sources_lead_id'))
 
     op.drop_table('lead_sources')
@@ -245,7 +242,6 @@ def downgrade():
     op.drop_table('import_rejects')
     with op.batch_alter_table('match_keys', schema=None) as batch_op:
         batch_op.drop_index('ix_match_keys_team_key')
-        batch_op.drop_index(batch_op.f('ix_match_keys_team_id'))
         batch_op.drop_index(batch_op.f('ix_match_keys_lead_id'))
 
     op.drop_table('match_keys')

@@ -312,3 +312,25 @@ def test_bulk_decisions_apply_to_every_matching_pair(app, client, crew):
     client.post("/imports/reviews/decide", data={"decision": "keep_apart", "scope": "all"})
     statuses = set(db.session.scalars(select(MatchReview.status)))
     assert statuses == {"kept_apart"}
+
+
+def test_a_full_fuzzy_block_is_closed_so_matching_stays_linear(app, crew, monkeypatch):
+    from console.services import resolve
+
+    monkeypatch.setattr(resolve, "MAX_FUZZY_BLOCK", 3)
+    rows = [
+        varied(
+            phone="",
+            email="",
+            contact_name="",
+            company_name=f"Zeta {word} Works",
+            address=f"{n} Oak St",
+        )
+        for n, word in enumerate(("Alpha", "Bravo", "Charlie", "Delta", "Echo"), 1)
+    ]
+    resolve_rows(crew.team.id, *rows)
+    block = "fz:78701|ze"
+    stored = db.session.scalars(select(func.count()).where(resolve.MatchKey.key == block)).one()
+    assert stored == 3
+    _, fuzzy = resolve.lookup_keys(db.session, crew.team.id, [], [block])
+    assert fuzzy == {block: None}

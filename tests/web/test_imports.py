@@ -157,11 +157,11 @@ def test_an_import_killed_halfway_resumes_without_duplicates(app, client, crew, 
     real = ingest.process_chunk
     calls = {"n": 0}
 
-    def dies_on_the_third_chunk(session, ctx, chunk):
+    def dies_on_the_third_chunk(session, ctx, chunk, built=None):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("worker killed")
-        return real(session, ctx, chunk)
+        return real(session, ctx, chunk, built)
 
     monkeypatch.setattr(ingest, "process_chunk", dies_on_the_third_chunk)
     login(client, crew.operator)
@@ -281,3 +281,14 @@ def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
         args=["import-csv", str(path), "--team", crew.team.name, "--preset", "nope"]
     )
     assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
+
+
+def test_a_second_process_normalizes_big_files_with_the_same_outcome(
+    app, client, crew, monkeypatch
+):
+    monkeypatch.setattr(ingest, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file())
+    assert job.status == "done"
+    assert (job.counts["created"], job.counts["merged"], job.counts["rejected"]) == (2, 1, 2)
