@@ -49,25 +49,8 @@ REJECT_REASONS: dict[str, str] = {
     "no_phone": "No business name, and the owner has no phone",
     "invalid_phone": "No business name, and the owner's phone is not a valid number",
 }
-BUSINESS_COLUMNS = (
-    "name",
-    "normalized_name",
-    "street",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "county",
-    "website",
-    "sic_code",
-    "naics_code",
-    "industry",
-    "employees_low",
-    "employees_high",
-    "revenue_low",
-    "revenue_high",
-)
-OWNER_COLUMNS = ("first_name", "last_name", "full_name", "title")
+BUSINESS_COLUMNS = ("name", "normalized_name", *resolve.BUSINESS_FIELDS)
+OWNER_COLUMNS = resolve.OWNER_FIELDS
 
 
 @dataclass(frozen=True)

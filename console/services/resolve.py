@@ -285,7 +285,8 @@ def accept_fuzzy(identity: Identity, target, fuzzy: dict[str, dict | None]) -> l
 
 # --- merging two leads (the review queue) -------------------------------------------
 
-_BUSINESS_FIELDS = (
+# The facts a merge fills on the surviving lead when it has none (the name stays its own).
+BUSINESS_FIELDS = (
     "street",
     "unit",
     "city",
@@ -301,7 +302,7 @@ _BUSINESS_FIELDS = (
     "revenue_low",
     "revenue_high",
 )
-_OWNER_FIELDS = ("first_name", "last_name", "full_name", "title")
+OWNER_FIELDS = ("first_name", "last_name", "full_name", "title")
 
 
 def fill_blanks(target, source, fields: Iterable[str]) -> list[str]:
@@ -336,12 +337,12 @@ def merge_leads(
         survivor.business = merged.business
     elif survivor.business is not None and merged.business is not None:
         details["fields_filled"] += fill_blanks(
-            survivor.business, merged.business, _BUSINESS_FIELDS
+            survivor.business, merged.business, BUSINESS_FIELDS
         )
     if survivor.owner is None and merged.owner is not None:
         survivor.owner = merged.owner
     elif survivor.owner is not None and merged.owner is not None:
-        details["fields_filled"] += fill_blanks(survivor.owner, merged.owner, _OWNER_FIELDS)
+        details["fields_filled"] += fill_blanks(survivor.owner, merged.owner, OWNER_FIELDS)
     details["phones_added"], details["emails_added"] = _copy_contacts(session, survivor, merged)
     survivor.tags = sorted(set(survivor.tags or []) | set(merged.tags or []))
     survivor.custom_fields = {**(merged.custom_fields or {}), **(survivor.custom_fields or {})}
