@@ -15,8 +15,13 @@ from console.services.tenancy import M, get_scoped
 
 
 def wants_partial() -> bool:
-    """Whether to answer with a fragment: an htmx request that is not a boosted page load."""
-    return bool(request.htmx) and not request.htmx.boosted
+    """Whether to answer with a fragment: an htmx request that is neither a boosted page
+    load nor a history restore (which needs the whole page)."""
+    return (
+        bool(request.htmx)
+        and not request.htmx.boosted
+        and not request.headers.get("HX-History-Restore-Request")
+    )
 
 
 def render(full: str, partial: str | None = None, **context) -> Response | str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from console.models import JobRun, Team
+from console.models import ImportJob, JobRun, Team
 from console.services import demo, imports
 from console.services.jobruns import JobCancelled, Progress
 
@@ -25,6 +25,8 @@ class JobKind:
 
     label: str
     run: JobFunction
+    # Called when a run of this kind is found dead (its worker gone), to settle its records.
+    on_abandoned: Callable[[Session, JobRun], None] | None = None
 
 
 def seed_demo(session: Session, run: JobRun, progress: Progress) -> str:
@@ -58,6 +60,7 @@ def import_list(session: Session, run: JobRun, progress: Progress) -> str:
     try:
         job = imports.run_import(session, import_id, on_chunk=report)
     except JobCancelled:
+        imports.delete_file(session.get(ImportJob, import_id))
         raise
     except Exception as exc:
         imports.mark_failed(session, import_id, exc)
@@ -70,6 +73,11 @@ def import_list(session: Session, run: JobRun, progress: Progress) -> str:
         f"{counts.get('merged', 0):,} merged, {counts.get('review', 0):,} to review, "
         f"{counts.get('rejected', 0):,} rejected."
     )
+
+
+def import_abandoned(session: Session, run: JobRun) -> None:
+    """A worker died during an import: the import shows as failed, ready to resume."""
+    imports.mark_failed(session, int(run.params["import_id"]), run.error)
 
 
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
@@ -85,6 +93,6 @@ def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
 
 JOB_KINDS: dict[str, JobKind] = {
     "seed_demo": JobKind("Load demo data", seed_demo),
-    "import_list": JobKind("List import", import_list),
+    "import_list": JobKind("List import", import_list, on_abandoned=import_abandoned),
     "worker_check": JobKind("Worker check", worker_check),
 }

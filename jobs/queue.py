@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from console.extensions import db
 from console.models import JobRun
 from console.services import jobruns
+from jobs.kinds import JOB_KINDS
 
 DEFAULT_QUEUE = "default"
 JOB_TIMEOUT_SECONDS = 2 * 60 * 60
@@ -102,6 +103,9 @@ def reconcile(session: Session, app: Flask | None = None) -> dict[str, int]:
             counts["requeued"] += 1
         elif run.status == "running" and status not in (JobStatus.STARTED, JobStatus.QUEUED):
             jobruns.fail_run(session, run.id, WORKER_GONE)
+            kind = JOB_KINDS.get(run.kind)
+            if kind is not None and kind.on_abandoned is not None:
+                kind.on_abandoned(session, run)
             counts["failed"] += 1
     return counts
 

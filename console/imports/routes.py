@@ -21,7 +21,7 @@ from console.imports.forms import UploadForm
 from console.models import ImportJob, JobRun, MappingPreset, Role
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services import imports, jobruns, mapping
+from console.services import imports, mapping
 from console.services import reviews as review_service
 from console.services.ingest import REJECT_REASONS
 from console.services.resolve import RULES
@@ -131,6 +131,8 @@ def mapping_page(import_id: int):
 def mapping_preview(import_id: int):
     """The check and preview for the mapping as it stands in the form (htmx)."""
     job = team_get_or_404(ImportJob, import_id)
+    if job.status != "mapping":
+        abort(409)
     columns = mapping.clean_mapping(request.form.getlist("column"), len(job.shape["headers"]))
     return render_template("imports/_preview.html", **_mapping_context(job, columns))
 
@@ -142,37 +144,21 @@ def start(import_id: int):
     job = team_get_or_404(ImportJob, import_id)
     if job.status != "mapping":
         return redirect(url_for("imports.show", import_id=job.id))
-    check = imports.set_mapping(
-        db.session,
-        job,
-        request.form.getlist("column"),
-        imports.parse_tags(request.form.get("tags", "")),
-    )
-    if not check.ok:
-        db.session.rollback()
+    try:
+        check, run = imports.queue_import(
+            db.session,
+            job,
+            request.form.getlist("column"),
+            imports.parse_tags(request.form.get("tags", "")),
+            preset_name=request.form.get("preset_name", ""),
+            started_by_id=current_user.id,
+        )
+    except imports.ImportProblem:
+        return redirect(url_for("imports.show", import_id=job.id))
+    if run is None:
         for error in check.errors:
             flash(error, "error")
         return redirect(url_for("imports.mapping_page", import_id=job.id))
-    preset_name = request.form.get("preset_name", "").strip()
-    if preset_name:
-        mapping.save_preset(
-            db.session,
-            current_user.team_id,
-            preset_name,
-            job.shape["headers"],
-            job.mapping,
-            current_user.id,
-        )
-    run = jobruns.create_run(
-        db.session,
-        team_id=current_user.team_id,
-        kind="import_list",
-        title=f"Import {job.filename}",
-        params={"import_id": job.id},
-        started_by_id=current_user.id,
-    )
-    imports.mark_queued(db.session, job, run.id)
-    db.session.commit()
     job_queue.enqueue(run)
     return redirect(url_for("imports.show", import_id=job.id))
 
@@ -201,13 +187,15 @@ def show(import_id: int):
 def cancel(import_id: int):
     """Ask a queued or running import to stop after its current chunk."""
     job = team_get_or_404(ImportJob, import_id)
-    if not imports.request_cancel(db.session, job):
+    if not imports.cancel_import(db.session, job):
         abort(409)
-    run = db.session.get(JobRun, job.job_run_id) if job.job_run_id else None
-    if run is not None and run.status == "queued":
-        jobruns.cancel_run(db.session, run, "Cancelled before it started.")
     db.session.commit()
-    flash("The import will stop after the rows it is working on.", "info")
+    flash(
+        "The import is cancelled."
+        if job.status == "cancelled"
+        else "The import will stop after the rows it is working on.",
+        "info",
+    )
     return redirect(url_for("imports.show", import_id=job.id))
 
 

@@ -113,9 +113,7 @@ class LeadSource(TeamOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    import_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_jobs.id", ondelete="SET NULL")
-    )
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255), default="")
     row_number: Mapped[int | None] = mapped_column(Integer)
     # created, merged or review: what this row did to the lead.
@@ -170,9 +168,7 @@ class MergeHistory(TeamOwned, db.Model):
     # when an incoming row joined the survivor directly.
     merged_id: Mapped[int | None] = mapped_column(Integer)
     merged_code: Mapped[str] = mapped_column(String(20), default="")
-    import_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_jobs.id", ondelete="SET NULL")
-    )
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
     row_number: Mapped[int | None] = mapped_column(Integer)
     rule: Mapped[str] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(Integer)

@@ -111,9 +111,7 @@ class Phone(TeamOwned, Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Looked up through ix_phones_owner_kind and ix_phones_business_kind.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"))
-    business_id: Mapped[int | None] = mapped_column(
-        ForeignKey("businesses.id", ondelete="CASCADE")
-    )
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     e164: Mapped[str] = mapped_column(String(16))
     extension: Mapped[str] = mapped_column(String(10), default="")
     kind: Mapped[str] = mapped_column(String(10), default="other")
@@ -181,3 +179,17 @@ class Lead(TeamOwned, Timestamps, db.Model):
     sources: Mapped[list[LeadSource]] = relationship(
         order_by="LeadSource.id", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def phones(self) -> list[Phone]:
+        """Every number the lead can be reached on: the owner's, then the business's."""
+        return (self.owner.phones if self.owner else []) + (
+            self.business.phones if self.business else []
+        )
+
+    @property
+    def emails(self) -> list[Email]:
+        """Every email address of the lead: the owner's, then the business's."""
+        return (self.owner.emails if self.owner else []) + (
+            self.business.emails if self.business else []
+        )

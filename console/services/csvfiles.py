@@ -24,7 +24,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
     """The CSV text of `header` and `rows`, a line at a time, for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([safe_cell(h) for h in header])
     yield buffer.getvalue()
     for row in rows:
         buffer.seek(0)

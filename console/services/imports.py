@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from console.models import ImportJob, ImportReject, MatchReview
+from console.models import ImportJob, ImportReject, JobRun, MatchReview
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services import ingest, mapping, tabular
+from console.services import ingest, jobruns, mapping, tabular
 from console.services.jobruns import JobCancelled
+from console.services.leads import clean_tag
 from console.services.tenancy import of_team, scoped
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+PREVIEW_CELL_CHARS = 200
 
 
 class ImportProblem(ValueError):
@@ -66,6 +68,12 @@ def create_import(
     except tabular.FileProblem as problem:
         path.unlink(missing_ok=True)
         raise ImportProblem(str(problem)) from problem
+    except Exception as exc:  # a damaged workbook can fail deep inside its XML parser
+        path.unlink(missing_ok=True)
+        raise ImportProblem(
+            f"The file could not be read ({type(exc).__name__}). Save it again as CSV or "
+            "XLSX and upload that."
+        ) from exc
     preset = mapping.preset_for_header(session, team_id, shape.headers)
     columns = (
         mapping.apply_preset(preset, shape.headers) if preset else mapping.auto_map(shape.headers)
@@ -110,8 +118,9 @@ def preview(job: ImportJob, columns: list[str] | None = None, limit: int = 20) -
     rows = []
     for row_number, cells in tabular.iter_rows(job.stored_path, shape):
         cells = [c.strip() for c in cells]
-        outcome = ingest.build_record(row_number, cells, shape.headers, columns)
-        rows.append(PreviewRow(row_number, cells[: len(shape.headers)], outcome))
+        (outcome,) = ingest.build_chunk([(row_number, cells)], shape.headers, columns)
+        shown = [cell[:PREVIEW_CELL_CHARS] for cell in cells[: len(shape.headers)]]
+        rows.append(PreviewRow(row_number, shown, outcome))
         if len(rows) >= limit:
             break
     return rows
@@ -130,16 +139,52 @@ def set_mapping(
 
 def parse_tags(text: str) -> list[str]:
     """Tags typed as `a, b c` -> ["a", "b", "c"], lower case, at most 10."""
-    words = [w.strip().lower()[:40] for w in text.replace(",", " ").split()]
-    return sorted({w for w in words if w})[:10]
+    tags = {clean_tag(word) for word in text.replace(",", " ").split()}
+    return sorted(tag for tag in tags if tag)[:10]
 
 
-def mark_queued(session: Session, job: ImportJob, job_run_id: int) -> None:
-    """Tie the import to the job run that will do it."""
-    job.status = "queued"
-    job.job_run_id = job_run_id
-    job.error = ""
-    job.finished_at = None
+def queue_import(
+    session: Session,
+    job: ImportJob,
+    columns: list[str],
+    tags: list[str],
+    *,
+    preset_name: str = "",
+    started_by_id: int | None = None,
+) -> tuple[mapping.MappingCheck, JobRun | None]:
+    """Save the mapping (and a named preset) and record the job run that will import.
+
+    Returns the mapping's check and the run, or no run when the mapping cannot be used.
+    The import is claimed with a conditional UPDATE, so a double-clicked Start queues
+    it once. The caller enqueues the run.
+    """
+    check = set_mapping(session, job, columns, tags)
+    if not check.ok:
+        session.rollback()
+        return check, None
+    if preset_name.strip():
+        mapping.save_preset(
+            session, job.team_id, preset_name, job.shape["headers"], job.mapping, started_by_id
+        )
+    claimed = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.status == "mapping")
+        .values(status="queued")
+    ).rowcount
+    if not claimed:
+        session.rollback()
+        raise ImportProblem("This import has already started.")
+    run = jobruns.create_run(
+        session,
+        team_id=job.team_id,
+        kind="import_list",
+        title=f"Import {job.filename}",
+        params={"import_id": job.id},
+        started_by_id=started_by_id,
+    )
+    job.job_run_id = run.id
+    session.commit()
+    return check, run
 
 
 ChunkCallback = Callable[[ImportJob, ingest.ChunkResult], None]
@@ -261,14 +306,23 @@ def mark_failed(session: Session, import_id: int, error: BaseException | str) ->
         session.commit()
 
 
-def request_cancel(session: Session, job: ImportJob) -> bool:
-    """Ask a queued or running import to stop; False when it has already finished."""
-    if job.status not in ("queued", "running"):
+def cancel_import(session: Session, job: ImportJob) -> bool:
+    """Stop an import: at once when no worker is on it, else after its current chunk.
+
+    A failed import can be cancelled too, to give up on it. The rows committed before
+    stay imported. False when the import had already ended.
+    """
+    if job.status not in ("queued", "running", "failed"):
         return False
+    run = session.get(JobRun, job.job_run_id) if job.job_run_id else None
     job.cancel_requested = True
-    if job.status == "queued":
-        job.status = "cancelled"
-        job.finished_at = utcnow()
+    if run is not None and run.status == "running":
+        return True  # the worker stops after the chunk it is writing
+    job.status = "cancelled"
+    job.finished_at = utcnow()
+    delete_file(job)
+    if run is not None and run.status in ("queued", "failed"):
+        jobruns.cancel_run(session, run, "Cancelled.")
     return True
 
 
@@ -396,7 +450,7 @@ def import_file(
         delete_file(job)
         session.rollback()
         raise ImportProblem(" ".join(check.errors))
-    job.status = "queued"
+    session.execute(update(ImportJob).where(ImportJob.id == job.id).values(status="queued"))
     session.commit()
     try:
         job = run_import(session, job.id, on_chunk)

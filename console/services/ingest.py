@@ -48,7 +48,15 @@ REJECT_REASONS: dict[str, str] = {
     "no_name": "No business name and no owner name",
     "no_phone": "No business name, and the owner has no phone",
     "invalid_phone": "No business name, and the owner's phone is not a valid number",
+    "unreadable": "A value in the row could not be read",
 }
+# Custom field values longer than this are cut: a list cell, not a document.
+MAX_CUSTOM_VALUE = 2000
+# A rejected row keeps this many cells past the header's width, at most.
+MAX_EXTRA_CELLS = 20
+# Largest whole numbers the employee (INTEGER) and revenue (BIGINT) columns hold.
+MAX_EMPLOYEES = 2**31 - 1
+MAX_REVENUE = 2**63 - 1
 BUSINESS_COLUMNS = ("name", "normalized_name", *resolve.BUSINESS_FIELDS)
 OWNER_COLUMNS = resolve.OWNER_FIELDS
 
@@ -105,7 +113,7 @@ def build_record(
 
     def reject(code: str, detail: str = "") -> Rejected:
         reason = REJECT_REASONS[code] + (f": {detail}" if detail else "")
-        return Rejected(row_number, cells, code, reason)
+        return Rejected(row_number, cells[: len(headers) + MAX_EXTRA_CELLS], code, reason)
 
     if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
         return reject("shifted", f"{len(cells)} cells, {len(headers)} columns")
@@ -147,7 +155,7 @@ def build_record(
 
     business = _business(values, business_name) if business_name else None
     custom = {
-        headers[i]: norm.clean_text(cells[i])
+        headers[i]: norm.clean_text(cells[i])[:MAX_CUSTOM_VALUE]
         for i, target in enumerate(mapping)
         if target == CUSTOM and i < len(cells) and i < len(headers) and cells[i].strip()
     }
@@ -181,8 +189,8 @@ def _business(values: dict[str, str], name: str) -> dict:
     sic = norm.sic_code(values.get("sic_code", ""))
     naics = norm.naics_code(values.get("naics_code", ""))
     description = values.get("sic_description") or values.get("naics_description") or ""
-    employees = norm.employee_range(values.get("employees", ""))
-    revenue = norm.revenue_range(values.get("revenue", ""))
+    employees = _bounded(norm.employee_range(values.get("employees", "")), MAX_EMPLOYEES)
+    revenue = _bounded(norm.revenue_range(values.get("revenue", "")), MAX_REVENUE)
     return {
         "name": name[:255],
         "normalized_name": norm.normalized_business_name(name)[:255],
@@ -202,6 +210,11 @@ def _business(values: dict[str, str], name: str) -> dict:
         "revenue_high": revenue[1],
         "_street_key": place.street_key,
     }
+
+
+def _bounded(pair: tuple[int | None, int | None], limit: int) -> tuple[int | None, int | None]:
+    """A low/high range with values past what the column holds dropped."""
+    return tuple(v if v is None or 0 <= v <= limit else None for v in pair)  # type: ignore[return-value]
 
 
 def _identity(
@@ -293,11 +306,21 @@ Row = tuple[int, Sequence[str]]
 Built = Record | Rejected
 
 
-def build_chunk(
-    rows: Sequence[Row], headers: Sequence[str], mapping: Sequence[str]
-) -> list[Built]:
+def build_chunk(rows: Sequence[Row], headers: Sequence[str], mapping: Sequence[str]) -> list[Built]:
     """Normalize a chunk of rows (pure: it may run in another process)."""
-    return [build_record(number, cells, headers, mapping) for number, cells in rows]
+    return [_build_or_reject(number, cells, headers, mapping) for number, cells in rows]
+
+
+def _build_or_reject(
+    row_number: int, cells: Sequence[str], headers: Sequence[str], mapping: Sequence[str]
+) -> Built:
+    """One row normalized; a row the normalizers choke on is rejected, not the import."""
+    try:
+        return build_record(row_number, cells, headers, mapping)
+    except Exception as exc:  # noqa: BLE001 - one strange row must not stop a list
+        return Rejected(
+            row_number, list(cells), "unreadable", f"{REJECT_REASONS['unreadable']}: {exc}"[:200]
+        )
 
 
 def normalized_chunks(
@@ -335,6 +358,7 @@ def process_chunk(
     result = ChunkResult()
     records: list[Record] = []
     rejects: list[Rejected] = []
+    resolve.lock_team(session, ctx.team_id)
     if built is None:
         built = build_chunk(rows, ctx.headers, ctx.mapping)
     for outcome in built:
@@ -345,13 +369,12 @@ def process_chunk(
             records.append(outcome)
             result.notes += len(outcome.notes)
 
-    exact, fuzzy = resolve.lookup_keys(
+    exact, fuzzy, stored = resolve.lookup_keys(
         session,
         ctx.team_id,
         (k for r in records for _, k in resolve.exact_keys(r.identity)),
         (k for r in records for k in resolve.fuzzy_keys(r.identity)),
     )
-    known = {key: lead_id for key, (lead_id, _) in exact.items()}  # not written again
 
     new_leads: list[NewLead] = []
     joins: list[tuple[int, Record, resolve.Match]] = []
@@ -374,7 +397,7 @@ def process_chunk(
     if new_leads:
         _write_new_leads(session, ctx, new_leads)
     if joins:
-        _join_existing(session, ctx, joins, known)
+        _join_existing(session, ctx, joins, stored)
     if rejects and ctx.import_id is not None:
         session.execute(
             ImportReject.__table__.insert(),
@@ -586,7 +609,7 @@ def _join_existing(
     session: Session,
     ctx: ImportContext,
     joins: list[tuple[int, Record, resolve.Match]],
-    known: dict[str, int],
+    stored: set[tuple[str, int]],
 ) -> None:
     """Fold rows into leads that already exist: contacts they lack, blanks, keys, sources."""
     lead_ids = {lead_id for lead_id, _, _ in joins}
@@ -610,8 +633,8 @@ def _join_existing(
         if ctx.tags:
             lead.tags = sorted(set(lead.tags or []) | set(ctx.tags))
         for key, value in resolve.stored_keys(record.identity, record.fuzzy_accepted):
-            if known.get(key) != lead_id:
-                known[key] = lead_id
+            if (key, lead_id) not in stored:
+                stored.add((key, lead_id))
                 keys.append(
                     {"team_id": ctx.team_id, "lead_id": lead_id, "key": key, "value": value}
                 )
@@ -642,8 +665,7 @@ def _fold_into(session: Session, lead: Lead, record: Record, ctx: ImportContext)
             details["fields_filled"].append("owner")
         else:
             details["fields_filled"] += resolve.fill_blanks(lead.owner, record.owner, OWNER_COLUMNS)
-    have = {p.e164 for p in (lead.owner.phones if lead.owner else [])}
-    have |= {p.e164 for p in (lead.business.phones if lead.business else [])}
+    have = {p.e164 for p in lead.phones}
     for phone in record.phones:
         if phone.e164 in have:
             continue

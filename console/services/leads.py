@@ -313,7 +313,7 @@ EXPORT_COLUMNS = (
 def export_row(lead: Lead) -> list:
     """A lead as one CSV row in `EXPORT_COLUMNS` order, provenance included."""
     business, owner = lead.business, lead.owner
-    phones = (owner.phones if owner else []) + (business.phones if business else [])
+    phones = lead.phones
     provenance = lead.provenance or {}
     files = list(dict.fromkeys(s.filename for s in lead.sources if s.filename))
     return [
@@ -332,19 +332,13 @@ def export_row(lead: Lead) -> list:
         owner.title if owner else "",
         " ".join(p.e164 for p in phones if p.kind == "mobile"),
         " ".join(p.e164 for p in phones if p.kind != "mobile"),
-        " ".join(e.address for e in _emails(lead)),
+        " ".join(e.address for e in lead.emails),
         " ".join(lead.tags or []),
         provenance.get("source", ""),
         " | ".join(files) or provenance.get("file", ""),
         " ".join(str(s.row_number) for s in lead.sources if s.row_number is not None),
         lead.created_at.isoformat(timespec="seconds"),
     ]
-
-
-def _emails(lead: Lead) -> list[Email]:
-    return (lead.owner.emails if lead.owner else []) + (
-        lead.business.emails if lead.business else []
-    )
 
 
 def lead_history(session: Session, lead: Lead, limit: int = 50) -> list[AuditEvent]:
@@ -371,9 +365,14 @@ def lead_merges(session: Session, lead: Lead, limit: int = 50) -> list[MergeHist
     )
 
 
+def clean_tag(text: str) -> str:
+    """A tag as stored: lower case, one word (spaces become hyphens), at most 40 characters."""
+    return "-".join(text.lower().split())[:40]
+
+
 def tag_leads(session: Session, team_id: int, lead_ids: Iterable[int], tag: str) -> int:
     """Add `tag` to the team's leads among `lead_ids`; how many gained it."""
-    tag = " ".join(tag.lower().split())[:40]
+    tag = clean_tag(tag)
     if not tag:
         return 0
     ids = sorted(set(lead_ids))

@@ -12,6 +12,7 @@ answer of the slow, library-backed path.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -1238,7 +1239,9 @@ def _amounts(cleaned: str) -> list[int]:
         if unit is None and value < 1000:
             later = [u for _, u in found[i + 1 :] if u]
             unit = later[0] if later else (units[-1] if units else 1)
-        values.append(round(value * (unit or 1)))
+        scaled = value * (unit or 1)
+        if math.isfinite(scaled):  # a 400-digit "number" is no amount at all
+            values.append(round(scaled))
     return values
 
 

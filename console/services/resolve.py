@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from console.models import (
     AuditEvent,
     Business,
+    ConsentEvent,
     Email,
     Lead,
     LeadSource,
@@ -27,8 +28,10 @@ from console.models import (
     MergeHistory,
     Owner,
     Phone,
+    Team,
 )
 from console.models.base import utcnow
+from console.models.leads import LEAD_STATUSES
 from console.services.tenancy import of_team
 
 
@@ -217,16 +220,29 @@ def _different_businesses(left: str, right: str) -> bool:
     return bool(left and right) and name_similarity(left, right) < DIFFERENT_BUSINESS_BELOW
 
 
+def lock_team(session: Session, team_id: int) -> None:
+    """Hold the team's resolution lock until this transaction ends.
+
+    Resolving reads a team's keys and then writes leads; two imports (or an import and a
+    review merge) doing that at once would both miss each other's rows. Updating the
+    team row first makes them take turns, on PostgreSQL (a row lock) and SQLite (the
+    write lock) alike, and each then reads what the other committed.
+    """
+    session.execute(update(Team).where(Team.id == team_id).values(lead_seq=Team.lead_seq))
+
+
 def lookup_keys(
     session: Session, team_id: int, exact_wanted: Iterable[str], fuzzy_wanted: Iterable[str]
-) -> tuple[dict[str, tuple[int, str]], dict[str, dict | None]]:
+) -> tuple[dict[str, tuple[int, str]], dict[str, dict | None], set[tuple[str, int]]]:
     """Existing leads behind a chunk's keys.
 
-    Returns exact key -> (lead id, name), and fuzzy key -> {lead id: (lead id, name)},
+    Returns exact key -> (oldest lead id, name); fuzzy key -> {lead id: (lead id, name)},
     or None for a block that is full (MAX_FUZZY_BLOCK names: a word too common in its
-    place to tell anything). Blocks never grow past full, so reading them stays cheap.
+    place to tell anything), so reading blocks stays cheap; and the (key, lead id) pairs
+    already stored, so none is stored twice.
     """
     exact: dict[str, tuple[int, str]] = {}
+    stored: set[tuple[str, int]] = set()
     for batch in _batches(sorted(set(exact_wanted))):
         rows = session.execute(
             select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
@@ -234,13 +250,14 @@ def lookup_keys(
             )
         )
         for key, lead_id, value in rows:
+            stored.add((key, lead_id))
             if key not in exact or lead_id < exact[key][0]:
                 # The oldest lead wins when a key points to several (kept apart by review).
                 exact[key] = (lead_id, value)
     fuzzy: dict[str, dict | None] = {}
     for batch in _batches(sorted(set(fuzzy_wanted))):
         sizes = session.execute(
-            select(MatchKey.key, func.count())
+            select(MatchKey.key, func.count(func.distinct(MatchKey.lead_id)))
             .where(of_team(MatchKey, team_id), MatchKey.key.in_(batch))
             .group_by(MatchKey.key)
         )
@@ -258,7 +275,7 @@ def lookup_keys(
             )
             for key, lead_id, value in rows:
                 fuzzy.setdefault(key, {})[lead_id] = (lead_id, value)
-    return exact, fuzzy
+    return exact, fuzzy, stored
 
 
 def _batches(keys: list[str], size: int = 5000) -> Iterable[list[str]]:
@@ -267,17 +284,18 @@ def _batches(keys: list[str], size: int = 5000) -> Iterable[list[str]]:
 
 
 def accept_fuzzy(identity: Identity, target, fuzzy: dict[str, dict | None]) -> list[str]:
-    """Put a record's name in its fuzzy blocks; the keys of the blocks that took it.
+    """Put a record's name in its fuzzy blocks; the keys of the blocks it newly joined.
 
-    A block that reaches MAX_FUZZY_BLOCK names is closed (None): later names are not
-    stored in it, and no row is compared within it.
+    A block that reaches MAX_FUZZY_BLOCK leads is closed (None): later names are not
+    stored in it, and no row is compared within it. A lead already in a block (a row
+    joining its own lead again) is not stored twice.
     """
     accepted = []
     for key in fuzzy_keys(identity):
         block = fuzzy.get(key, {})
-        if block is None:
+        if block is None or marker(target) in block:
             continue
-        block.setdefault(marker(target), (target, identity.business_key))
+        block[marker(target)] = (target, identity.business_key)
         fuzzy[key] = block if len(block) < MAX_FUZZY_BLOCK else None
         accepted.append(key)
     return accepted
@@ -336,9 +354,7 @@ def merge_leads(
     if survivor.business is None and merged.business is not None:
         survivor.business = merged.business
     elif survivor.business is not None and merged.business is not None:
-        details["fields_filled"] += fill_blanks(
-            survivor.business, merged.business, BUSINESS_FIELDS
-        )
+        details["fields_filled"] += fill_blanks(survivor.business, merged.business, BUSINESS_FIELDS)
     if survivor.owner is None and merged.owner is not None:
         survivor.owner = merged.owner
     elif survivor.owner is not None and merged.owner is not None:
@@ -346,18 +362,19 @@ def merge_leads(
     details["phones_added"], details["emails_added"] = _copy_contacts(session, survivor, merged)
     survivor.tags = sorted(set(survivor.tags or []) | set(merged.tags or []))
     survivor.custom_fields = {**(merged.custom_fields or {}), **(survivor.custom_fields or {})}
+    _keep_the_stricter_state(survivor, merged)
+    for model, column in (
+        (LeadSource, LeadSource.lead_id),
+        (MatchKey, MatchKey.lead_id),
+        (ConsentEvent, ConsentEvent.lead_id),
+    ):
+        session.execute(update(model).where(column == merged.id).values(lead_id=survivor.id))
     session.execute(
-        update(LeadSource).where(LeadSource.lead_id == merged.id).values(lead_id=survivor.id)
+        update(AuditEvent)
+        .where(AuditEvent.entity_type == "leads", AuditEvent.entity_id == merged.id)
+        .values(entity_id=survivor.id)
     )
-    session.execute(
-        update(MatchKey).where(MatchKey.lead_id == merged.id).values(lead_id=survivor.id)
-    )
-    session.execute(
-        delete(MatchReview).where(
-            (MatchReview.lead_id == merged.id) | (MatchReview.other_lead_id == merged.id),
-            MatchReview.status == "pending",
-        )
-    )
+    _repoint_reviews(session, survivor, merged)
     history = MergeHistory(
         team_id=team_id,
         survivor_id=survivor.id,
@@ -382,7 +399,9 @@ def merge_leads(
         )
     )
     orphans = [merged.business, merged.owner]
+    # The sources moved by the UPDATE above: neither side's loaded list may act on them.
     session.expire(survivor, ["sources"])
+    session.expire(merged, ["sources"])
     session.delete(merged)
     session.flush()
     for entity in orphans:
@@ -391,11 +410,52 @@ def merge_leads(
     return history
 
 
+def _keep_the_stricter_state(survivor: Lead, merged: Lead) -> None:
+    """The merged lead's status wins when it is further along (do-not-contact is last),
+    and the higher score and priority stay: a merge never makes a lead look newer."""
+    if LEAD_STATUSES.index(merged.status) > LEAD_STATUSES.index(survivor.status):
+        survivor.status = merged.status
+    for name in ("quality_score", "priority"):
+        values = [v for v in (getattr(survivor, name), getattr(merged, name)) if v is not None]
+        setattr(survivor, name, max(values) if values else None)
+    if merged.last_contacted_at and (
+        survivor.last_contacted_at is None or merged.last_contacted_at > survivor.last_contacted_at
+    ):
+        survivor.last_contacted_at = merged.last_contacted_at
+
+
+def _repoint_reviews(session: Session, survivor: Lead, merged: Lead) -> None:
+    """Pending pairs that named the merged lead now name the survivor (none twice)."""
+    pending = session.scalars(
+        select(MatchReview).where(
+            (MatchReview.lead_id == merged.id) | (MatchReview.other_lead_id == merged.id),
+            MatchReview.status == "pending",
+        )
+    ).all()
+    pairs = set(
+        session.execute(
+            select(MatchReview.lead_id, MatchReview.other_lead_id).where(
+                (MatchReview.lead_id == survivor.id) | (MatchReview.other_lead_id == survivor.id)
+            )
+        ).all()
+    )
+    for review in pending:
+        if review.lead_id == merged.id:
+            review.lead_id, review.lead_code = survivor.id, survivor.code
+        if review.other_lead_id == merged.id:
+            review.other_lead_id, review.other_code = survivor.id, survivor.code
+        pair = (review.lead_id, review.other_lead_id)
+        if review.lead_id == review.other_lead_id or pair in pairs:
+            session.delete(review)  # the pair is now one lead, or already waits as another
+        else:
+            pairs.add(pair)
+
+
 def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list, list]:
     """Move the merged lead's phones and emails the survivor lacks onto the survivor."""
-    have_phones = {p.e164 for p in _lead_phones(survivor)}
+    have_phones = {p.e164 for p in survivor.phones}
     phones_added, emails_added = [], []
-    for phone in _lead_phones(merged):
+    for phone in merged.phones:
         if phone.e164 in have_phones:
             continue
         have_phones.add(phone.e164)
@@ -417,9 +477,7 @@ def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list
         )
     holder = survivor.owner or survivor.business
     have_emails = {e.address for e in (holder.emails if holder else [])}
-    merged_emails = (merged.owner.emails if merged.owner else []) + (
-        merged.business.emails if merged.business else []
-    )
+    merged_emails = merged.emails
     if holder is not None:
         for email in merged_emails:
             if email.address not in have_emails:
@@ -429,12 +487,6 @@ def _copy_contacts(session: Session, survivor: Lead, merged: Lead) -> tuple[list
                     Email(team_id=survivor.team_id, address=email.address, source=email.source)
                 )
     return phones_added, emails_added
-
-
-def _lead_phones(lead: Lead) -> list[Phone]:
-    return (lead.owner.phones if lead.owner else []) + (
-        lead.business.phones if lead.business else []
-    )
 
 
 def _delete_if_unused(session: Session, entity: Business | Owner) -> None:

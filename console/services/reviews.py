@@ -42,7 +42,6 @@ def _facts(lead: Lead | None) -> dict[str, str]:
     if lead is None:
         return {}
     business, owner = lead.business, lead.owner
-    phones = (owner.phones if owner else []) + (business.phones if business else [])
     return {
         "Business": business.name if business else "",
         "Owner": owner.full_name if owner else "",
@@ -51,8 +50,8 @@ def _facts(lead: Lead | None) -> dict[str, str]:
         "City": business.city if business else "",
         "State": business.state if business else "",
         "ZIP": business.zip if business else "",
-        "Phones": ", ".join(display_phone(e164) for e164 in sorted({p.e164 for p in phones})),
-        "Emails": ", ".join(sorted(e.address for e in (owner.emails if owner else []))),
+        "Phones": ", ".join(display_phone(n) for n in sorted({p.e164 for p in lead.phones})),
+        "Emails": ", ".join(sorted({e.address for e in lead.emails})),
         "Industry": business.industry if business else "",
         "Website": business.website if business else "",
     }
@@ -97,6 +96,7 @@ def review_page(
             .where(of_team(Lead, team_id), Lead.id.in_(ids))
             .options(
                 selectinload(Lead.business).selectinload(Business.phones),
+                selectinload(Lead.business).selectinload(Business.emails),
                 selectinload(Lead.owner).selectinload(Owner.phones),
                 selectinload(Lead.owner).selectinload(Owner.emails),
             )

@@ -332,5 +332,41 @@ def test_a_full_fuzzy_block_is_closed_so_matching_stays_linear(app, crew, monkey
     block = "fz:78701|ze"
     stored = db.session.scalars(select(func.count()).where(resolve.MatchKey.key == block)).one()
     assert stored == 3
-    _, fuzzy = resolve.lookup_keys(db.session, crew.team.id, [], [block])
+    _, fuzzy, _ = resolve.lookup_keys(db.session, crew.team.id, [], [block])
     assert fuzzy == {block: None}
+
+
+def test_reimporting_does_not_store_a_leads_keys_twice(app, crew, tmp_path):
+    from console.models import MatchKey
+
+    for _ in range(3):
+        imports.import_file(
+            db.session, team_id=crew.team.id, source=FIXTURE, upload_dir=tmp_path / "up"
+        )
+    keys = db.session.execute(select(MatchKey.key, MatchKey.lead_id)).all()
+    assert len(keys) == len(set(keys))
+
+
+def test_merging_keeps_the_stricter_status_and_moves_other_pending_pairs(app, client, crew):
+    resolve_rows(
+        crew.team.id,
+        BASE,
+        varied(
+            phone="", email="", contact_name="", company_name="Hilcrest Roofing", address="1 Oak St"
+        ),
+        varied(
+            phone="", email="", contact_name="", company_name="Hillcrest Rofing", address="2 Oak St"
+        ),
+    )
+    first, second = db.session.scalars(select(MatchReview).order_by(MatchReview.id)).all()
+    newer = db.session.get(Lead, first.lead_id)
+    newer.status = "do_not_contact"
+    db.session.commit()
+    login(client, crew.operator)
+    client.post("/imports/reviews/decide", data={"one": f"merge:{first.id}"})
+    db.session.expire_all()
+    survivor = db.session.get(Lead, first.other_lead_id)
+    assert survivor.status == "do_not_contact"
+    second = db.session.get(MatchReview, second.id)
+    assert second is not None and second.status == "pending"
+    assert first.lead_id not in (second.lead_id, second.other_lead_id)

@@ -292,3 +292,66 @@ def test_a_second_process_normalizes_big_files_with_the_same_outcome(
     job = import_through_the_browser(app, client, list_file())
     assert job.status == "done"
     assert (job.counts["created"], job.counts["merged"], job.counts["rejected"]) == (2, 1, 2)
+
+
+def test_a_row_with_absurd_numbers_does_not_stop_the_import(app, client, crew):
+    rows = [
+        "Big Numbers LLC,Al Big,Owner,1 Main St,Austin,TX,78701,(512) 555-0190,,5000000000,$"
+        + "9" * 400
+        + ",",
+        *ROWS[:2],
+    ]
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file(rows))
+    assert job.status == "done"
+    assert job.counts["rows"] == 3 and job.counts["created"] + job.counts["rejected"] == 3
+
+
+def test_the_rejects_header_is_escaped_too(app, client, crew):
+    header = HEADER.replace("Notes", '=HYPERLINK("http://evil")')
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file(ROWS, header))
+    first_line = client.get(f"/imports/{job.id}/rejects.csv").text.splitlines()[0]
+    assert first_line.endswith('"\'=HYPERLINK(""http://evil"")"')
+
+
+def test_a_damaged_workbook_is_refused_and_leaves_nothing(app, client, crew, tmp_path):
+    import zipfile
+
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='S'")
+    login(client, crew.operator)
+    response = upload(client, path.read_bytes(), "broken.xlsx")
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+    assert not any((tmp_path / "uploads").rglob("*.xlsx"))
+
+
+def test_start_twice_queues_the_import_once(app, client, crew):
+    login(client, crew.operator)
+    response = upload(client, list_file())
+    import_id = int(response.headers["Location"].split("/")[-2])
+    start_import(client, import_id)
+    columns = db.session.get(ImportJob, import_id).mapping
+    client.post(f"/imports/{import_id}/start", data={"column": columns})
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 1
+
+
+def test_a_failed_import_can_be_given_up(app, client, crew, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "process_chunk", broken)
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file())
+    assert job.status == "failed"
+    assert client.post(f"/imports/{job.id}/cancel").status_code == 302
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job.id)
+    assert job.status == "cancelled"
+    assert db.session.get(JobRun, job.job_run_id).status == "cancelled"
+    from pathlib import Path
+
+    assert not Path(job.stored_path).exists()
