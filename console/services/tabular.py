@@ -24,6 +24,7 @@ from pathlib import Path
 
 HEAD_BYTES = 64 * 1024
 SCAN_BLOCK_BYTES = 1024 * 1024
+MAX_LINE_CHARS = 12 * 1024 * 1024
 FIELD_SIZE_LIMIT = 10 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_RECORDS = 50
@@ -363,10 +364,29 @@ def _open_text(path: Path, encoding: str):
 
 
 def _csv_reader(lines, delimiter: str):
-    """A csv reader over `lines` that accepts long cells (notes, descriptions)."""
+    """A csv reader over `lines` that accepts long cells (notes, descriptions).
+
+    Lines are read at most MAX_LINE_CHARS at a time, so a file that is one enormous
+    line (a million empty cells) is refused instead of filling memory.
+    """
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
+    if hasattr(lines, "readline"):
+        lines = _bounded_lines(lines)
     return csv.reader(lines, delimiter=delimiter)
+
+
+def _bounded_lines(handle) -> Iterator[str]:
+    """The lines of a text file, refusing one longer than MAX_LINE_CHARS."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise FileProblem(
+                f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; "
+                "is this really a list of businesses?"
+            )
+        yield line
 
 
 def _unreadable_row(line: int, exc: Exception) -> FileProblem:
