@@ -30,8 +30,8 @@ from console.models import (
     Phone,
 )
 from console.models.base import utcnow
+from console.services import bulk, resolve
 from console.services import normalize as norm
-from console.services import resolve
 from console.services.leads import allocate_codes
 from console.services.mapping import CUSTOM, FIELDS
 from console.services.tenancy import of_team
@@ -399,8 +399,9 @@ def process_chunk(
     if joins:
         _join_existing(session, ctx, joins, stored)
     if rejects and ctx.import_id is not None:
-        session.execute(
-            ImportReject.__table__.insert(),
+        bulk.insert_rows(
+            session,
+            ImportReject.__table__,
             [
                 {
                     "team_id": ctx.team_id,
@@ -534,7 +535,7 @@ def _write_new_leads(session: Session, ctx: ImportContext, new_leads: list[NewLe
         (MatchReview, reviews),
     ):
         if rows:
-            session.execute(model.__table__.insert(), rows)
+            bulk.insert_rows(session, model.__table__, rows)
     if reviews:
         _fill_review_codes(session, team_id, [r["lead_id"] for r in reviews])
 
@@ -552,14 +553,7 @@ def _fill_review_codes(session: Session, team_id: int, lead_ids: list[int]) -> N
 
 
 def _insert_returning(session: Session, model, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    return list(
-        session.scalars(
-            model.__table__.insert().returning(model.__table__.c.id, sort_by_parameter_order=True),
-            rows,
-        )
-    )
+    return bulk.insert_returning_ids(session, model.__table__, rows)
 
 
 def _phone_row(team_id, phone: PhoneValue, owner_id, business_id, source: str) -> dict:
@@ -643,7 +637,7 @@ def _join_existing(
     session.flush()
     for model, rows in ((MatchKey, keys), (LeadSource, sources), (MergeHistory, history)):
         if rows:
-            session.execute(model.__table__.insert(), rows)
+            bulk.insert_rows(session, model.__table__, rows)
 
 
 def _fold_into(session: Session, lead: Lead, record: Record, ctx: ImportContext) -> dict:

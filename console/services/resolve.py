@@ -32,6 +32,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
+from console.services import bulk
 from console.services.tenancy import of_team
 
 
@@ -246,7 +247,7 @@ def lookup_keys(
     for batch in _batches(sorted(set(exact_wanted))):
         rows = session.execute(
             select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
-                of_team(MatchKey, team_id), MatchKey.key.in_(batch)
+                of_team(MatchKey, team_id), bulk.in_list(session, MatchKey.key, batch)
             )
         )
         for key, lead_id, value in rows:
@@ -258,7 +259,7 @@ def lookup_keys(
     for batch in _batches(sorted(set(fuzzy_wanted))):
         sizes = session.execute(
             select(MatchKey.key, func.count(func.distinct(MatchKey.lead_id)))
-            .where(of_team(MatchKey, team_id), MatchKey.key.in_(batch))
+            .where(of_team(MatchKey, team_id), bulk.in_list(session, MatchKey.key, batch))
             .group_by(MatchKey.key)
         )
         small = []
@@ -270,7 +271,7 @@ def lookup_keys(
         if small:
             rows = session.execute(
                 select(MatchKey.key, MatchKey.lead_id, MatchKey.value).where(
-                    of_team(MatchKey, team_id), MatchKey.key.in_(small)
+                    of_team(MatchKey, team_id), bulk.in_list(session, MatchKey.key, small)
                 )
             )
             for key, lead_id, value in rows:
