@@ -1,5 +1,8 @@
 """`python -m tests.bench`: seed many leads, time the dashboard and leads list, read memory.
 
+`python -m tests.bench ingest` instead imports generated lists end to end and scores the
+merges (see tests/bench/ingest.py); `python -m tests.bench render` is the default below.
+
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
 times the dashboard and four views of the leads list `--requests` times each after two
@@ -29,8 +32,9 @@ NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m tests.bench",
+        prog="python -m tests.bench [render]",
         description="Seed many leads and print the console's render times and memory.",
+        epilog="`python -m tests.bench ingest --help`: the list ingestion benchmark.",
     )
     parser.add_argument(
         "--leads", type=int, default=50_000, help="leads to seed per backend (default 50000)"
@@ -248,7 +252,17 @@ def print_header(info: dict, postgres: str | None, args: argparse.Namespace) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmarks the arguments ask for; print figures, optionally write JSON."""
+    """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
+
+    The first argument may name the benchmark: `render` (the default) or `ingest`.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ingest"]:
+        from tests.bench import ingest
+
+        return ingest.main(argv[1:], postgres_server)
+    if argv[:1] == ["render"]:
+        argv = argv[1:]
     args = parse_args(argv)
     started = time.perf_counter()
     wanted = ["sqlite", "postgres"] if args.backend == "all" else [args.backend]
