@@ -104,6 +104,7 @@ class Phone(TeamOwned, Timestamps, db.Model):
     __tablename__ = "phones"
     __table_args__ = (
         Index("ix_phones_team_e164", "team_id", "e164"),
+        Index("ix_phones_team_kind_owner", "team_id", "kind", "owner_id"),
         Index("ix_phones_owner_kind", "owner_id", "kind"),
         Index("ix_phones_business_kind", "business_id", "kind"),
     )

@@ -218,7 +218,11 @@ def marker(target: object) -> object:
 
 
 def _different_businesses(left: str, right: str) -> bool:
-    return bool(left and right) and name_similarity(left, right) < DIFFERENT_BUSINESS_BELOW
+    """Whether two names are plainly two businesses. Plain similarity counts too: a typo
+    at the start of a word ("troys auto are") throws the word-sorted score off."""
+    if not (left and right):
+        return False
+    return max(fuzz.ratio(left, right), name_similarity(left, right)) < DIFFERENT_BUSINESS_BELOW
 
 
 def lock_team(session: Session, team_id: int) -> None:
