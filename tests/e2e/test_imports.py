@@ -103,6 +103,9 @@ def test_operator_imports_a_list_and_reads_what_happened_to_every_row(page, tmp_
     page.get_by_label("Field for column Company").select_option("business_name")
     page.get_by_label("Field for column Telephone").select_option("phone")
     expect(preview).to_contain_text("Ready")
+    # The last change wins: no slower, older preview may put an old choice back.
+    expect(page.get_by_label("Field for column Telephone")).to_have_value("phone")
+    expect(page.get_by_label("Field for column Company")).to_have_value("business_name")
 
     page.get_by_label("Save this mapping as").fill("Semicolon broker list")
     page.get_by_label("Tag the leads").fill("broker-q4")
