@@ -15,7 +15,6 @@ a pass/fail test.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -307,17 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         backends.progress("memory: starting gunicorn -w 1 (embedded)")
         output["memory"] = memory.measure()
         print_memory(output["memory"])
-    output["seconds"] = round(time.perf_counter() - started, 1)
-    output["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    print(
-        f"\nfinished in {output['seconds']} s; load "
-        + " ".join(str(x) for x in output["load_average_at_end"])
-        + " at end"
-    )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(output, indent=2, default=str) + "\n")
-        print(f"results written to {args.json}")
+    report.finish(output, started, args.json)
     return 0
 
 

@@ -44,7 +44,7 @@ def _drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _database_mib(engine, instance: Path) -> float:
+def database_mib(engine, instance: Path) -> float:
     """Size of the database on disk: the SQLite file and its WAL, or pg_database_size."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
@@ -107,7 +107,7 @@ def run(
             analyzed = seed.analyze(engine)
             if analyzed:
                 result["seed"]["vacuum_analyze_seconds"] = round(analyzed, 2)
-            result["database_mib"] = _database_mib(engine, instance)
+            result["database_mib"] = database_mib(engine, instance)
             db.session.remove()
 
         recorder = render.SqlRecorder(engine, statement_timeout)

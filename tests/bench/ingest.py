@@ -46,7 +46,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from tests.bench import listgen, report
+from tests.bench import backends, listgen, report
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "console_bench_ingest"
@@ -309,13 +309,7 @@ def child_prepare(url: str, instance: Path) -> dict:
 
 
 def _database_mib(session, instance: Path) -> float:
-    from sqlalchemy import text
-
-    if session.get_bind().dialect.name == "postgresql":
-        size = session.scalar(text("SELECT pg_database_size(current_database())"))
-    else:
-        size = sum(p.stat().st_size for p in instance.glob("bench.db*"))
-    return round(size / 2**20, 1)
+    return backends.database_mib(session.get_bind(), instance)
 
 
 def child_import(
@@ -1087,17 +1081,7 @@ def main(
             f"\n! the console's code changed during the run ({output['code']} -> "
             f"{output['code_at_end']}): the figures mix two versions; run again"
         )
-    output["seconds"] = round(time.perf_counter() - started, 1)
-    output["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    print(
-        f"\nfinished in {output['seconds']} s; load "
-        + " ".join(str(x) for x in output["load_average_at_end"])
-        + " at end"
-    )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(output, indent=2, default=str) + "\n")
-        print(f"results written to {args.json}")
+    report.finish(output, started, args.json)
     return 0
 
 

@@ -101,3 +101,22 @@ def _cell(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def finish(output: dict, started: float, json_path) -> None:
+    """Print the run's duration and load, and write `output` as JSON when asked."""
+    import json
+    import os
+    import time
+
+    output["seconds"] = round(time.perf_counter() - started, 1)
+    output["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(
+        f"\nfinished in {output['seconds']} s; load "
+        + " ".join(str(x) for x in output["load_average_at_end"])
+        + " at end"
+    )
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(output, indent=2, default=str) + "\n")
+        print(f"results written to {json_path}")
