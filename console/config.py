@@ -86,6 +86,9 @@ class Config:
             self.SECRET_KEY = env["SECRET_KEY"]
             self.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(self.DATABASE_URL)
 
+        # Seals the keys teams enter for their vendors; defaults to the session key.
+        self.SECRETS_KEY = env.get("CONSOLE_SECRETS_KEY") or self.SECRET_KEY
+
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
@@ -97,6 +100,8 @@ class Config:
         self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "")
         self.TWILIO_SANDBOX = not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
+        # Lookup v2 line type intelligence, per number (Twilio's list price).
+        self.TWILIO_LOOKUP_PRICE = env.get("TWILIO_LOOKUP_PRICE", "0.008")
 
         self.ANTHROPIC_API_KEY = env.get("ANTHROPIC_API_KEY", "")
         self.ANTHROPIC_BASE_URL = env.get("ANTHROPIC_BASE_URL", "")

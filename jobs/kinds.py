@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from console.models import ImportJob, JobRun, Team
-from console.services import demo, imports
+from console.models import ImportJob, JobRun, SkipTraceRun, Team
+from console.services import demo, imports, linetype, scoring, skiptrace, tracefiles
 from console.services.jobruns import JobCancelled, Progress
 
 JobFunction = Callable[[Session, JobRun, Progress], str]
@@ -80,6 +80,71 @@ def import_abandoned(session: Session, run: JobRun) -> None:
     imports.mark_failed(session, int(run.params["import_id"]), run.error)
 
 
+def skiptrace_pass(session: Session, run: JobRun, progress: Progress) -> str:
+    """Trace a pass's leads through the providers, then check and score them."""
+    pass_id = int(run.params["skiptrace_run_id"])
+
+    def report(trace: SkipTraceRun) -> None:
+        counts = trace.counts or {}
+        progress.update(
+            counts.get("leads_done", 0),
+            counts.get("leads_total"),
+            {
+                "hits": counts.get("hits", 0),
+                "partial": counts.get("partial", 0),
+                "mobiles found": counts.get("mobiles_found", 0),
+                "spent ($)": f"{trace.spent:,.2f}",
+            },
+        )
+
+    options = skiptrace.PassOptions(
+        secrets_key=current_app.config["SECRETS_KEY"],
+        checker=linetype.make_checker(current_app.config),
+        on_progress=report,
+        should_stop=lambda: skiptrace.cancel_requested(session, pass_id),
+    )
+    try:
+        trace = skiptrace.run_pass(session, pass_id, options)
+    except skiptrace.PassCancelled as stop:
+        skiptrace.mark_finished(session, pass_id, "cancelled", str(stop))
+        raise JobCancelled(str(stop)) from stop
+    except Exception as exc:
+        skiptrace.mark_finished(session, pass_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    report(trace)
+    return skiptrace.outcome_sentence(trace)
+
+
+def skiptrace_abandoned(session: Session, run: JobRun) -> None:
+    """A worker died during a pass: it shows as failed, ready to resume from its job."""
+    skiptrace.mark_finished(session, int(run.params["skiptrace_run_id"]), "failed", run.error)
+
+
+def skiptrace_file(session: Session, run: JobRun, progress: Progress) -> str:
+    """Read a vendor's result file and match its rows to the team's leads."""
+    file_id = int(run.params["file_id"])
+
+    def report(done: int, total: int | None, counts: dict) -> None:
+        progress.update(done, total, counts)
+
+    try:
+        trace_file = tracefiles.load_file(session, file_id, on_progress=report)
+    except Exception as exc:
+        tracefiles.mark_failed(session, file_id, exc)
+        raise
+    counts = trace_file.counts
+    return (
+        f"{counts.get('rows', 0):,} rows: {counts.get('matched', 0):,} matched to leads, "
+        f"{counts.get('unmatched', 0):,} matched nothing."
+    )
+
+
+def rescore_team(session: Session, run: JobRun, progress: Progress) -> str:
+    """Score every lead of the team again (after the weights changed)."""
+    changed = scoring.rescore_leads(session, run.team_id)
+    return f"{changed:,} leads changed score, queue, action or persona."
+
+
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
     """A short job that proves a worker picks up work and reports progress."""
     steps = int(run.params.get("steps", 5))
@@ -94,5 +159,8 @@ def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
 JOB_KINDS: dict[str, JobKind] = {
     "seed_demo": JobKind("Load demo data", seed_demo),
     "import_list": JobKind("List import", import_list, on_abandoned=import_abandoned),
+    "skiptrace_pass": JobKind("Skip trace", skiptrace_pass, on_abandoned=skiptrace_abandoned),
+    "skiptrace_file": JobKind("Skip-trace result file", skiptrace_file),
+    "rescore_team": JobKind("Score leads", rescore_team),
     "worker_check": JobKind("Worker check", worker_check),
 }

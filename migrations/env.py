@@ -46,9 +46,11 @@ def get_metadata():
 
 
 def render_item(type_, obj, autogen_context):
-    """Render the console's UTC timestamp type as a plain timezone-aware DateTime."""
+    """Render the console's own column types as the plain types they store."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and type(obj).__name__ == "Money":
+        return "sa.BigInteger()"  # whole micro-dollars
     return False
 
 

@@ -13,6 +13,14 @@ from console.models.imports import (
 )
 from console.models.jobs import JobRun
 from console.models.leads import Business, Email, Lead, Owner, Phone
+from console.models.skiptrace import (
+    PhoneCheck,
+    SkipTraceFile,
+    SkipTraceFileRow,
+    SkipTraceProvider,
+    SkipTraceResult,
+    SkipTraceRun,
+)
 from console.models.team import LoginAttempt, Role, Team, User
 
 __all__ = [
@@ -32,7 +40,13 @@ __all__ = [
     "LoginAttempt",
     "Owner",
     "Phone",
+    "PhoneCheck",
     "Role",
+    "SkipTraceFile",
+    "SkipTraceFileRow",
+    "SkipTraceProvider",
+    "SkipTraceResult",
+    "SkipTraceRun",
     "Suppression",
     "Team",
     "User",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, TypeDecorator
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
@@ -55,3 +56,30 @@ class TeamOwned:
         return mapped_column(
             Integer, ForeignKey("teams.id", ondelete="CASCADE"), index=cls.team_id_indexed
         )
+
+
+class Money(TypeDecorator):
+    """US dollars kept exactly: stored as whole micro-dollars, handed back as `Decimal`.
+
+    Provider prices run to fractions of a cent ($0.0083 a segment, $0.07 a trace), and
+    sums of them must add up to the cent on every database, SQLite included.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect) -> int | None:
+        """Dollars (Decimal, int, str or float) to micro-dollars."""
+        if value is None:
+            return None
+        return int((Decimal(str(value)) * MICROS).to_integral_value(ROUND_HALF_UP))
+
+    def process_result_value(self, value, dialect) -> Decimal | None:
+        """Micro-dollars back to dollars."""
+        if value is None:
+            return None
+        return (Decimal(int(value)) / MICROS).quantize(MONEY_STEP)
+
+
+MICROS = Decimal(1_000_000)
+MONEY_STEP = Decimal("0.000001")

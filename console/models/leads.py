@@ -88,6 +88,11 @@ class Owner(TeamOwned, Timestamps, db.Model):
     last_name: Mapped[str] = mapped_column(String(80), default="")
     full_name: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(120), default="")
+    # Other names and titles sources gave for this owner: [{"name", "title", "source"}].
+    alt_names: Mapped[list] = mapped_column(JSON, default=list)
+    # Addresses found for the owner (home, mailing): [{"street", "city", "state", "zip",
+    # "source"}].
+    addresses: Mapped[list] = mapped_column(JSON, default=list)
 
     phones: Mapped[list[Phone]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -120,9 +125,17 @@ class Phone(TeamOwned, Timestamps, db.Model):
     carrier: Mapped[str] = mapped_column(String(120), default="")
     textable: Mapped[bool | None] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(60), default="")
+    # How sure the source was that the number is this owner's (0-100), when it said.
+    confidence: Mapped[int | None] = mapped_column(Integer)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[Owner | None] = relationship(back_populates="phones")
+
+    @property
+    def verified_mobile(self) -> bool:
+        """Whether a line-type check found this number to be a mobile that takes texts."""
+        return self.line_type == "mobile" and bool(self.textable)
+
     business: Mapped[Business | None] = relationship(back_populates="phones")
 
 
@@ -154,6 +167,8 @@ class Lead(TeamOwned, Timestamps, db.Model):
         UniqueConstraint("team_id", "code"),
         Index("ix_leads_team_created_id", "team_id", "created_at", "id"),
         Index("ix_leads_team_status", "team_id", "status"),
+        Index("ix_leads_team_priority", "team_id", "priority"),
+        Index("ix_leads_team_queue", "team_id", "queue"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,6 +189,16 @@ class Lead(TeamOwned, Timestamps, db.Model):
     # Where the lead came from: {"source": ..., "file": ..., "rows": [...]}.
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     last_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # LUCI's preparation (console.services.scoring): why the score is what it is, the
+    # queue, the next step and the persona that should write to this owner.
+    score_breakdown: Mapped[list] = mapped_column(JSON, default=list)
+    queue: Mapped[str] = mapped_column(String(20), default="")
+    recommended_action: Mapped[str] = mapped_column(String(40), default="")
+    persona: Mapped[str] = mapped_column(String(10), default="")
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last finished skip trace: when, and whether it found the owner's contact.
+    traced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    trace_status: Mapped[str] = mapped_column(String(12), default="")
 
     business: Mapped[Business | None] = relationship()
     owner: Mapped[Owner | None] = relationship()
