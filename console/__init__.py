@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask, render_template
 from flask_login import current_user
 from sqlalchemy import event
@@ -91,8 +93,17 @@ def _register_blueprints(app: Flask) -> None:
     from console.jobruns.routes import bp as jobruns_bp
     from console.leads.routes import bp as leads_bp
     from console.settings.routes import bp as settings_bp
+    from console.skiptrace.routes import bp as skiptrace_bp
 
-    for blueprint in (auth_bp, dashboard_bp, leads_bp, imports_bp, settings_bp, jobruns_bp):
+    for blueprint in (
+        auth_bp,
+        dashboard_bp,
+        leads_bp,
+        imports_bp,
+        skiptrace_bp,
+        settings_bp,
+        jobruns_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -143,6 +154,25 @@ def _register_template_helpers(app: Flask) -> None:
             return f"{minutes} min {seconds:02d} s"
         hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
+
+    @app.template_filter("money")
+    def _money(value, places: int = 2) -> str:
+        if value is None:
+            return ""
+        amount = Decimal(value)
+        # Sub-cent prices ($0.0083) keep their digits; amounts show cents.
+        if (
+            places == 2
+            and amount
+            and abs(amount) < 1
+            and amount != amount.quantize(Decimal("0.01"))
+        ):
+            places = 4
+        return f"${amount:,.{places}f}"
+
+    @app.template_filter("percent")
+    def _percent(value) -> str:
+        return "" if value is None else f"{value * 100:.1f}%"
 
     @app.template_filter("number")
     def _number(value) -> str:

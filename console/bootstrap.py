@@ -9,7 +9,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from console.extensions import db
-from console.services import demo
+from console.services import demo, trace_providers
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,7 @@ def bootstrap_embedded(app: Flask) -> None:
     with app.app_context():
         upgrade()
         team = demo.ensure_demo_team(db.session)
+        trace_providers.ensure_sandbox(db.session, team)
         if not team.settings.get("sample_loaded"):
             counts = demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))
             team.settings = {**team.settings, "sample_loaded": True}

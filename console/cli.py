@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import Role, Team
-from console.services import accounts, demo, imports
+from console.services import (
+    accounts,
+    demo,
+    imports,
+    linetype,
+    scoring,
+    skiptrace,
+    trace_providers,
+    trace_reports,
+)
 from console.services import leads as lead_service
 from console.services.csvfiles import csv_lines
 
@@ -95,6 +104,55 @@ def register_commands(app: Flask) -> None:
         except imports.ImportProblem as problem:
             raise click.ClickException(str(problem)) from problem
         click.echo(json.dumps(imports.summary(job), indent=2))
+
+    @app.cli.command("skiptrace")
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    @click.option("--limit", type=click.IntRange(min=1), help="Trace at most this many leads.")
+    @click.option("--budget", help="Stop before the call that would pass this many dollars.")
+    def skiptrace_command(team_name: str, limit: int | None, budget: str | None) -> None:
+        """Run a skip-trace pass over the team's leads that need one; print its summary as JSON.
+
+        Leads with a verified owner mobile, or traced within the team's freshness window,
+        are skipped; the rest go through the team's providers in order, highest priority
+        first. Progress goes to standard error.
+        """
+        team = _team(team_name)
+        try:
+            run = skiptrace.start_pass_for_team(
+                db.session,
+                team,
+                limit=limit,
+                budget=trace_providers.money(budget, "budget") if budget else None,
+            )
+        except trace_providers.ProviderProblem as problem:
+            raise click.ClickException(str(problem)) from problem
+        db.session.commit()
+
+        def report(trace) -> None:
+            counts = trace.counts or {}
+            click.echo(
+                f"{counts.get('leads_done', 0):,} of {counts.get('leads_total', 0):,} leads, "
+                f"${trace.spent:,.2f} spent",
+                err=True,
+            )
+
+        options = skiptrace.PassOptions(
+            secrets_key=current_app.config["SECRETS_KEY"],
+            checker=linetype.make_checker(current_app.config),
+            on_progress=report,
+        )
+        run = skiptrace.run_pass(db.session, run.id, options)
+        summary = trace_reports.summarize(db.session, run)
+        click.echo(json.dumps(trace_reports.as_dict(run, summary), indent=2))
+
+    @app.cli.command("rescore")
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    def rescore(team_name: str) -> None:
+        """Score every lead of a team again with its current weights."""
+        team = _team(team_name)
+        changed = scoring.rescore_leads(db.session, team.id)
+        db.session.commit()
+        click.echo(json.dumps({"team": team.name, "changed": changed}))
 
     @app.cli.command("worker")
     @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler (one worker).")

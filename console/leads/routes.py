@@ -9,9 +9,12 @@ from console.extensions import db
 from console.models import Lead, Role
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
+from console.providers.lookup import LINE_TYPE_LABELS
 from console.services import imports as import_service
 from console.services import leads as lead_service
+from console.services import phones as phone_service
 from console.services import reviews as review_service
+from console.services import scoring, trace_reports
 from console.services.resolve import RULES
 from console.web import csv_download, render, roles_required, team_get_or_404
 
@@ -37,6 +40,7 @@ def index():
         statuses=LEAD_STATUSES,
         states=lead_service.team_states(db.session, current_user.team_id),
         imports=import_service.team_imports(db.session, current_user.team_id),
+        queues=scoring.QUEUES,
     )
 
 
@@ -65,6 +69,13 @@ def show(lead_id: int):
         merges=lead_service.lead_merges(db.session, lead),
         reviews=review_service.pending_for_lead(db.session, lead),
         rules=RULES,
+        traces=trace_reports.lead_results(db.session, lead),
+        phones=phone_service.ranked(lead.phones),
+        line_types=LINE_TYPE_LABELS,
+        breakdown=scoring.explain(lead),
+        queues=scoring.QUEUES,
+        actions=scoring.ACTIONS,
+        personas=scoring.PERSONAS,
     )
 
 

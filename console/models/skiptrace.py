@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
 from console.models.base import Money, TeamOwned, Timestamps, UTCDateTime, utcnow
+from console.models.leads import Lead
 from console.models.team import User
 
 PROVIDER_KINDS: dict[str, str] = {
@@ -133,6 +134,8 @@ class SkipTraceResult(TeamOwned, db.Model):
     error: Mapped[str] = mapped_column(String(255), default="")
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lead: Mapped[Lead] = relationship()
 
 
 class SkipTraceFile(TeamOwned, db.Model):

@@ -14,10 +14,10 @@ from typing import BinaryIO
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from console.models import ImportJob, ImportReject, JobRun, MatchReview
+from console.models import ImportJob, ImportReject, JobRun, LeadSource, MatchReview
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services import ingest, jobruns, mapping, tabular
+from console.services import ingest, jobruns, mapping, scoring, tabular
 from console.services.jobruns import JobCancelled
 from console.services.leads import clean_tag
 from console.services.tenancy import of_team, scoped
@@ -233,10 +233,22 @@ def run_import(
     ):
         _commit_chunk(session, job, ctx, chunk, built, on_chunk)
     refresh_planner_statistics(session)
+    scoring.rescore_leads(session, job.team_id, imported_lead_ids(session, job))
     job.status = "done"
     job.finished_at = utcnow()
     session.commit()
     return job
+
+
+def imported_lead_ids(session: Session, job: ImportJob) -> list[int]:
+    """The leads an import created or joined."""
+    return list(
+        session.scalars(
+            select(LeadSource.lead_id)
+            .where(of_team(LeadSource, job.team_id), LeadSource.import_id == job.id)
+            .distinct()
+        )
+    )
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:

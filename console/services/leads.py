@@ -24,6 +24,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
+from console.services.scoring import ACTIONS, QUEUES
 from console.services.tenancy import of_team, scoped
 
 CODE_PATTERN = re.compile(r"^LEAD-\d{4}-\d{6,}$")
@@ -31,6 +32,7 @@ SORTS = {
     "newest": (Lead.created_at.desc(), Lead.id.desc()),
     "oldest": (Lead.created_at.asc(), Lead.id.asc()),
     "score": (Lead.quality_score.desc().nulls_last(), Lead.id.desc()),
+    "priority": (Lead.priority.desc().nulls_last(), Lead.id.desc()),
     "business": (Business.name.asc(), Lead.id.asc()),
 }
 
@@ -71,6 +73,10 @@ class LeadFilters:
     score_min: int | None = None
     score_max: int | None = None
     import_id: int | None = None
+    traced: str = ""  # "yes", "no", "found", "not_found" or ""
+    mobile_verified: str = ""  # "yes", "no" or ""
+    queue: str = ""
+    action: str = ""
     sort: str = "newest"
 
     @classmethod
@@ -86,6 +92,10 @@ class LeadFilters:
             score_min=_int_arg(args.get("score_min")),
             score_max=_int_arg(args.get("score_max")),
             import_id=_int_arg(args.get("import_id")),
+            traced=args.get("traced") or "",
+            mobile_verified=args.get("mobile_verified") or "",
+            queue=args.get("queue") or "",
+            action=args.get("action") or "",
             sort=args.get("sort") or "newest",
         )
         if filters.status not in LEAD_STATUSES:
@@ -94,6 +104,14 @@ class LeadFilters:
             filters.has_mobile = ""
         if filters.sort not in SORTS:
             filters.sort = "newest"
+        if filters.traced not in ("yes", "no", "found", "not_found"):
+            filters.traced = ""
+        if filters.mobile_verified not in ("yes", "no"):
+            filters.mobile_verified = ""
+        if filters.queue not in QUEUES:
+            filters.queue = ""
+        if filters.action not in ACTIONS:
+            filters.action = ""
         return filters
 
     def as_args(self) -> dict[str, str]:
@@ -148,6 +166,14 @@ def _mobile_exists():
     return or_(on_owner, on_business)
 
 
+def _verified_mobile_exists():
+    """A lead has a number a line-type check found to be a textable mobile."""
+    verified = (Phone.line_type == "mobile", Phone.textable.is_(True))
+    on_owner = exists().where(Phone.owner_id == Lead.owner_id, *verified)
+    on_business = exists().where(Phone.business_id == Lead.business_id, *verified)
+    return or_(on_owner, on_business)
+
+
 def filtered_leads(team_id: int, filters: LeadFilters):
     """The SELECT of a team's leads narrowed by `filters` (no ordering or paging).
 
@@ -190,6 +216,20 @@ def filtered_leads(team_id: int, filters: LeadFilters):
         query = query.where(_mobile_exists())
     elif filters.has_mobile == "no":
         query = query.where(~_mobile_exists())
+    if filters.mobile_verified == "yes":
+        query = query.where(_verified_mobile_exists())
+    elif filters.mobile_verified == "no":
+        query = query.where(~_verified_mobile_exists())
+    if filters.traced == "yes":
+        query = query.where(Lead.traced_at.is_not(None))
+    elif filters.traced == "no":
+        query = query.where(Lead.traced_at.is_(None))
+    elif filters.traced in ("found", "not_found"):
+        query = query.where(Lead.trace_status == filters.traced)
+    if filters.queue:
+        query = query.where(Lead.queue == filters.queue)
+    if filters.action:
+        query = query.where(Lead.recommended_action == filters.action)
     return query
 
 
@@ -288,6 +328,10 @@ EXPORT_COLUMNS = (
     "status",
     "quality_score",
     "priority",
+    "queue",
+    "recommended_action",
+    "persona",
+    "traced_at",
     "business_name",
     "street",
     "city",
@@ -319,6 +363,10 @@ def export_row(lead: Lead) -> list:
         lead.status,
         lead.quality_score,
         lead.priority,
+        lead.queue,
+        lead.recommended_action,
+        lead.persona,
+        lead.traced_at.isoformat(timespec="seconds") if lead.traced_at else "",
         business.name if business else "",
         " ".join(v for v in (business.street, business.unit) if v) if business else "",
         business.city if business else "",
@@ -386,9 +434,14 @@ def tag_leads(session: Session, team_id: int, lead_ids: Iterable[int], tag: str)
     return changed
 
 
-def matching_ids(session: Session, team_id: int, filters: LeadFilters) -> list[int]:
-    """Every lead id the filters match (for acting on all of them)."""
-    return list(session.scalars(filtered_leads(team_id, filters).with_only_columns(Lead.id)))
+def matching_ids(
+    session: Session, team_id: int, filters: LeadFilters, *, sort: str = ""
+) -> list[int]:
+    """Every lead id the filters match (for acting on all of them), in `sort` order if given."""
+    query = filtered_leads(team_id, filters).with_only_columns(Lead.id)
+    if sort:
+        query = query.order_by(*SORTS[sort])
+    return list(session.scalars(query))
 
 
 def status_counts(session: Session, team_id: int) -> dict[str, int]:

@@ -34,3 +34,18 @@ def display(e164: str) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, fmt)
+
+
+def ranked(phones: list) -> list:
+    """A lead's phones best first: verified mobiles, other mobiles, textable, then the rest;
+    within each, the more confident source first."""
+
+    def rank(phone) -> tuple:
+        return (
+            not phone.verified_mobile,
+            phone.kind != "mobile",
+            phone.textable is False,
+            -(phone.confidence or 0),
+        )
+
+    return sorted(phones, key=rank)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from console.models import Business, Lead, MatchReview, Owner
 from console.models.imports import REVIEW_STATUSES
-from console.services import resolve
+from console.services import resolve, scoring
 from console.services.phones import display as display_phone
 from console.services.tenancy import of_team, scoped
 
@@ -120,7 +120,7 @@ def decide(
 
     Each review is read again before it is decided: merging one pair may settle another.
     """
-    done = 0
+    done, touched = 0, set()
     for review_id in sorted(set(review_ids)):
         review = session.scalars(
             scoped(MatchReview, team_id).where(
@@ -128,8 +128,12 @@ def decide(
             )
         ).first()
         if review is not None:
+            touched.update(i for i in (review.lead_id, review.other_lead_id) if i)
             resolve.decide_review(session, review, decision, actor_id)
             done += 1
+    if decision == "merge" and touched:
+        session.flush()
+        scoring.rescore_leads(session, team_id, sorted(touched))  # merged facts, new scores
     return done
 
 

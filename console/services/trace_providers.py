@@ -14,9 +14,9 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models import SkipTraceProvider, Team
+from console.models import SkipTraceFile, SkipTraceFileRow, SkipTraceProvider, Team
 from console.models.skiptrace import PROVIDER_KINDS
-from console.providers.skiptrace import Pricing, SkipTraceSource
+from console.providers.skiptrace import Pricing, ProviderError, SkipTraceSource
 from console.providers.skiptrace.file import FileSource
 from console.providers.skiptrace.http import HttpSettings, HttpSource, check_template
 from console.providers.skiptrace.sandbox import SandboxSource
@@ -186,6 +186,14 @@ def ensure_sandbox(session: Session, team: Team) -> SkipTraceProvider | None:
     return provider
 
 
+def file_provider(session: Session, team_id: int) -> SkipTraceProvider:
+    """The team's result-file provider, added (free, last in order) on its first upload."""
+    for provider in team_providers(session, team_id):
+        if provider.kind == "file":
+            return provider
+    return add_provider(session, team_id, "file", "Result files")
+
+
 def pricing(provider: SkipTraceProvider) -> Pricing:
     """The provider's prices."""
     return Pricing(provider.cost_per_search, provider.cost_per_hit)
@@ -210,3 +218,27 @@ def build_source(
         pricing(provider),
         client=http_client,
     )
+
+
+def test_provider(
+    session: Session, provider: SkipTraceProvider, secrets_key: str
+) -> tuple[bool, str]:
+    """Try a provider once: (worked, what happened in words)."""
+    answers = {}
+    if provider.kind == "file":
+        matched = session.scalars(
+            select(SkipTraceFileRow.lead_id)
+            .join(SkipTraceFile, SkipTraceFile.id == SkipTraceFileRow.file_id)
+            .where(
+                SkipTraceFile.provider_id == provider.id,
+                SkipTraceFile.status == "loaded",
+                SkipTraceFileRow.lead_id.is_not(None),
+            )
+            .distinct()
+        )
+        answers = {lead_id: [] for lead_id in matched}
+    try:
+        source = build_source(provider, secrets_key, answers=answers)
+        return True, source.test_connection()
+    except (ProviderError, secrets.SecretError) as exc:
+        return False, f"{provider.name} did not answer as expected: {exc}"

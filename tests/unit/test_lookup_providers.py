@@ -92,11 +92,6 @@ def test_wrong_token_is_not_retryable(lookup_server):
     assert raised.value.retryable is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TwilioLookup.check catches TwilioException only; the SDK lets "
-    "requests.ConnectionError through, so a network error escapes instead of LookupFailed",
-)
 def test_unreachable_endpoint_is_retryable():
     with LookupServer(SID, TOKEN) as server:
         url = server.url

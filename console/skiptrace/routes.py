@@ -1,0 +1,309 @@
+"""Skip-trace passes (choose, estimate, confirm, watch, summary) and vendor result files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from console.extensions import db
+from console.imports.forms import UploadForm
+from console.models import JobRun, Role, SkipTraceFile, SkipTraceRun
+from console.models.base import utcnow
+from console.models.skiptrace import RUN_STATUSES
+from console.services import imports, skiptrace, trace_providers, trace_reports, tracefiles
+from console.services import leads as lead_service
+from console.web import csv_download, render, roles_required, team_get_or_404
+from jobs import queue as job_queue
+
+bp = Blueprint("skiptrace", __name__, url_prefix="/skiptrace")
+MAX_PASS_LEADS = 50_000
+
+
+@bp.get("/")
+@roles_required(Role.OPERATOR)
+def index():
+    """The team's passes and result files."""
+    status = request.args.get("status", "")
+    return render(
+        "skiptrace/index.html",
+        "skiptrace/_runs.html",
+        runs=trace_reports.team_runs(db.session, current_user.team_id, status),
+        status_filter=status if status in RUN_STATUSES else "",
+        statuses=RUN_STATUSES,
+        files=tracefiles.team_files(db.session, current_user.team_id),
+        providers=trace_providers.team_providers(db.session, current_user.team_id),
+        form=UploadForm(),
+    )
+
+
+@bp.get("/export.csv")
+@roles_required(Role.OPERATOR)
+def export():
+    """The team's passes, filtered by status, as CSV."""
+    runs = trace_reports.team_runs(db.session, current_user.team_id, request.args.get("status", ""))
+    return csv_download(
+        f"skip-traces-{utcnow():%Y%m%d-%H%M}.csv",
+        trace_reports.RUN_COLUMNS,
+        (trace_reports.run_row(run) for run in runs),
+    )
+
+
+def _chosen_ids(args) -> tuple[lead_service.LeadFilters, list[int], int]:
+    """The leads the filters (and limit) choose; the limit as read."""
+    filters = lead_service.LeadFilters.from_args(args)
+    limit = min(
+        max(args.get("limit", MAX_PASS_LEADS, type=int) or MAX_PASS_LEADS, 1), MAX_PASS_LEADS
+    )
+    ids = lead_service.matching_ids(db.session, current_user.team_id, filters, sort="priority")
+    return filters, ids, limit
+
+
+@bp.get("/new")
+@roles_required(Role.OPERATOR)
+def new():
+    """Choose leads with the leads-list filters; see the count and the estimate per provider."""
+    filters, ids, limit = _chosen_ids(request.args)
+    plan = skiptrace.plan_pass(db.session, current_user.team, ids, limit=limit)
+    return render(
+        "skiptrace/new.html",
+        "skiptrace/_estimate.html",
+        filters=filters,
+        plan=plan,
+        limit=limit,
+        states=lead_service.team_states(db.session, current_user.team_id),
+        settings=trace_providers.TraceSettings.of(current_user.team),
+    )
+
+
+@bp.post("/")
+@roles_required(Role.OPERATOR)
+def start():
+    """Confirm a pass over the chosen leads, with an optional budget, and start its job."""
+    filters, ids, limit = _chosen_ids(request.form)
+    plan = skiptrace.plan_pass(db.session, current_user.team, ids, limit=limit)
+    try:
+        budget_text = request.form.get("budget", "").strip()
+        budget = trace_providers.money(budget_text, "budget") if budget_text else None
+        run = skiptrace.create_run(
+            db.session,
+            current_user.team,
+            plan.to_trace,
+            filters=filters.as_args(),
+            budget=budget,
+            started_by_id=current_user.id,
+        )
+    except trace_providers.ProviderProblem as problem:
+        flash(str(problem), "error")
+        return redirect(url_for("skiptrace.new", **filters.as_args()))
+    _start_job(run)
+    return redirect(url_for("skiptrace.show", run_id=run.id))
+
+
+def _start_job(run: SkipTraceRun) -> None:
+    job = job_queue.start(
+        kind="skiptrace_pass",
+        title=f"Skip trace #{run.id}",
+        team_id=run.team_id,
+        started_by_id=current_user.id,
+        params={"skiptrace_run_id": run.id},
+    )
+    run.job_run_id = job.id
+    db.session.commit()
+
+
+@bp.get("/<int:run_id>")
+@roles_required(Role.OPERATOR)
+def show(run_id: int):
+    """A pass: progress and spend while it runs, then its summary and the leads found."""
+    run = team_get_or_404(SkipTraceRun, run_id)
+    page = max(1, request.args.get("page", 1, type=int))
+    found, total = trace_reports.found_leads(db.session, run, page)
+    return render(
+        "skiptrace/show.html",
+        "skiptrace/_summary.html",
+        run=run,
+        job=db.session.get(JobRun, run.job_run_id) if run.job_run_id else None,
+        summary=trace_reports.summarize(db.session, run),
+        found=found,
+        found_total=total,
+        page=page,
+    )
+
+
+@bp.post("/<int:run_id>/cancel")
+@roles_required(Role.OPERATOR)
+def cancel(run_id: int):
+    """Ask a pass to stop after the leads it is working on."""
+    run = team_get_or_404(SkipTraceRun, run_id)
+    if not skiptrace.cancel_pass(db.session, run):
+        abort(409)
+    db.session.commit()
+    flash("The pass will stop after the leads it is working on.", "info")
+    return redirect(url_for("skiptrace.show", run_id=run.id))
+
+
+@bp.get("/<int:run_id>/results.csv")
+@roles_required(Role.OPERATOR)
+def results(run_id: int):
+    """Every provider call of a pass: lead, provider, outcome, what was found, cost."""
+    run = team_get_or_404(SkipTraceRun, run_id)
+    return csv_download(
+        f"skip-trace-{run.id}-results.csv",
+        trace_reports.RESULT_COLUMNS,
+        trace_reports.iter_result_rows(db.session, run),
+    )
+
+
+# ------------------------------------------------------------------------ result files
+
+
+@bp.post("/files")
+@roles_required(Role.OPERATOR)
+def upload_file():
+    """Store a vendor's result file and go on to map its columns."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        for error in form.file.errors:
+            flash(error, "error")
+        return redirect(url_for("skiptrace.index"))
+    provider = trace_providers.file_provider(db.session, current_user.team_id)
+    upload = form.file.data
+    path, size, _ = imports.store_upload(
+        upload.stream,
+        Path(current_app.config["UPLOAD_DIR"]),
+        current_user.team_id,
+        upload.filename or "results.csv",
+    )
+    try:
+        trace_file = tracefiles.create_file(
+            db.session,
+            team_id=current_user.team_id,
+            provider_id=provider.id,
+            path=path,
+            filename=upload.filename or "results.csv",
+            size=size,
+            created_by_id=current_user.id,
+        )
+    except tracefiles.TraceFileProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("skiptrace.index"))
+    db.session.commit()
+    return redirect(url_for("skiptrace.file_mapping", file_id=trace_file.id))
+
+
+def _mapping_context(trace_file: SkipTraceFile, columns: list[str]) -> dict:
+    return {
+        "trace_file": trace_file,
+        "shape": tracefiles.shape_of(trace_file),
+        "columns": columns,
+        "check": tracefiles.check_mapping(columns),
+        "rows": tracefiles.preview(db.session, trace_file, columns),
+        "choices": tracefiles.CHOICES,
+        "fields": tracefiles.FIELDS,
+    }
+
+
+@bp.get("/files/<int:file_id>/mapping")
+@roles_required(Role.OPERATOR)
+def file_mapping(file_id: int):
+    """Map the result file's columns, with the first rows and the leads they match."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    if trace_file.status != "mapping":
+        return redirect(url_for("skiptrace.file_show", file_id=file_id))
+    return render_template(
+        "skiptrace/file_mapping.html", **_mapping_context(trace_file, trace_file.mapping)
+    )
+
+
+@bp.post("/files/<int:file_id>/mapping/preview")
+@roles_required(Role.OPERATOR)
+def file_preview(file_id: int):
+    """The check and preview for the mapping as it stands in the form (htmx)."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    columns = tracefiles.clean_mapping(
+        request.form.getlist("column"), len(trace_file.shape["headers"])
+    )
+    return render_template("skiptrace/_file_preview.html", **_mapping_context(trace_file, columns))
+
+
+@bp.post("/files/<int:file_id>/load")
+@roles_required(Role.OPERATOR)
+def file_load(file_id: int):
+    """Save the mapping and read the whole file in the background."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    columns = tracefiles.clean_mapping(
+        request.form.getlist("column"), len(trace_file.shape["headers"])
+    )
+    check = tracefiles.check_mapping(columns)
+    if trace_file.status != "mapping" or not check.ok:
+        for error in check.errors:
+            flash(error, "error")
+        return redirect(url_for("skiptrace.file_mapping", file_id=file_id))
+    trace_file.mapping, trace_file.status = columns, "loading"
+    job = job_queue.start(
+        kind="skiptrace_file",
+        title=f"Result file {trace_file.filename}",
+        team_id=trace_file.team_id,
+        started_by_id=current_user.id,
+        params={"file_id": trace_file.id},
+    )
+    trace_file.job_run_id = job.id
+    db.session.commit()
+    return redirect(url_for("skiptrace.file_show", file_id=file_id))
+
+
+@bp.get("/files/<int:file_id>")
+@roles_required(Role.OPERATOR)
+def file_show(file_id: int):
+    """A result file: loading progress, then rows matched and unmatched."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    if trace_file.status == "mapping":
+        return redirect(url_for("skiptrace.file_mapping", file_id=file_id))
+    job = db.session.get(JobRun, trace_file.job_run_id) if trace_file.job_run_id else None
+    return render(
+        "skiptrace/file_show.html", "skiptrace/_file_counts.html", trace_file=trace_file, job=job
+    )
+
+
+@bp.post("/files/<int:file_id>/trace")
+@roles_required(Role.OPERATOR)
+def file_trace(file_id: int):
+    """Apply a loaded file to the leads it matched: a pass with the file's provider only."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    if trace_file.status != "loaded" or trace_file.provider is None:
+        abort(409)
+    run = skiptrace.create_run(
+        db.session,
+        current_user.team,
+        tracefiles.matched_lead_ids(db.session, trace_file),
+        filters={"file": trace_file.filename},
+        budget=None,
+        started_by_id=current_user.id,
+        providers=[trace_file.provider],
+    )
+    _start_job(run)
+    return redirect(url_for("skiptrace.show", run_id=run.id))
+
+
+@bp.get("/files/<int:file_id>/unmatched.csv")
+@roles_required(Role.OPERATOR)
+def file_unmatched(file_id: int):
+    """The file's rows that matched no lead: row number, reason and original cells."""
+    trace_file = team_get_or_404(SkipTraceFile, file_id)
+    return csv_download(
+        f"unmatched-rows-{trace_file.id}.csv",
+        tracefiles.unmatched_header(trace_file),
+        tracefiles.iter_unmatched(db.session, trace_file),
+    )
