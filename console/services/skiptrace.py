@@ -399,7 +399,8 @@ def _trace_chunk(session, run, team, settings, stages, chunk, counts, options) -
             open_leads.append(lead)
     accepted: dict[int, SkipTraceResult] = {}
     stopped: SkipTraceProvider | None = None
-    for stage in stages:
+    untraced: set[int] = set()  # leads the budget stopped before every provider was asked
+    for index, stage in enumerate(stages):
         waiting = [lead for lead in open_leads if lead.id not in accepted]
         if not waiting or stage.skipped:
             continue
@@ -412,20 +413,24 @@ def _trace_chunk(session, run, team, settings, stages, chunk, counts, options) -
             counts["reused"] += 1
             if reused.found and is_valid(Candidate.from_dict(reused.candidate), settings.threshold):
                 accepted[lead.id] = reused
-        if not _call_within_budget(
+        not_called = _call_within_budget(
             session, run, stage, to_call, settings, accepted, counts, options
-        ):
+        )
+        if not_called:
             stopped = stage.provider
+            untraced = {lead.id for lead in not_called}
+            if any(not later.skipped for later in stages[index + 1 :]):
+                untraced |= {lead.id for lead in waiting if lead.id not in accepted}
             break
-    untraced = {lead.id for lead in open_leads} if stopped else set()
     _finish_leads(session, run, team, open_leads, accepted, counts, now, untraced)
     _check_and_score(session, team, leads, counts, options)
     counts["leads_done"] += len(chunk)
     return _budget_message(run, stopped) if stopped else ""
 
 
-def _call_within_budget(session, run, stage, leads, settings, accepted, counts, options) -> bool:
-    """Call the provider for `leads` in rounds that fit the budget; False when it ran out.
+def _call_within_budget(session, run, stage, leads, settings, accepted, counts, options) -> list:
+    """Call the provider for `leads` in rounds that fit the budget; the leads left uncalled
+    when it ran out (none when all were called).
 
     Each round reserves the most every call may cost, so the budget holds even if all
     of them hit; what they really cost frees room for the next round.
@@ -435,13 +440,13 @@ def _call_within_budget(session, run, stage, leads, settings, accepted, counts, 
         room = None if run.budget is None else run.budget - run.spent
         fits = len(leads) if room is None else int(room // most) if most else len(leads)
         if fits <= 0:
-            return False
+            return leads
         calls = [_claim(session, run, stage, lead) for lead in leads[:fits]]
         session.commit()  # the claims are on disk before any call is made
         _make_calls(session, run, stage, calls, settings, accepted, counts, options)
         session.commit()
         leads = leads[fits:]
-    return True
+    return []
 
 
 def _budget_message(run: SkipTraceRun, provider: SkipTraceProvider) -> str:
@@ -486,6 +491,12 @@ def _call_with_retries(stage: _Stage, query: TraceQuery, sleep) -> _Answer:
     """One lookup, tried again after a timeout, 429 or 5xx, with backoff."""
     started = time.monotonic()
     for attempt in range(len(RETRY_BACKOFF) + 1):
+        if stage.skipped:  # it refused the calls before this one: do not ask again
+            refused = ProviderError(
+                f"Not called: {stage.provider.name} refused {REFUSALS_BEFORE_SKIP} calls in a row.",
+                retryable=False,
+            )
+            return _Answer(None, refused, 0, 0)
         stage.bucket.acquire()
         try:
             result = stage.source.lookup(query)
@@ -505,11 +516,11 @@ def _ms(started: float) -> int:
 def _record(run, stage, call: _Call, answer: _Answer, settings, accepted, counts) -> None:
     row = call.row
     row.attempts, row.elapsed_ms = answer.attempts, answer.elapsed_ms
-    counts["calls"] += 1
+    counts["calls"] += answer.attempts > 0
     by = counts.setdefault("by_provider", {}).setdefault(
         str(stage.provider.id), {"name": stage.provider.name, "calls": 0, "hits": 0, "errors": 0}
     )
-    by["calls"] += 1
+    by["calls"] += answer.attempts > 0
     if answer.error is not None:
         row.outcome, row.error = "error", str(answer.error)[:255]
         row.request = {**row.request, **answer.error.request}
