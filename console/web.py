@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from console.extensions import db
 from console.models import Role
 from console.services.csvfiles import csv_lines
+from console.services.imports import store_upload
 from console.services.tenancy import M, get_scoped
 
 
@@ -61,6 +64,25 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file saved to the team's upload folder."""
+
+    path: Path
+    size: int
+    sha256: str
+    filename: str
+
+
+def store_form_upload(upload, default_name: str) -> StoredUpload:
+    """Save a form's uploaded file (a FileStorage) where the team's uploads wait."""
+    filename = upload.filename or default_name
+    path, size, digest = store_upload(
+        upload.stream, Path(current_app.config["UPLOAD_DIR"]), current_user.team_id, filename
+    )
+    return StoredUpload(path, size, digest, filename)
 
 
 def client_ip() -> str:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +22,13 @@ from console.services import imports, mapping
 from console.services import reviews as review_service
 from console.services.ingest import REJECT_REASONS
 from console.services.resolve import RULES
-from console.web import csv_download, render, roles_required, team_get_or_404
+from console.web import (
+    csv_download,
+    render,
+    roles_required,
+    store_form_upload,
+    team_get_or_404,
+)
 from jobs import queue as job_queue
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -59,21 +62,15 @@ def upload():
     form = UploadForm()
     if not form.validate_on_submit():
         return _index_page(form, 400)
-    upload_file = form.file.data
-    path, size, digest = imports.store_upload(
-        upload_file.stream,
-        Path(current_app.config["UPLOAD_DIR"]),
-        current_user.team_id,
-        upload_file.filename or "upload.csv",
-    )
+    stored = store_form_upload(form.file.data, "upload.csv")
     try:
         job = imports.create_import(
             db.session,
             team_id=current_user.team_id,
-            path=path,
-            filename=upload_file.filename or "upload.csv",
-            size=size,
-            sha256=digest,
+            path=stored.path,
+            filename=stored.filename,
+            size=stored.size,
+            sha256=stored.sha256,
             created_by_id=current_user.id,
         )
     except imports.ImportProblem as problem:

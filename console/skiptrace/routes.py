@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,9 +18,15 @@ from console.imports.forms import UploadForm
 from console.models import JobRun, Role, SkipTraceFile, SkipTraceRun
 from console.models.base import utcnow
 from console.models.skiptrace import RUN_STATUSES
-from console.services import imports, skiptrace, trace_providers, trace_reports, tracefiles
 from console.services import leads as lead_service
-from console.web import csv_download, render, roles_required, team_get_or_404
+from console.services import skiptrace, trace_providers, trace_reports, tracefiles
+from console.web import (
+    csv_download,
+    render,
+    roles_required,
+    store_form_upload,
+    team_get_or_404,
+)
 from jobs import queue as job_queue
 
 bp = Blueprint("skiptrace", __name__, url_prefix="/skiptrace")
@@ -178,21 +181,15 @@ def upload_file():
             flash(error, "error")
         return redirect(url_for("skiptrace.index"))
     provider = trace_providers.file_provider(db.session, current_user.team_id)
-    upload = form.file.data
-    path, size, _ = imports.store_upload(
-        upload.stream,
-        Path(current_app.config["UPLOAD_DIR"]),
-        current_user.team_id,
-        upload.filename or "results.csv",
-    )
+    stored = store_form_upload(form.file.data, "results.csv")
     try:
         trace_file = tracefiles.create_file(
             db.session,
             team_id=current_user.team_id,
             provider_id=provider.id,
-            path=path,
-            filename=upload.filename or "results.csv",
-            size=size,
+            path=stored.path,
+            filename=stored.filename,
+            size=stored.size,
             created_by_id=current_user.id,
         )
     except tracefiles.TraceFileProblem as problem:
@@ -215,6 +212,12 @@ def _mapping_context(trace_file: SkipTraceFile, columns: list[str]) -> dict:
     }
 
 
+def _posted_columns(trace_file: SkipTraceFile) -> list[str]:
+    return tracefiles.clean_mapping(
+        request.form.getlist("column"), len(trace_file.shape["headers"])
+    )
+
+
 @bp.get("/files/<int:file_id>/mapping")
 @roles_required(Role.OPERATOR)
 def file_mapping(file_id: int):
@@ -232,9 +235,7 @@ def file_mapping(file_id: int):
 def file_preview(file_id: int):
     """The check and preview for the mapping as it stands in the form (htmx)."""
     trace_file = team_get_or_404(SkipTraceFile, file_id)
-    columns = tracefiles.clean_mapping(
-        request.form.getlist("column"), len(trace_file.shape["headers"])
-    )
+    columns = _posted_columns(trace_file)
     return render_template("skiptrace/_file_preview.html", **_mapping_context(trace_file, columns))
 
 
@@ -243,9 +244,7 @@ def file_preview(file_id: int):
 def file_load(file_id: int):
     """Save the mapping and read the whole file in the background."""
     trace_file = team_get_or_404(SkipTraceFile, file_id)
-    columns = tracefiles.clean_mapping(
-        request.form.getlist("column"), len(trace_file.shape["headers"])
-    )
+    columns = _posted_columns(trace_file)
     check = tracefiles.check_mapping(columns)
     if trace_file.status != "mapping" or not check.ok:
         for error in check.errors:

@@ -84,7 +84,10 @@ class HttpSettings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in (data or {}).items() if k in known}
         if "timeout_seconds" in values:
-            values["timeout_seconds"] = float(values["timeout_seconds"] or 10.0)
+            try:
+                values["timeout_seconds"] = float(values["timeout_seconds"] or 10.0)
+            except ValueError:
+                values["timeout_seconds"] = 10.0  # a typed mistake is refused by the form
         return cls(**values)
 
     def to_dict(self) -> dict:
