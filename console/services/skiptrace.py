@@ -13,6 +13,7 @@ thread touches the database.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -256,6 +257,17 @@ class _Stage:
     bucket: TokenBucket
     refusals: int = 0
     skipped: bool = False
+    # Worker threads count refusals as they come, so no call starts after the fifth.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, error: ProviderError | None) -> None:
+        """Count a refusal in a row (or reset on an answer); leave the provider out at five."""
+        with self.lock:
+            if error is None or error.retryable:
+                self.refusals = 0
+            else:
+                self.refusals += 1
+                self.skipped = self.skipped or self.refusals >= REFUSALS_BEFORE_SKIP
 
 
 @dataclass
@@ -491,20 +503,24 @@ def _call_with_retries(stage: _Stage, query: TraceQuery, sleep) -> _Answer:
     """One lookup, tried again after a timeout, 429 or 5xx, with backoff."""
     started = time.monotonic()
     for attempt in range(len(RETRY_BACKOFF) + 1):
-        if stage.skipped:  # it refused the calls before this one: do not ask again
-            refused = ProviderError(
-                f"Not called: {stage.provider.name} refused {REFUSALS_BEFORE_SKIP} calls in a row.",
-                retryable=False,
-            )
-            return _Answer(None, refused, 0, 0)
+        with stage.lock:
+            if stage.skipped:  # it refused the calls before this one: do not ask again
+                refused = ProviderError(
+                    f"Not called: {stage.provider.name} refused "
+                    f"{REFUSALS_BEFORE_SKIP} calls in a row.",
+                    retryable=False,
+                )
+                return _Answer(None, refused, 0, 0)
         stage.bucket.acquire()
         try:
             result = stage.source.lookup(query)
         except ProviderError as exc:
             if not exc.retryable or attempt == len(RETRY_BACKOFF):
+                stage.note(exc)
                 return _Answer(None, exc, attempt + 1, _ms(started))
             sleep(RETRY_BACKOFF[attempt])
         else:
+            stage.note(None)
             return _Answer(result, None, attempt + 1, _ms(started))
     raise AssertionError("unreachable")
 
@@ -525,12 +541,12 @@ def _record(run, stage, call: _Call, answer: _Answer, settings, accepted, counts
         row.outcome, row.error = "error", str(answer.error)[:255]
         row.request = {**row.request, **answer.error.request}
         row.response = answer.error.response if isinstance(answer.error.response, dict) else {}
-        counts["errors"] += 1
-        by["errors"] += 1
-        stage.refusals = 0 if answer.error.retryable else stage.refusals + 1
-        stage.skipped = stage.refusals >= REFUSALS_BEFORE_SKIP
+        if answer.attempts:
+            counts["errors"] += 1
+            by["errors"] += 1
+        else:
+            counts["not_called"] = counts.get("not_called", 0) + 1
         return
-    stage.refusals = 0
     result = answer.result
     best = max(result.candidates, key=quality) if result.candidates else None
     row.request = {**row.request, **result.request}

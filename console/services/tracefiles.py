@@ -8,6 +8,7 @@ rows become the answers of the team's file provider.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,8 @@ class TraceFileProblem(ValueError):
 
 def guess_field(header: str) -> str:
     """The result-file field a vendor's header most likely names."""
-    words = mapping.header_words(header)
+    # "Phone1 Type" -> "phone 1 type": vendors number their repeated columns.
+    words = re.sub(r"([a-z])(\d+)\b", r"\1 \2", mapping.header_words(header))
     split = set(words.split())
     if {"lead", "code"} <= split or words in ("lead id", "reference", "ref", "record id"):
         return "lead_code"
@@ -90,6 +92,10 @@ def guess_field(header: str) -> str:
         for part in ("street", "city", "state", "zip"):
             if part in split or (part == "street" and "address" in split):
                 return f"mailing_{part}"
+    if "first" in split and not split & {"phone", "email"}:
+        return "first_name"
+    if "last" in split and not split & {"phone", "email"}:
+        return "last_name"
     if "phone" in split or "tel" in split or "telephone" in split:
         return "phone"
     if "email" in split or "e mail" in words:
@@ -285,7 +291,7 @@ def match_rows(
     for row in rows:
         if row.lead_code:
             lead_id = by_code.get(row.lead_code)
-            matches.append((lead_id, "lead code", "" if lead_id else UNMATCHED_CODE))
+            matches.append((lead_id, "lead code", "") if lead_id else (None, "", UNMATCHED_CODE))
             continue
         lead_id = by_name.get(f"bz:{row.business_key}|{row.zip5}"[:255])
         if lead_id:

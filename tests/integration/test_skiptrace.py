@@ -282,8 +282,12 @@ def test_budget_stops_before_the_call_that_would_pass_it(crew, vendor):
     assert Decimal("1.00") - run.spent < Decimal("0.15")
     assert run.spent == sum((row.cost for row in rows), Decimal(0))
     assert len(server.requests) == len(rows) == run.counts["calls"] < len(leads)
-    traced = {lead.id for lead in leads if reload(lead).traced_at is not None}
-    assert traced == {row.lead_id for row in rows if row.outcome == "hit"}
+    # The only provider was asked about the called leads: they are traced; the rest wait.
+    by_id = {lead.id: lead for lead in leads}
+    status = {row.lead_id: reload(by_id[row.lead_id]).trace_status for row in rows}
+    assert status == {r.lead_id: "found" if r.found else "not_found" for r in rows}
+    uncalled = [lead for lead in leads if lead.id not in status]
+    assert uncalled and all(reload(lead).traced_at is None for lead in uncalled)
 
 
 def test_cost_is_exact_to_the_fraction_of_a_cent(crew, vendor):
@@ -379,7 +383,7 @@ def _crash_mid_call(team: Team, lead: Lead, provider: SkipTraceProvider) -> Skip
 def test_resumed_pass_settles_the_lost_call_and_never_makes_it_again(crew, vendor):
     first, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
     p1 = http_provider(crew.team, "First", first, per_search="0.10", per_hit="0.05")
-    p2 = http_provider(crew.team, "Second", second, per_search="0.20", per_hit="0.30")
+    http_provider(crew.team, "Second", second, per_search="0.20", per_hit="0.30")
     (lead,) = leads_of(crew.team, "Crashed Co")
     run = _crash_mid_call(crew.team, lead, p1)
 
@@ -397,11 +401,6 @@ def test_resumed_pass_settles_the_lost_call_and_never_makes_it_again(crew, vendo
     assert reload(lead).trace_status == "found"
 
 
-@pytest.mark.xfail(
-    reason="_prior_results only reuses rows inside the freshness window, so with "
-    "freshness_days=0 a resumed pass calls (and pays) the provider again for a 'lost' call",
-    strict=True,
-)
 def test_resumed_pass_never_repeats_a_lost_call_even_with_no_freshness_window(crew, vendor):
     trace_providers.save_trace_settings(crew.team, 60, 0)
     first, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
@@ -482,14 +481,10 @@ def test_refused_call_is_not_retried(crew, vendor):
     assert dict(refusing.calls_by_name) == {"Refused Co A": 1, "Refused Co B": 1}
 
 
-@pytest.mark.xfail(
-    reason="run_pass builds new _Stage objects (refusals=0, skipped=False) for every chunk "
-    "and a stage is visited once per chunk, so REFUSALS_BEFORE_SKIP never stops any call",
-    strict=True,
-)
 def test_provider_refusing_five_calls_in_a_row_is_skipped_for_the_rest_of_the_pass(
     crew, vendor, monkeypatch
 ):
+    # Chunks of five: the first chunk's refusals keep the provider out of the later ones.
     monkeypatch.setattr(skiptrace, "CHUNK", 5)
     refusing, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
     http_provider(crew.team, "Wrong Key", refusing, secret="wrong-key", concurrency="1")
@@ -499,6 +494,18 @@ def test_provider_refusing_five_calls_in_a_row_is_skipped_for_the_rest_of_the_pa
     trace(crew.team, leads)
 
     assert len(second.requests) == 15
+    assert len(refusing.requests) == skiptrace.REFUSALS_BEFORE_SKIP
+
+
+def test_provider_refusing_five_calls_in_a_row_gets_no_sixth_call_in_the_same_chunk(crew, vendor):
+    refusing, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
+    http_provider(crew.team, "Wrong Key", refusing, secret="wrong-key", concurrency="1")
+    http_provider(crew.team, "Second", second)
+    leads = leads_of(crew.team, *(f"Refused Again Co {n:02d}" for n in range(12)))
+
+    trace(crew.team, leads)
+
+    assert len(second.requests) == 12
     assert len(refusing.requests) == skiptrace.REFUSALS_BEFORE_SKIP
 
 
@@ -571,6 +578,9 @@ def test_pass_needs_an_enabled_provider_and_a_budget_above_zero(crew, vendor):
     with pytest.raises(trace_providers.ProviderProblem, match="at least one"):
         new_run(crew.team, [lead])
     http_provider(crew.team, "First", vendor())
+
+    with pytest.raises(trace_providers.ProviderProblem, match="No lead"):
+        new_run(crew.team, [])
 
     with pytest.raises(trace_providers.ProviderProblem) as problem:
         new_run(crew.team, [lead], budget="0")

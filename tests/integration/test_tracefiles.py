@@ -147,22 +147,12 @@ def test_auto_map_finds_the_match_keys_phones_email_and_score():
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    reason="guess_field: header_words('Phone1 Type') is 'phone1 type', so 'phone' is not a "
-    "word of it and the type column is mapped as another phone number",
-    strict=True,
-)
 def test_auto_map_reads_a_numbered_phone_type_column_as_the_phone_type():
     columns = dict(zip(HEADERS, tracefiles.auto_map(HEADERS), strict=True))
 
     assert (columns["Phone1 Type"], columns["Phone2 Type"]) == ("phone_type", "phone_type")
 
 
-@pytest.mark.xfail(
-    reason="guess_field: 'Owner First' / 'Owner Last' match no alias and are ignored, so an "
-    "auto-mapped file carries no owner name",
-    strict=True,
-)
 def test_auto_map_reads_owner_first_and_last_columns_as_the_owners_name():
     columns = dict(zip(HEADERS, tracefiles.auto_map(HEADERS), strict=True))
 
@@ -254,11 +244,6 @@ def test_loading_again_starts_over_without_doubling_rows(crew, vendor_file):
     assert stored == 5
 
 
-@pytest.mark.xfail(
-    reason="match_rows gives an unknown lead code matched_by='lead code', so load_file "
-    "counts it under 'by lead code' and stores it on the unmatched row",
-    strict=True,
-)
 def test_row_with_an_unknown_lead_code_is_not_counted_as_matched_by_code(crew, vendor_file):
     trace_file = uploaded(crew.team, file_provider(crew.team), vendor_file)
 
