@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from console.models import (
     Business,
@@ -302,7 +302,21 @@ class PassCancelled(Exception):
 
 
 def run_pass(session: Session, run_id: int, options: PassOptions) -> SkipTraceRun:
-    """Trace the run's leads to the end, the budget, or a cancel; resumable."""
+    """Trace the run's leads to the end, the budget, or a cancel; resumable.
+
+    The pass commits often (claims before calls, answers after them) and is the only
+    writer of what it loaded, so its session keeps objects loaded across commits rather
+    than reading every lead, phone and result back one by one after each.
+    """
+    own = session() if isinstance(session, scoped_session) else session
+    keep, own.expire_on_commit = own.expire_on_commit, False
+    try:
+        return _run_pass(own, run_id, options)
+    finally:
+        own.expire_on_commit = keep
+
+
+def _run_pass(session: Session, run_id: int, options: PassOptions) -> SkipTraceRun:
     run = session.get(SkipTraceRun, run_id)
     team = session.get(Team, run.team_id)
     settings = trace_providers.TraceSettings.of(team)

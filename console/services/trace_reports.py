@@ -88,7 +88,12 @@ def summarize(session: Session, run: SkipTraceRun) -> PassSummary:
             SkipTraceResult.provider_name,
             func.count(),
             func.sum(case((SkipTraceResult.found.is_(True), 1), else_=0)),
-            func.sum(case((SkipTraceResult.applied.is_(True), 1), else_=0)),
+            func.sum(
+                case(
+                    (SkipTraceResult.applied.is_(True) & (SkipTraceResult.outcome == "hit"), 1),
+                    else_=0,
+                )
+            ),
             func.sum(case((SkipTraceResult.outcome == "error", 1), else_=0)),
             func.sum(SkipTraceResult.cost),
         )

@@ -1,7 +1,9 @@
 """`python -m tests.bench`: seed many leads, time the dashboard and leads list, read memory.
 
 `python -m tests.bench ingest` instead imports generated lists end to end and scores the
-merges (see tests/bench/ingest.py); `python -m tests.bench render` is the default below.
+merges (see tests/bench/ingest.py); `python -m tests.bench skiptrace` traces 2,000 leads
+through the HTTP skip-trace adapter (see tests/bench/skiptrace.py); `python -m tests.bench
+render` is the default below.
 
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
@@ -253,13 +255,18 @@ def print_header(info: dict, postgres: str | None, args: argparse.Namespace) -> 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
 
-    The first argument may name the benchmark: `render` (the default) or `ingest`.
+    The first argument may name the benchmark: `render` (the default), `ingest` or
+    `skiptrace`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:
         from tests.bench import ingest
 
         return ingest.main(argv[1:], postgres_server)
+    if argv[:1] == ["skiptrace"]:
+        from tests.bench import skiptrace
+
+        return skiptrace.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)
