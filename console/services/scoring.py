@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, joinedload
 
 from console.models import Business, Lead, Owner, Team
@@ -437,8 +438,8 @@ def explain(lead: Lead, weights: Weights | None = None) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------- rescoring
 
 
-def store_score(lead: Lead, score: Score, when: datetime) -> bool:
-    """Write `score` onto `lead`, assigning only what differs; whether anything did."""
+def score_changes(lead: Lead, score: Score, when: datetime) -> dict[str, Any] | None:
+    """The columns to write for `score` on `lead` (with its id), or None when nothing differs."""
     values = {
         "quality_score": score.quality,
         "priority": score.priority,
@@ -449,11 +450,17 @@ def store_score(lead: Lead, score: Score, when: datetime) -> bool:
     }
     changed = {k: v for k, v in values.items() if getattr(lead, k) != v}
     if not changed and lead.scored_at is not None:
-        return False
-    for name, value in changed.items():
-        setattr(lead, name, value)
-    lead.scored_at = when
-    return True
+        return None
+    return {"id": lead.id, **changed, "scored_at": when}
+
+
+def store_score(lead: Lead, score: Score, when: datetime) -> bool:
+    """Write `score` onto `lead`, assigning only what differs; whether anything did."""
+    changes = score_changes(lead, score, when)
+    for name, value in (changes or {}).items():
+        if name != "id":
+            setattr(lead, name, value)
+    return changes is not None
 
 
 def _lead_chunks(
@@ -499,8 +506,15 @@ def rescore_leads(
     when = now or utcnow()
     changed = 0
     for leads in _lead_chunks(session, team_id, lead_ids):
-        changed += sum(
-            store_score(lead, score_facts(facts_for(lead), weights), when) for lead in leads
-        )
-        session.flush()
+        rows = [score_changes(lead, score_facts(facts_for(lead), weights), when) for lead in leads]
+        rows = [row for row in rows if row is not None]
+        if not rows:
+            continue
+        # One executemany UPDATE a column set, rather than the unit of work per object.
+        for shape in {tuple(sorted(row)) for row in rows}:
+            session.execute(update(Lead), [row for row in rows if tuple(sorted(row)) == shape])
+        by_id = {lead.id: lead for lead in leads}
+        for row in rows:
+            session.expire(by_id[row["id"]], [name for name in row if name != "id"])
+        changed += len(rows)
     return changed
