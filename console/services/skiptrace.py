@@ -449,7 +449,10 @@ def _trace_chunk(session, run, team, settings, stages, chunk, counts, options) -
                 untraced |= {lead.id for lead in waiting if lead.id not in accepted}
             break
     _finish_leads(session, run, team, open_leads, accepted, counts, now, untraced)
-    _check_and_score(session, team, leads, counts, options)
+    # Numbers are checked (a paid call with Twilio) only for leads this pass finished.
+    _check_and_score(
+        session, team, [lead for lead in leads if lead.id not in untraced], counts, options
+    )
     counts["leads_done"] += len(chunk)
     return _budget_message(run, stopped) if stopped else ""
 

@@ -110,6 +110,7 @@ def add_provider(session: Session, team_id: int, kind: str, name: str) -> SkipTr
         name=name,
         position=(last or 0) + 1,
         settings=HttpSettings().to_dict() if kind == "http" else {},
+        enabled=kind != "http",  # on once its endpoint and key are saved and tested
         rate_per_second=20.0 if kind == "http" else 50.0,
         max_concurrency=8 if kind == "http" else 4,
     )
