@@ -16,7 +16,6 @@ from console.services import (
     accounts,
     demo,
     imports,
-    linetype,
     scoring,
     skiptrace,
     trace_providers,
@@ -136,11 +135,7 @@ def register_commands(app: Flask) -> None:
                 err=True,
             )
 
-        options = skiptrace.PassOptions(
-            secrets_key=current_app.config["SECRETS_KEY"],
-            checker=linetype.make_checker(current_app.config),
-            on_progress=report,
-        )
+        options = skiptrace.pass_options(current_app.config, on_progress=report)
         run = skiptrace.run_pass(db.session, run.id, options)
         summary = trace_reports.summarize(db.session, run)
         click.echo(json.dumps(trace_reports.as_dict(run, summary), indent=2))

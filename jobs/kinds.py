@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from console.models import ImportJob, JobRun, SkipTraceRun, Team
-from console.services import demo, imports, linetype, scoring, skiptrace, tracefiles
+from console.services import demo, imports, scoring, skiptrace, tracefiles
 from console.services.jobruns import JobCancelled, Progress
 
 JobFunction = Callable[[Session, JobRun, Progress], str]
@@ -97,9 +97,8 @@ def skiptrace_pass(session: Session, run: JobRun, progress: Progress) -> str:
             },
         )
 
-    options = skiptrace.PassOptions(
-        secrets_key=current_app.config["SECRETS_KEY"],
-        checker=linetype.make_checker(current_app.config),
+    options = skiptrace.pass_options(
+        current_app.config,
         on_progress=report,
         should_stop=lambda: skiptrace.cancel_requested(session, pass_id),
     )

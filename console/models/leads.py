@@ -14,7 +14,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from console.extensions import db
@@ -131,10 +133,15 @@ class Phone(TeamOwned, Timestamps, db.Model):
 
     owner: Mapped[Owner | None] = relationship(back_populates="phones")
 
-    @property
+    @hybrid_property
     def verified_mobile(self) -> bool:
         """Whether a line-type check found this number to be a mobile that takes texts."""
         return self.line_type == "mobile" and bool(self.textable)
+
+    @verified_mobile.inplace.expression
+    @classmethod
+    def _verified_mobile_expression(cls):
+        return and_(cls.line_type == "mobile", cls.textable.is_(True))
 
     business: Mapped[Business | None] = relationship(back_populates="phones")
 

@@ -168,9 +168,8 @@ def _mobile_exists():
 
 def _verified_mobile_exists():
     """A lead has a number a line-type check found to be a textable mobile."""
-    verified = (Phone.line_type == "mobile", Phone.textable.is_(True))
-    on_owner = exists().where(Phone.owner_id == Lead.owner_id, *verified)
-    on_business = exists().where(Phone.business_id == Lead.business_id, *verified)
+    on_owner = exists().where(Phone.owner_id == Lead.owner_id, Phone.verified_mobile)
+    on_business = exists().where(Phone.business_id == Lead.business_id, Phone.verified_mobile)
     return or_(on_owner, on_business)
 
 

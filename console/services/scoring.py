@@ -293,8 +293,7 @@ class Score:
 def facts_for(lead: Lead) -> LeadFacts:
     """The facts scoring needs, read from a lead with its business, owner and contacts."""
     business, owner, phones = lead.business, lead.owner, lead.phones
-    # Phone.verified_mobile's test, written out so scoring does not depend on the property.
-    verified = any(p.line_type == "mobile" and bool(p.textable) for p in phones)
+    verified = any(p.verified_mobile for p in phones)
     return LeadFacts(
         industry=_industry_of(business),
         revenue_low=business.revenue_low if business else None,
@@ -452,15 +451,6 @@ def score_changes(lead: Lead, score: Score, when: datetime) -> dict[str, Any] | 
     if not changed and lead.scored_at is not None:
         return None
     return {"id": lead.id, **changed, "scored_at": when}
-
-
-def store_score(lead: Lead, score: Score, when: datetime) -> bool:
-    """Write `score` onto `lead`, assigning only what differs; whether anything did."""
-    changes = score_changes(lead, score, when)
-    for name, value in (changes or {}).items():
-        if name != "id":
-            setattr(lead, name, value)
-    return changes is not None
 
 
 def _lead_chunks(

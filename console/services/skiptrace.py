@@ -29,8 +29,6 @@ from console.models import (
     Lead,
     Owner,
     Phone,
-    SkipTraceFile,
-    SkipTraceFileRow,
     SkipTraceProvider,
     SkipTraceResult,
     SkipTraceRun,
@@ -38,7 +36,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.skiptrace import Candidate, LookupResult, ProviderError, TraceQuery
-from console.services import linetype, scoring, trace_apply, trace_providers
+from console.services import linetype, scoring, trace_apply, trace_providers, tracefiles
 from console.services.ratelimit import TokenBucket
 from console.services.tenancy import of_team
 
@@ -175,13 +173,7 @@ def plan_pass(
 def _trace_states(session: Session, team_id: int, lead_ids: list[int]) -> dict:
     """lead id -> (has a verified owner mobile, last traced at), for the team's leads."""
     verified = (
-        exists()
-        .where(
-            Phone.owner_id == Lead.owner_id,
-            Phone.line_type == "mobile",
-            Phone.textable.is_(True),
-        )
-        .label("verified")
+        exists().where(Phone.owner_id == Lead.owner_id, Phone.verified_mobile).label("verified")
     )
     states = {}
     for start in range(0, len(lead_ids), 5000):
@@ -297,6 +289,13 @@ class PassOptions:
     should_stop: Callable[[], bool] = field(default=lambda: False)
 
 
+def pass_options(config, **seams) -> PassOptions:
+    """The options of a pass run by this console: its secrets key and line checker."""
+    return PassOptions(
+        secrets_key=config["SECRETS_KEY"], checker=linetype.make_checker(config), **seams
+    )
+
+
 class PassCancelled(Exception):
     """The person who started the pass stopped it."""
 
@@ -384,29 +383,12 @@ def _settle_lost_calls(session: Session, run: SkipTraceRun) -> None:
 
 
 def _source(session, provider: SkipTraceProvider, chunk: list[int], options):
-    answers = _file_answers(session, provider, chunk) if provider.kind == "file" else None
+    answers = (
+        tracefiles.provider_answers(session, provider, chunk) if provider.kind == "file" else None
+    )
     return trace_providers.build_source(
         provider, options.secrets_key, answers=answers, http_client=options.http_client
     )
-
-
-def _file_answers(session: Session, provider: SkipTraceProvider, chunk: list[int]) -> dict:
-    """The loaded file rows matched to these leads, newest file first."""
-    rows = session.execute(
-        select(SkipTraceFileRow.lead_id, SkipTraceFileRow.id, SkipTraceFileRow.answer)
-        .join(SkipTraceFile, SkipTraceFile.id == SkipTraceFileRow.file_id)
-        .where(
-            of_team(SkipTraceFileRow, provider.team_id),
-            SkipTraceFile.provider_id == provider.id,
-            SkipTraceFile.status == "loaded",
-            SkipTraceFileRow.lead_id.in_(chunk),
-        )
-        .order_by(SkipTraceFileRow.file_id.desc(), SkipTraceFileRow.row_number)
-    ).all()
-    answers: dict[int, list] = {}
-    for lead_id, row_id, answer in rows:
-        answers.setdefault(lead_id, []).append((row_id, Candidate.from_dict(answer)))
-    return answers
 
 
 def _trace_chunk(session, run, team, settings, stages, chunk, counts, options) -> str:
@@ -448,7 +430,7 @@ def _trace_chunk(session, run, team, settings, stages, chunk, counts, options) -
             if any(not later.skipped for later in stages[index + 1 :]):
                 untraced |= {lead.id for lead in waiting if lead.id not in accepted}
             break
-    _finish_leads(session, run, team, open_leads, accepted, counts, now, untraced)
+    _finish_leads(session, run, open_leads, accepted, counts, now, untraced)
     # Numbers are checked (a paid call with Twilio) only for leads this pass finished.
     _check_and_score(
         session, team, [lead for lead in leads if lead.id not in untraced], counts, options
@@ -596,7 +578,7 @@ def _prior_results(
     return {(row.lead_id, row.provider_id): row for row in rows}
 
 
-def _finish_leads(session, run, team, leads, accepted, counts, now, untraced) -> None:
+def _finish_leads(session, run, leads, accepted, counts, now, untraced) -> None:
     """Write the accepted (or best) result onto each lead that went through the waterfall."""
     results = _run_results(session, run.id, [lead.id for lead in leads])
     for lead in leads:

@@ -14,13 +14,13 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models import SkipTraceFile, SkipTraceFileRow, SkipTraceProvider, Team
+from console.models import SkipTraceProvider, Team
 from console.models.skiptrace import PROVIDER_KINDS
 from console.providers.skiptrace import Pricing, ProviderError, SkipTraceSource
 from console.providers.skiptrace.file import FileSource
 from console.providers.skiptrace.http import HttpSettings, HttpSource, check_template
 from console.providers.skiptrace.sandbox import SandboxSource
-from console.services import secrets
+from console.services import secrets, tracefiles
 from console.services.tenancy import of_team, scoped
 
 
@@ -225,19 +225,7 @@ def test_provider(
     session: Session, provider: SkipTraceProvider, secrets_key: str
 ) -> tuple[bool, str]:
     """Try a provider once: (worked, what happened in words)."""
-    answers = {}
-    if provider.kind == "file":
-        matched = session.scalars(
-            select(SkipTraceFileRow.lead_id)
-            .join(SkipTraceFile, SkipTraceFile.id == SkipTraceFileRow.file_id)
-            .where(
-                SkipTraceFile.provider_id == provider.id,
-                SkipTraceFile.status == "loaded",
-                SkipTraceFileRow.lead_id.is_not(None),
-            )
-            .distinct()
-        )
-        answers = {lead_id: [] for lead_id in matched}
+    answers = tracefiles.provider_answers(session, provider) if provider.kind == "file" else {}
     try:
         source = build_source(provider, secrets_key, answers=answers)
         return True, source.test_connection()

@@ -118,17 +118,12 @@ def found_leads(
     )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
-        query.options(joinedload_lead())
+        query.options(joinedload(SkipTraceResult.lead))
         .order_by(SkipTraceResult.id)
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
     return list(rows), total
-
-
-def joinedload_lead():
-    """Load each result's lead with it."""
-    return joinedload(SkipTraceResult.lead)
 
 
 def team_runs(session: Session, team_id: int, status: str = "") -> list[SkipTraceRun]:
@@ -189,7 +184,7 @@ def iter_result_rows(session: Session, run: SkipTraceRun) -> Iterator[list]:
     results = session.scalars(
         select(SkipTraceResult)
         .where(SkipTraceResult.run_id == run.id)
-        .options(joinedload_lead())
+        .options(joinedload(SkipTraceResult.lead))
         .order_by(SkipTraceResult.id)
         .execution_options(yield_per=500)
     )

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from console.models import Business, Lead, MatchKey, SkipTraceFile, SkipTraceFileRow
-from console.providers.skiptrace.base import phone_type_word
+from console.providers.skiptrace.base import Candidate, phone_type_word
 from console.providers.skiptrace.http import confidence_percent
 from console.services import mapping, tabular
 from console.services.normalize import address, clean_text, normalized_business_name, zip_code
@@ -422,3 +422,27 @@ def team_files(session: Session, team_id: int, limit: int = 100) -> list[SkipTra
             scoped(SkipTraceFile, team_id).order_by(SkipTraceFile.id.desc()).limit(limit)
         )
     )
+
+
+def provider_answers(
+    session: Session, provider, lead_ids: list[int] | None = None
+) -> dict[int, list[tuple[int, Candidate]]]:
+    """The loaded rows of a file provider matched to leads (to `lead_ids` when given), by
+    lead, newest file first: the answers its lookups give."""
+    query = (
+        select(SkipTraceFileRow.lead_id, SkipTraceFileRow.id, SkipTraceFileRow.answer)
+        .join(SkipTraceFile, SkipTraceFile.id == SkipTraceFileRow.file_id)
+        .where(
+            of_team(SkipTraceFileRow, provider.team_id),
+            SkipTraceFile.provider_id == provider.id,
+            SkipTraceFile.status == "loaded",
+            SkipTraceFileRow.lead_id.is_not(None),
+        )
+        .order_by(SkipTraceFileRow.file_id.desc(), SkipTraceFileRow.row_number)
+    )
+    if lead_ids is not None:
+        query = query.where(SkipTraceFileRow.lead_id.in_(lead_ids))
+    answers: dict[int, list[tuple[int, Candidate]]] = {}
+    for lead_id, row_id, answer in session.execute(query):
+        answers.setdefault(lead_id, []).append((row_id, Candidate.from_dict(answer)))
+    return answers
