@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from console.models import ImportJob, JobRun, SkipTraceRun, Team
-from console.services import demo, imports, scoring, skiptrace, tracefiles
+from console.services import batches, demo, imports, scoring, skiptrace, tracefiles
 from console.services.jobruns import JobCancelled, Progress
 
 JobFunction = Callable[[Session, JobRun, Progress], str]
@@ -144,6 +144,23 @@ def rescore_team(session: Session, run: JobRun, progress: Progress) -> str:
     return f"{changed:,} leads changed score, queue, action or persona."
 
 
+def generate_batch(session: Session, run: JobRun, progress: Progress) -> str:
+    """Render every text of a batch for review."""
+    batch_id = int(run.params["batch_id"])
+
+    def report(done: int, total: int) -> None:
+        progress.update(done, total, {"texts": done})
+
+    try:
+        batch = batches.generate(session, batch_id, on_progress=report)
+    except Exception:
+        session.rollback()
+        batches.mark_generation_failed(session, batch_id)
+        raise
+    excluded = sum(v for k, v in (batch.excluded or {}).items() if k not in ("eligible", "matched"))
+    return f"{batch.size:,} texts drafted for review; {excluded:,} leads left out."
+
+
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
     """A short job that proves a worker picks up work and reports progress."""
     steps = int(run.params.get("steps", 5))
@@ -161,5 +178,6 @@ JOB_KINDS: dict[str, JobKind] = {
     "skiptrace_pass": JobKind("Skip trace", skiptrace_pass, on_abandoned=skiptrace_abandoned),
     "skiptrace_file": JobKind("Skip-trace result file", skiptrace_file),
     "rescore_team": JobKind("Score leads", rescore_team),
+    "generate_batch": JobKind("Draft a batch", generate_batch),
     "worker_check": JobKind("Worker check", worker_check),
 }

@@ -1,6 +1,16 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from console.models.audit import AuditEvent
+from console.models.campaigns import (
+    Batch,
+    Campaign,
+    Enrollment,
+    Message,
+    MessageEvent,
+    MessageTemplate,
+    SandboxMessage,
+    Sender,
+)
 from console.models.compliance import ConsentEvent, Suppression
 from console.models.imports import (
     ImportJob,
@@ -25,6 +35,14 @@ from console.models.team import LoginAttempt, Role, Team, User
 
 __all__ = [
     "AuditEvent",
+    "Batch",
+    "Campaign",
+    "Enrollment",
+    "Message",
+    "MessageEvent",
+    "MessageTemplate",
+    "SandboxMessage",
+    "Sender",
     "Business",
     "ConsentEvent",
     "Email",

@@ -1,0 +1,153 @@
+"""Sending texts: the small interface the dispatcher uses, and Twilio behind it.
+
+`send` either returns Twilio's answer or raises `SendError`, which says whether the
+text certainly did not go (`refused`, `retry`) or might have (`ambiguous`: a timeout or
+a 5xx after the request left), in which case the caller must look before sending again.
+`find` is that look: Twilio's message list for the number since a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+# Twilio errors that say the request was refused before anything was sent.
+RETRY_CODES = frozenset({20429})
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What Twilio said about a message it took."""
+
+    sid: str
+    status: str
+    from_address: str = ""
+    price: Decimal | None = None
+    segments: int | None = None
+    error_code: int | None = None
+
+
+class SendError(Exception):
+    """A send that did not return a message.
+
+    kind: "refused" (Twilio said no: error code tells why; never retried), "retry"
+    (rate limited or could not connect: nothing was sent, try later), "ambiguous" (the
+    request may have reached Twilio: look it up with `find` before retrying).
+    """
+
+    def __init__(self, kind: str, message: str, code: int | None = None, status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+        self.status = status
+
+
+class Transport(Protocol):
+    """Where texts go: Twilio, or the sandbox that plays Twilio's part."""
+
+    def send(
+        self, *, to: str, sender_kind: str, sender_address: str, body: str, status_callback: str
+    ) -> SendResult: ...
+
+    def find(
+        self, *, to: str, sender_kind: str, sender_address: str, body: str, since: datetime
+    ) -> SendResult | None: ...
+
+
+def parse_price(value) -> Decimal | None:
+    """Twilio's price ("-0.00830", negative as a charge) as a positive amount."""
+    if value in (None, ""):
+        return None
+    try:
+        return abs(Decimal(str(value)))
+    except InvalidOperation:
+        return None
+
+
+class TwilioTransport:
+    """Messages through the official SDK (`client.messages.create` and `.list`)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def send(
+        self, *, to: str, sender_kind: str, sender_address: str, body: str, status_callback: str
+    ) -> SendResult:
+        """Create the message; raise SendError saying whether it may have gone."""
+        kwargs = {"to": to, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        if sender_kind == "messaging_service":
+            kwargs["messaging_service_sid"] = sender_address
+        else:
+            kwargs["from_"] = sender_address
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            raise _classify(exc) from exc
+        except requests.exceptions.ConnectTimeout as exc:
+            raise SendError("retry", f"Could not connect to Twilio: {exc}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise SendError("ambiguous", f"No answer from Twilio: {type(exc).__name__}") from exc
+        return _result(message)
+
+    def find(
+        self, *, to: str, sender_kind: str, sender_address: str, body: str, since: datetime
+    ) -> SendResult | None:
+        """The message Twilio has to `to` with this body since `since`, if any."""
+        kwargs = {"to": to, "date_sent_after": since - timedelta(days=1), "limit": 200}
+        if sender_kind != "messaging_service":
+            kwargs["from_"] = sender_address
+        try:
+            messages = self.client.messages.list(**kwargs)
+        except TwilioRestException as exc:
+            raise _classify(exc) from exc
+        except requests.exceptions.RequestException as exc:
+            raise SendError("retry", f"Could not list Twilio's messages: {exc}") from exc
+        slack = timedelta(minutes=2)
+        for message in messages:  # newest first
+            if message.body != body:
+                continue
+            if sender_kind == "messaging_service" and message.messaging_service_sid not in (
+                None,
+                sender_address,
+            ):
+                continue
+            created = message.date_created
+            if created is not None and created < since - slack:
+                continue
+            return _result(message)
+        return None
+
+
+def _result(message) -> SendResult:
+    segments = None
+    try:
+        segments = int(message.num_segments) if message.num_segments is not None else None
+    except (TypeError, ValueError):
+        segments = None
+    return SendResult(
+        sid=message.sid,
+        status=message.status or "queued",
+        from_address=message.from_ or "",
+        price=parse_price(message.price),
+        segments=segments,
+        error_code=message.error_code,
+    )
+
+
+def _classify(exc: TwilioRestException) -> SendError:
+    code = exc.code if isinstance(exc.code, int) else None
+    status = exc.status
+    message = exc.msg or str(exc)
+    if code in RETRY_CODES or status == 429:
+        return SendError("retry", message, code or 20429, status)
+    if status is not None and status >= 500:
+        return SendError("ambiguous", message, code, status)
+    return SendError("refused", message, code, status)

@@ -1,0 +1,357 @@
+"""Campaigns: which leads (selection criteria), who is left out and why (exclusions),
+and the campaign records operators build, start, pause and finish."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import String, and_, cast, not_, or_, select
+from sqlalchemy.orm import Session
+
+from console.models import (
+    Business,
+    Campaign,
+    Enrollment,
+    Lead,
+    Phone,
+    Suppression,
+)
+from console.models.base import utcnow
+from console.models.leads import LEAD_STATUSES
+from console.providers.lookup import NOT_TEXTABLE, VOIP
+from console.services.tenancy import scoped
+
+MAX_BATCH = 2000
+ENRICHMENT: dict[str, str] = {
+    "": "Any",
+    "verified": "Verified mobile",
+    "found": "Traced, owner found",
+    "not_found": "Traced, not found",
+    "never": "Never traced",
+}
+EXCLUSIONS: dict[str, str] = {
+    "opted_out": "Opted out",
+    "suppressed": "On the do-not-contact list",
+    "closed": "Not interested or already a deal",
+    "no_mobile": "No textable mobile",
+    "recent": "Texted recently",
+    "other_campaign": "In another active campaign",
+    "enrolled": "Already in this campaign",
+}
+# Lead statuses that end outreach.
+CLOSED = {"do_not_contact": "opted_out", "not_interested": "closed", "deal": "closed"}
+
+
+@dataclass
+class Criteria:
+    """Who a campaign selects (the seed's CampaignSelectionCriteria)."""
+
+    score_min: int | None = None
+    score_max: int | None = None
+    statuses: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    exclude_tags: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
+    zips: list[str] = field(default_factory=list)
+    sic_codes: list[str] = field(default_factory=list)
+    naics_codes: list[str] = field(default_factory=list)
+    employees_min: int | None = None
+    employees_max: int | None = None
+    revenue_min: int | None = None
+    revenue_max: int | None = None
+    enrichment: str = ""
+    never_contacted: bool = False
+    last_contacted_before: str = ""  # ISO date
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> Criteria:
+        """Criteria saved on a campaign (unknown keys ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    @classmethod
+    def from_form(cls, data: Mapping) -> Criteria:
+        """Criteria from the builder form's cleaned data."""
+        before = data.get("last_contacted_before")
+        return cls(
+            score_min=data.get("score_min"),
+            score_max=data.get("score_max"),
+            statuses=[s for s in data.get("statuses") or [] if s in LEAD_STATUSES],
+            tags=split_list(data.get("tags")),
+            exclude_tags=split_list(data.get("exclude_tags")),
+            states=[s.upper()[:2] for s in split_list(data.get("states"))],
+            zips=[z[:5] for z in split_list(data.get("zips")) if z[:3].isdigit()],
+            sic_codes=[c for c in split_list(data.get("sic_codes")) if c.isdigit()],
+            naics_codes=[c for c in split_list(data.get("naics_codes")) if c.isdigit()],
+            employees_min=data.get("employees_min"),
+            employees_max=data.get("employees_max"),
+            revenue_min=data.get("revenue_min"),
+            revenue_max=data.get("revenue_max"),
+            enrichment=data.get("enrichment") if data.get("enrichment") in ENRICHMENT else "",
+            never_contacted=bool(data.get("never_contacted")),
+            last_contacted_before=before.isoformat() if isinstance(before, date) else "",
+        )
+
+    def as_dict(self) -> dict:
+        """For the campaign's JSON column."""
+        return asdict(self)
+
+    def describe(self) -> list[str]:
+        """The criteria in words, one a line, for the campaign page."""
+        words = []
+        if self.score_min is not None or self.score_max is not None:
+            words.append(f"Score {self.score_min or 0}-{self.score_max or 100}")
+        for label, values in (
+            ("Status", self.statuses),
+            ("Tagged", self.tags),
+            ("Not tagged", self.exclude_tags),
+            ("States", self.states),
+            ("ZIPs", self.zips),
+            ("SIC", self.sic_codes),
+            ("NAICS", self.naics_codes),
+        ):
+            if values:
+                words.append(f"{label}: {', '.join(values)}")
+        if self.employees_min is not None or self.employees_max is not None:
+            words.append(f"Employees {_range(self.employees_min, self.employees_max)}")
+        if self.revenue_min is not None or self.revenue_max is not None:
+            words.append(f"Revenue ${_range(self.revenue_min, self.revenue_max)}")
+        if self.enrichment:
+            words.append(ENRICHMENT[self.enrichment])
+        if self.never_contacted:
+            words.append("Never contacted")
+        if self.last_contacted_before:
+            words.append(f"Last contacted before {self.last_contacted_before}")
+        return words or ["Every lead"]
+
+
+def _range(low, high) -> str:
+    if high is None:
+        return f"{low:,}+"
+    return f"{low or 0:,}-{high:,}"
+
+
+def split_list(text) -> list[str]:
+    """Values typed in one box, separated by commas, spaces or new lines."""
+    if isinstance(text, list | tuple):
+        return [str(v).strip() for v in text if str(v).strip()]
+    return [part for part in re.split(r"[,\s]+", str(text or "").strip()) if part]
+
+
+def _tag_clause(tag: str):
+    escaped = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(Lead.tags, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def selected_leads(team_id: int, criteria: Criteria):
+    """SELECT of the ids of the team's leads the criteria match."""
+    query = scoped(Lead, team_id).outerjoin(Business, Lead.business_id == Business.id)
+    query = query.with_only_columns(Lead.id)
+    c = criteria
+    if c.score_min is not None:
+        query = query.where(Lead.quality_score >= c.score_min)
+    if c.score_max is not None:
+        query = query.where(Lead.quality_score <= c.score_max)
+    if c.statuses:
+        query = query.where(Lead.status.in_(c.statuses))
+    if c.tags:
+        query = query.where(or_(*(_tag_clause(t) for t in c.tags)))
+    for tag in c.exclude_tags:
+        query = query.where(not_(_tag_clause(tag)))
+    if c.states:
+        query = query.where(Business.state.in_(c.states))
+    if c.zips:
+        query = query.where(or_(*(Business.zip.like(f"{z}%") for z in c.zips)))
+    if c.sic_codes:
+        query = query.where(or_(*(Business.sic_code.like(f"{s}%") for s in c.sic_codes)))
+    if c.naics_codes:
+        query = query.where(or_(*(Business.naics_code.like(f"{s}%") for s in c.naics_codes)))
+    if c.employees_min is not None:
+        query = query.where(Business.employees_high >= c.employees_min)
+    if c.employees_max is not None:
+        query = query.where(Business.employees_low <= c.employees_max)
+    if c.revenue_min is not None:
+        query = query.where(Business.revenue_high >= c.revenue_min)
+    if c.revenue_max is not None:
+        query = query.where(Business.revenue_low <= c.revenue_max)
+    if c.enrichment == "never":
+        query = query.where(Lead.traced_at.is_(None))
+    elif c.enrichment == "found":
+        query = query.where(Lead.trace_status.in_(("hit", "partial")))
+    elif c.enrichment == "not_found":
+        query = query.where(Lead.traced_at.is_not(None), Lead.trace_status.in_(("miss", "")))
+    elif c.enrichment == "verified":
+        on_owner = (
+            select(Phone.id).where(Phone.owner_id == Lead.owner_id, Phone.verified_mobile).exists()
+        )
+        query = query.where(on_owner)
+    if c.never_contacted:
+        query = query.where(Lead.last_contacted_at.is_(None))
+    if c.last_contacted_before:
+        before = datetime.combine(date.fromisoformat(c.last_contacted_before), time())
+        query = query.where(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < before))
+    return query
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A lead that may be texted, with the number to text."""
+
+    lead_id: int
+    e164: str
+    verified: bool
+    line_type: str
+    priority: int
+
+
+@dataclass
+class Audience:
+    """Who a campaign reaches: matched by the criteria, left out by reason, eligible."""
+
+    matched: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    eligible: list[Candidate] = field(default_factory=list)
+
+    @property
+    def excluded_total(self) -> int:
+        """Leads left out, whatever the reason."""
+        return sum(self.excluded.values())
+
+
+def _phone_rank(kind: str, line_type: str, textable, on_owner: bool, confidence) -> tuple | None:
+    """How good a number is for texting the owner; None when it can't take texts."""
+    if line_type in NOT_TEXTABLE or textable is False:
+        return None
+    verified = line_type == "mobile" and textable is True
+    if not (verified or line_type == "mobile" or line_type in VOIP or kind == "mobile"):
+        return None
+    return (verified, line_type == "mobile", on_owner, kind == "mobile", confidence or 0)
+
+
+def best_numbers(
+    session: Session, team_id: int, lead_ids_query
+) -> dict[int, tuple[str, str, bool]]:
+    """The best textable number of each lead: {lead id: (e164, line type, verified)}."""
+    sub = lead_ids_query.subquery()
+    best: dict[int, tuple[tuple, str, str, bool]] = {}
+    for on_owner, join in (
+        (True, Phone.owner_id == Lead.owner_id),
+        (False, Phone.business_id == Lead.business_id),
+    ):
+        rows = session.execute(
+            select(
+                Lead.id, Phone.e164, Phone.kind, Phone.line_type, Phone.textable, Phone.confidence
+            )
+            .join(Phone, and_(join, Phone.team_id == team_id))
+            .where(Lead.id.in_(select(sub.c.id)))
+        )
+        for lead_id, e164, kind, line_type, textable, confidence in rows:
+            rank = _phone_rank(kind, line_type, textable, on_owner, confidence)
+            if rank is None:
+                continue
+            current = best.get(lead_id)
+            if current is None or rank > current[0]:
+                best[lead_id] = (rank, e164, line_type, rank[0])
+    return {lead_id: (e164, lt, verified) for lead_id, (_r, e164, lt, verified) in best.items()}
+
+
+def audience(
+    session: Session,
+    team_id: int,
+    criteria: Criteria,
+    *,
+    recent_days: int = 30,
+    campaign_id: int | None = None,
+    now: datetime | None = None,
+) -> Audience:
+    """Match the criteria, then leave out (counting each reason once per lead, in order):
+    opted out, closed, no textable mobile, suppressed, texted recently, in another
+    active campaign, already in this campaign. Eligible leads come highest priority first.
+    """
+    now = now or utcnow()
+    query = selected_leads(team_id, criteria)
+    leads = session.execute(
+        select(Lead.id, Lead.status, Lead.last_contacted_at, Lead.priority).where(
+            Lead.id.in_(query.scalar_subquery())
+        )
+    ).all()
+    result = Audience(matched=len(leads), excluded=dict.fromkeys(EXCLUSIONS, 0))
+    if not leads:
+        return result
+    numbers = best_numbers(session, team_id, query)
+    suppressed = {
+        e164: reason
+        for e164, reason in session.execute(
+            select(Suppression.e164, Suppression.reason).where(Suppression.team_id == team_id)
+        )
+    }
+    busy = _enrolled_elsewhere(session, team_id, campaign_id)
+    mine = _enrolled_in(session, campaign_id)
+    recent_since = now - timedelta(days=recent_days) if recent_days else None
+    for lead_id, status, last_contacted, priority in leads:
+        reason = _exclusion(
+            lead_id, status, last_contacted, numbers, suppressed, busy, mine, recent_since
+        )
+        if reason:
+            result.excluded[reason] += 1
+            continue
+        e164, line_type, verified = numbers[lead_id]
+        result.eligible.append(Candidate(lead_id, e164, verified, line_type, priority or 0))
+    result.eligible.sort(key=lambda c: (-c.priority, c.lead_id))
+    return result
+
+
+def _exclusion(lead_id, status, last_contacted, numbers, suppressed, busy, mine, recent_since):
+    if status in CLOSED:
+        return CLOSED[status]
+    number = numbers.get(lead_id)
+    if number is None:
+        return "no_mobile"
+    reason = suppressed.get(number[0])
+    if reason is not None:
+        return "opted_out" if reason.startswith("opt") else "suppressed"
+    if lead_id in mine:
+        return "enrolled"
+    if recent_since is not None and last_contacted is not None and last_contacted >= recent_since:
+        return "recent"
+    if lead_id in busy:
+        return "other_campaign"
+    return ""
+
+
+def _enrolled_elsewhere(session: Session, team_id: int, campaign_id: int | None) -> set[int]:
+    query = (
+        select(Enrollment.lead_id)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(
+            Enrollment.team_id == team_id,
+            Enrollment.status == "active",
+            Campaign.status.in_(("active", "paused")),
+        )
+    )
+    if campaign_id is not None:
+        query = query.where(Enrollment.campaign_id != campaign_id)
+    return set(session.scalars(query))
+
+
+def _enrolled_in(session: Session, campaign_id: int | None) -> set[int]:
+    if campaign_id is None:
+        return set()
+    return set(
+        session.scalars(select(Enrollment.lead_id).where(Enrollment.campaign_id == campaign_id))
+    )
+
+
+def campaign_query(team_id: int, status: str = "", persona: str = "", q: str = ""):
+    """The team's campaigns narrowed by the list's filters, newest first."""
+    query = scoped(Campaign, team_id).order_by(Campaign.id.desc())
+    if status:
+        query = query.where(Campaign.status == status)
+    if persona:
+        query = query.where(Campaign.persona == persona)
+    if q:
+        query = query.where(Campaign.name.ilike(f"%{q}%"))
+    return query

@@ -1,0 +1,426 @@
+"""Sending approved texts exactly once, inside the law's hours, at the sender's rate.
+
+A dispatcher claims due messages in chunks (`approved -> sending`, with a claim time,
+committed before any call), runs the compliance gate again at the moment of sending,
+waits for the sender's rate limit (kept in Redis, so it holds across workers), calls
+Twilio, and records the SID. A message found in `sending` past its lease (the worker
+died between the call and the record) is looked up in Twilio's message list before
+it is tried again: sent once, never twice, never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from console.models import Batch, Campaign, Lead, Message, Sender, Team
+from console.models.base import utcnow
+from console.providers.messaging import SendError, SendResult, Transport
+from console.services import batches, delivery, sequences
+from console.services.compliance import Gate, recipient_of
+from console.services.outreach import SendingSettings
+from console.services.ratelimit import RateLimitWait
+
+# Tries of one message before it is failed (rate limits and Twilio's 5xx).
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (5, 15, 60, 180, 600)
+# A message in `sending` longer than this is taken for lost and reconciled.
+LEASE_SECONDS = 120
+CHUNK = 50
+
+
+class Limiter:
+    """What the dispatcher needs of a rate limit: wait for a slot, or say how long."""
+
+    def acquire(self, max_wait: float | None = None) -> float: ...
+
+
+@dataclass
+class DispatchOptions:
+    """How a dispatcher works: where texts go, rate limits, callbacks, its time slice."""
+
+    transport: Transport
+    limiter_for: Callable[[Sender], Limiter]
+    status_callback: str = ""
+    chunk: int = CHUNK
+    # Stop after this many seconds so other jobs get the worker; the ticker resumes.
+    time_slice: float = 30.0
+    lease_seconds: int = LEASE_SECONDS
+    clock: Callable[[], datetime] = utcnow
+    # Test hook: called after Twilio took a message and before its SID is recorded.
+    after_call: Callable[[Message, SendResult], None] | None = None
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher run did."""
+
+    sent: int = 0
+    held: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    reconciled: int = 0
+    stopped: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def sentence(self) -> str:
+        """The run in words."""
+        return (
+            f"{self.sent} sent, {self.held} held, {self.blocked} blocked, {self.failed} failed, "
+            f"{self.retried} to retry" + (f"; {self.stopped}" if self.stopped else "")
+        )
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) -> list[int]:
+    """Move up to `limit` due, approved messages of a batch to `sending`; commit.
+
+    On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so workers never
+    wait on or take each other's messages; SQLite serializes writers anyway. Messages
+    of a paused sender stay where they are.
+    """
+    pick = (
+        select(Message.id)
+        .join(Sender, Sender.id == Message.sender_id)
+        .where(
+            Message.batch_id == batch_id,
+            Message.status == "approved",
+            Message.due_at <= now,
+            Sender.paused.is_(False),
+        )
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True, of=Message)
+    ids = list(
+        session.scalars(
+            update(Message)
+            .where(Message.id.in_(pick.scalar_subquery()), Message.status == "approved")
+            .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.commit()
+    return sorted(ids)
+
+
+def run(session: Session, batch_id: int, options: DispatchOptions) -> DispatchReport:
+    """Send a batch's due messages until none is due, the batch stops, or time is up."""
+    report = DispatchReport()
+    started = time.monotonic()
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        report.stopped = "no such batch"
+        return report
+    settings = SendingSettings.of(session.get(Team, batch.team_id))
+    reconcile_stuck(session, options, batch_id=batch_id, report=report)
+    while True:
+        session.refresh(batch)
+        if batch.status not in ("approved", "sending", "in_review"):
+            report.stopped = f"batch {batch.status}"
+            break
+        if time.monotonic() - started > options.time_slice:
+            report.stopped = "time slice used; continues on the next tick"
+            break
+        ids = claim(session, batch_id, options.clock(), options.chunk)
+        if not ids:
+            break
+        if batch.status == "approved":
+            batch.status = "sending"
+            session.commit()
+        gate = Gate(session, batch.team_id, settings)
+        for position, message_id in enumerate(ids):
+            left = options.time_slice - (time.monotonic() - started)
+            outcome = send_claimed(session, message_id, gate, options, settings, max(left, 0))
+            if outcome == "out_of_time":
+                release(session, ids[position:])
+                report.stopped = "time slice used; continues on the next tick"
+                break
+            _count(report, outcome)
+            if outcome == "paused":
+                release(session, ids[position + 1 :])
+                break
+            session.refresh(batch)
+            if batch.status not in ("approved", "sending", "in_review"):
+                release(session, ids[position + 1 :])
+                report.stopped = f"batch {batch.status}"
+                break
+        if report.stopped:
+            break
+    batches.settle(session, batch)
+    session.commit()
+    return report
+
+
+def _count(report: DispatchReport, outcome: str) -> None:
+    if outcome in ("sent", "held", "blocked", "failed", "retried", "reconciled"):
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def release(session: Session, ids: list[int]) -> None:
+    """Give claimed messages back (not sent, not tried): approved again."""
+    if not ids:
+        return
+    session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.status == "sending", Message.provider_sid.is_(None))
+        .values(status="approved", claimed_at=None, attempts=Message.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def _load(session: Session, message_id: int) -> Message | None:
+    return session.scalars(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(joinedload(Message.lead).joinedload(Lead.business), joinedload(Message.sender))
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def send_claimed(
+    session: Session,
+    message_id: int,
+    gate: Gate,
+    options: DispatchOptions,
+    settings: SendingSettings,
+    time_left: float,
+) -> str:
+    """Gate, rate-limit and send one claimed message; record what happened and commit."""
+    message = _load(session, message_id)
+    if message is None or message.status != "sending":
+        return "skipped"
+    sender = message.sender
+    now = options.clock()
+    if sender is None:
+        return _block(session, message, "The campaign's sender was removed.")
+    if sender.paused:
+        _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
+        return "paused"
+    decision = gate.decide(recipient_of(message.lead, message.to_e164), sender, now)
+    if decision.blocked:
+        return _block(session, message, decision.reason, decision.code)
+    if not decision.allowed:
+        _hold(session, message, decision.reason, decision.next_allowed_at)
+        return "held"
+    try:
+        options.limiter_for(sender).acquire(max_wait=time_left)
+    except RateLimitWait:
+        return "out_of_time"
+    try:
+        result = options.transport.send(
+            to=message.to_e164,
+            sender_kind=sender.kind,
+            sender_address=sender.address,
+            body=message.body,
+            status_callback=options.status_callback,
+        )
+    except SendError as error:
+        return _send_failed(session, message, error, options, settings)
+    if options.after_call is not None:
+        options.after_call(message, result)
+    record_sent(session, message, result, settings, options.clock())
+    gate.note_sent(sender)
+    return "sent"
+
+
+def record_sent(
+    session: Session, message: Message, result: SendResult, settings: SendingSettings, now
+) -> None:
+    """Twilio took the message: keep its SID, cost and the lead's last contact; commit."""
+    message.provider_sid = result.sid
+    message.provider_status = result.status
+    message.status = "sent"
+    message.sent_at = now
+    message.status_at = now
+    message.hold_reason = ""
+    message.from_address = result.from_address or (message.sender.address if message.sender else "")
+    if result.segments:
+        message.segments = result.segments
+    if result.price is not None:
+        message.price, message.price_source = result.price, "twilio"
+    else:
+        message.price, message.price_source = settings.price * message.segments, "estimate"
+    lead = message.lead
+    if lead is not None:
+        lead.last_contacted_at = now
+        if lead.status in ("new", "ready"):
+            lead.status = "contacted"
+    campaign = session.get(Campaign, message.campaign_id) if message.campaign_id else None
+    sequences.after_sent(session, message, campaign)
+    session.commit()
+    delivery.apply_early_events(session, message)
+    session.commit()
+
+
+def _block(session: Session, message: Message, reason: str, code: str = "") -> str:
+    message.status = "blocked"
+    message.blocked_reason = reason[:255]
+    message.hold_reason = ""
+    if code in ("opted_out", "suppressed", "not_textable"):
+        sequences.stop_for_number(
+            session,
+            message.team_id,
+            message.to_e164,
+            "opted_out" if code == "opted_out" else "stopped",
+            reason,
+        )
+    session.commit()
+    return "blocked"
+
+
+def _hold(session: Session, message: Message, reason: str, until: datetime | None) -> None:
+    message.status = "approved"
+    message.claimed_at = None
+    message.attempts = max(0, message.attempts - 1)
+    message.hold_reason = reason[:255]
+    message.due_at = until or utcnow() + timedelta(minutes=5)
+    session.commit()
+
+
+def _send_failed(
+    session: Session,
+    message: Message,
+    error: SendError,
+    options: DispatchOptions,
+    settings: SendingSettings,
+) -> str:
+    if error.kind == "ambiguous":
+        found = _look_up(options, message, message.claimed_at or options.clock())
+        if isinstance(found, SendResult):
+            record_sent(session, message, found, settings, options.clock())
+            return "reconciled"
+        if found == "unknown":
+            # Twilio can't be asked right now: leave it claimed; the lease reconciles it.
+            session.commit()
+            return "retried"
+    if error.kind in ("retry", "ambiguous"):
+        return _retry_later(session, message, error, options.clock())
+    message.status = "failed"
+    message.error_code = error.code
+    message.error_message = delivery.error_text(error.code, str(error))[:255]
+    message.status_at = options.clock()
+    if error.code is not None:
+        delivery.apply_error(session, message, error.code)
+    session.commit()
+    return "failed"
+
+
+def _retry_later(session: Session, message: Message, error: SendError, now: datetime) -> str:
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        message.error_code = error.code
+        message.error_message = (
+            f"Gave up after {message.attempts} tries: "
+            + delivery.error_text(error.code, str(error))
+        )[:255]
+        message.status_at = now
+        session.commit()
+        return "failed"
+    wait = BACKOFF_SECONDS[min(message.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+    message.status = "approved"
+    message.claimed_at = None
+    message.due_at = now + timedelta(seconds=wait)
+    message.hold_reason = (
+        f"Twilio did not take it ({delivery.error_text(error.code, str(error))}); "
+        f"retrying in {wait} s."
+    )[:255]
+    session.commit()
+    return "retried"
+
+
+def _look_up(options: DispatchOptions, message: Message, since: datetime):
+    """Twilio's record of this message since its claim: a SendResult, None, or "unknown"."""
+    sender = message.sender
+    try:
+        return options.transport.find(
+            to=message.to_e164,
+            sender_kind=sender.kind if sender else "number",
+            sender_address=sender.address if sender else "",
+            body=message.body,
+            since=since,
+        )
+    except SendError:
+        return "unknown"
+
+
+def reconcile_stuck(
+    session: Session,
+    options: DispatchOptions,
+    *,
+    batch_id: int | None = None,
+    team_id: int | None = None,
+    report: DispatchReport | None = None,
+) -> int:
+    """Settle messages left in `sending` past their lease: sent if Twilio has them,
+    approved again (to be sent) if it does not. Returns how many were settled."""
+    now = options.clock()
+    query = select(Message.id).where(
+        Message.status == "sending",
+        Message.claimed_at < now - timedelta(seconds=options.lease_seconds),
+    )
+    if batch_id is not None:
+        query = query.where(Message.batch_id == batch_id)
+    if team_id is not None:
+        query = query.where(Message.team_id == team_id)
+    settled = 0
+    for message_id in list(session.scalars(query.order_by(Message.id))):
+        message = _load(session, message_id)
+        if message is None or message.status != "sending":
+            continue
+        found = _look_up(options, message, message.claimed_at or now)
+        if found == "unknown":
+            continue
+        if isinstance(found, SendResult):
+            settings = SendingSettings.of(session.get(Team, message.team_id))
+            record_sent(session, message, found, settings, message.claimed_at or now)
+            if report is not None:
+                report.reconciled += 1
+        else:
+            message.status = "approved"
+            message.claimed_at = None
+            message.due_at = now
+            message.hold_reason = "Not found at Twilio after a worker stopped; sending again."
+            session.commit()
+        settled += 1
+    return settled
+
+
+def teams_with_stuck(session: Session) -> list[int]:
+    """Teams with messages in `sending` (the reconciler looks at each with its transport)."""
+    return sorted(
+        set(session.scalars(select(Message.team_id).where(Message.status == "sending").distinct()))
+    )
+
+
+def due_batches(session: Session, now: datetime | None = None) -> list[int]:
+    """Batches with approved messages due now and a sender that is not paused."""
+    now = now or utcnow()
+    return sorted(
+        set(
+            session.scalars(
+                select(Message.batch_id)
+                .join(Batch, Batch.id == Message.batch_id)
+                .join(Sender, Sender.id == Message.sender_id)
+                .where(
+                    Message.status == "approved",
+                    Message.due_at <= now,
+                    Batch.status.in_(("in_review", "approved", "sending")),
+                    Sender.paused.is_(False),
+                )
+                .distinct()
+            )
+        )
+    )

@@ -1,0 +1,222 @@
+"""A team's sending rules and its senders: the numbers and Messaging Services texts go
+out from, which one a recipient hears from, and what a text is expected to cost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import time
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.models import Enrollment, Message, Sender, Team
+from console.models.base import utcnow
+from console.services import quiethours
+
+# A fictional number (555-01xx is reserved for fiction) the sandbox sends from.
+SANDBOX_NUMBER = "+15125550100"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class SendingSettings:
+    """What a team decided about sending (Settings > Sending), with safe defaults."""
+
+    # The team's own window, in each recipient's local time, inside what the law allows.
+    window_start: str = "09:00"
+    window_end: str = "20:00"
+    window_days: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
+    # Opt-out wording first touches must carry; the default is "Reply STOP to opt out".
+    opt_out_wording: str = ""
+    # Batches with more texts than this need a manager's approval.
+    manager_approval_over: int = 500
+    # Follow-up batches approve themselves (the team's choice; off by default).
+    auto_approve_followups: bool = False
+    # A sender whose carrier filtering (error 30007) passes this share is paused.
+    filtering_pause_rate: float = 0.05
+    filtering_min_sample: int = 40
+    # Texts to one number in 24 hours, whatever the state says (0 = only state caps).
+    recipient_daily_cap: int = 0
+    # Expected price of one segment when Twilio has not said (US 2026 list + carrier fee).
+    segment_price: str = "0.0113"
+    # Admin's changes to the state texting-hours table (console.services.quiethours).
+    quiet_hours: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, team: Team) -> SendingSettings:
+        """The team's settings, defaults filled in for anything not saved."""
+        saved = (team.settings or {}).get("sending") or {}
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in known})
+
+    def save(self, team: Team) -> None:
+        """Store these settings on the team."""
+        settings = dict(team.settings or {})
+        settings["sending"] = asdict(self)
+        team.settings = settings
+
+    @property
+    def team_window(self) -> quiethours.TeamWindow:
+        """The window as the quiet-hours check takes it."""
+        return quiethours.TeamWindow(
+            start=_parse_time(self.window_start, time(9)),
+            end=_parse_time(self.window_end, time(20)),
+            days=frozenset(self.window_days),
+        )
+
+    @property
+    def rules(self) -> dict[str, quiethours.StateRule]:
+        """The state texting-hours table with the team's changes."""
+        return quiethours.rules_with_overrides(self.quiet_hours or None)
+
+    @property
+    def price(self) -> Decimal:
+        """Expected price of a segment."""
+        try:
+            return Decimal(self.segment_price)
+        except (InvalidOperation, TypeError):
+            return Decimal("0.0113")
+
+    def describe_window(self) -> str:
+        """ "9:00 am-8:00 pm, Mon-Sat" for pages."""
+        days = sorted(self.window_days)
+        if days == list(range(7)):
+            named = "every day"
+        elif days and days == list(range(days[0], days[-1] + 1)):
+            named = f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+        else:
+            named = ", ".join(WEEKDAYS[d] for d in days) or "no days"
+        window = self.team_window
+        return f"{_clock(window.start)}-{_clock(window.end)}, {named}"
+
+
+def _parse_time(text: str, default: time) -> time:
+    try:
+        hours, minutes = str(text).split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, TypeError):
+        return default
+
+
+def _clock(value: time) -> str:
+    if value == time(12):
+        return "noon"
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d} {'am' if value.hour < 12 else 'pm'}"
+
+
+def settings_from_form(data: Mapping, current: SendingSettings) -> SendingSettings:
+    """New settings from the settings form's cleaned data (a WTForms `data` dict)."""
+    updated = SendingSettings(**asdict(current))
+    updated.window_start = data["window_start"].strftime("%H:%M")
+    updated.window_end = data["window_end"].strftime("%H:%M")
+    updated.window_days = sorted(int(d) for d in data["window_days"])
+    updated.opt_out_wording = (data.get("opt_out_wording") or "").strip()
+    updated.manager_approval_over = int(data["manager_approval_over"])
+    updated.auto_approve_followups = bool(data.get("auto_approve_followups"))
+    updated.filtering_pause_rate = float(data["filtering_pause_percent"]) / 100
+    updated.recipient_daily_cap = int(data.get("recipient_daily_cap") or 0)
+    updated.segment_price = str(data["segment_price"])
+    return updated
+
+
+def ensure_default_sender(session: Session, team: Team, config: Mapping) -> Sender | None:
+    """A team with no sender gets one: the configured Twilio number or service, or the
+    sandbox number when no Twilio account is configured."""
+    existing = session.scalars(
+        select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
+    ).first()
+    if existing is not None:
+        return existing
+    if config.get("TWILIO_SANDBOX", True):
+        sender = Sender(
+            team_id=team.id,
+            label="Sandbox number",
+            kind="number",
+            address=SANDBOX_NUMBER,
+            mps=10.0,
+            sandbox=True,
+        )
+    elif config.get("TWILIO_MESSAGING_SERVICE_SID"):
+        sender = Sender(
+            team_id=team.id,
+            label="Messaging Service",
+            kind="messaging_service",
+            address=config["TWILIO_MESSAGING_SERVICE_SID"],
+            mps=10.0,
+        )
+    elif config.get("TWILIO_FROM_NUMBER"):
+        sender = Sender(
+            team_id=team.id,
+            label="Twilio number",
+            kind="number",
+            address=config["TWILIO_FROM_NUMBER"],
+            mps=1.0,
+        )
+    else:
+        return None
+    session.add(sender)
+    session.flush()
+    return sender
+
+
+def team_senders(session: Session, team_id: int) -> list[Sender]:
+    """The team's senders, oldest first."""
+    return list(
+        session.scalars(select(Sender).where(Sender.team_id == team_id).order_by(Sender.id))
+    )
+
+
+def conversation_senders(session: Session, team_id: int, numbers: list[str]) -> dict[str, int]:
+    """The sender each number already heard from, so a conversation keeps one sender.
+
+    Carriers treat rotating numbers on one recipient as snowshoeing; the sender of the
+    latest enrollment (or, failing that, the latest text) to a number wins.
+    """
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(numbers)), 500):
+        rows = session.execute(
+            select(Enrollment.e164, Enrollment.sender_id)
+            .where(
+                Enrollment.team_id == team_id,
+                Enrollment.e164.in_(chunk),
+                Enrollment.sender_id.is_not(None),
+            )
+            .order_by(Enrollment.id)
+        )
+        found.update({e164: sender_id for e164, sender_id in rows})
+        missing = [n for n in chunk if n not in found]
+        if missing:
+            rows = session.execute(
+                select(Message.to_e164, Message.sender_id)
+                .where(
+                    Message.team_id == team_id,
+                    Message.to_e164.in_(missing),
+                    Message.sender_id.is_not(None),
+                    Message.provider_sid.is_not(None),
+                )
+                .order_by(Message.id)
+            )
+            found.update({e164: sender_id for e164, sender_id in rows})
+    return found
+
+
+def pause_sender(sender: Sender, reason: str) -> None:
+    """Stop a sender's texts until a person resumes it."""
+    sender.paused = True
+    sender.paused_reason = reason
+    sender.paused_at = utcnow()
+
+
+def resume_sender(sender: Sender) -> None:
+    """Let a paused sender's texts go again."""
+    sender.paused = False
+    sender.paused_reason = ""
+    sender.paused_at = None
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,175 @@
+"""Sending in the background: the dispatcher job and the ticker that keeps texts moving.
+
+The ticker runs every few seconds (a thread of the embedded console, or of the worker
+started with `--with-scheduler`): it plays back sandbox callbacks, reconciles texts
+stuck in `sending`, turns due follow-ups into batches, and queues a dispatcher for every
+batch with texts due. Everything it does is found again from the database, so a lost
+Redis or a dead worker only delays texts, never loses or doubles them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from console.extensions import db
+from console.models import Batch, Campaign
+from console.providers.messaging import Transport, TwilioTransport
+from console.providers.twilio_client import make_client
+from console.services import batches, dispatch, sandbox_twilio, sequences
+from console.services.ratelimit import sender_limiter
+from jobs.queue import DEFAULT_QUEUE, connection, queue
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 2.0
+# A batch's dispatcher is queued at most once while this key lives.
+LOCK_SECONDS = 90
+STATUS_PATH = "/webhooks/twilio/status"
+
+
+def status_callback_url(config: Mapping) -> str:
+    """Where Twilio posts status callbacks (none in the sandbox, which plays them back)."""
+    if config.get("TWILIO_SANDBOX", True):
+        return ""
+    return config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_PATH
+
+
+def transport_for(app: Flask, session: Session, team_id: int) -> Transport:
+    """Twilio through the official SDK, or the sandbox when no account is configured."""
+    config = app.config
+    if config.get("TWILIO_SANDBOX", True):
+        return sandbox_twilio.SandboxTransport(session, team_id)
+    client = app.extensions.get("console.twilio_client")
+    if client is None:
+        client = make_client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            config.get("TWILIO_API_BASE_URL", ""),
+        )
+        app.extensions["console.twilio_client"] = client
+    return TwilioTransport(client)
+
+
+def dispatch_options(app: Flask, session: Session, team_id: int) -> dispatch.DispatchOptions:
+    """The dispatcher's transport, per-sender Redis rate limits and callback URL."""
+    conn = connection(app)
+    return dispatch.DispatchOptions(
+        transport=transport_for(app, session, team_id),
+        limiter_for=lambda sender: sender_limiter(conn, sender.id, sender.mps),
+        status_callback=status_callback_url(app.config),
+        time_slice=float(app.config.get("DISPATCH_TIME_SLICE", 30.0)),
+    )
+
+
+def _lock_key(batch_id: int) -> str:
+    return f"console:dispatch:batch:{batch_id}"
+
+
+def enqueue_dispatch(app: Flask, batch_id: int) -> bool:
+    """Queue a dispatcher for a batch unless one is queued or running; True if queued."""
+    conn = connection(app)
+    if not conn.set(_lock_key(batch_id), "1", nx=True, ex=LOCK_SECONDS):
+        return False
+    queue(DEFAULT_QUEUE, app).enqueue(
+        "jobs.sending.send_batch",
+        batch_id,
+        job_timeout=600,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"send batch #{batch_id}",
+    )
+    starter = app.extensions.get("console.start_embedded_worker")
+    if starter is not None:
+        starter()
+    return True
+
+
+def send_batch(batch_id: int) -> str:
+    """RQ entry point: send a batch's due texts for one time slice."""
+    from jobs.runner import _app
+
+    app = _app()
+    with app.app_context():
+        session = db.session
+        try:
+            batch = session.get(Batch, batch_id)
+            if batch is None:
+                return "no such batch"
+            report = dispatch.run(session, batch_id, dispatch_options(app, session, batch.team_id))
+            return report.sentence()
+        finally:
+            connection(app).delete(_lock_key(batch_id))
+            session.remove()
+
+
+def start_follow_ups(session: Session) -> list[int]:
+    """Turn due follow-up touches into batches (approved at once if the team says so)."""
+    made = []
+    for (campaign_id, touch), _enrollments in sequences.due_enrollments(session).items():
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or sequences.touch_plan(campaign, touch) is None:
+            continue
+        batch = batches.create_batch(session, campaign, None, touch=touch)
+        session.commit()
+        try:
+            batches.generate(session, batch.id)
+        except Exception:
+            session.rollback()
+            log.exception("Follow-up batch %s of campaign %s failed", batch.id, campaign_id)
+            failed = session.get(Batch, batch.id)
+            failed.status = "cancelled"
+            session.commit()
+            continue
+        made.append(batch.id)
+    return made
+
+
+def tick(app: Flask) -> dict[str, int]:
+    """One round of the ticker; returns what it did."""
+    done = {"played": 0, "reconciled": 0, "follow_ups": 0, "queued": 0}
+    with app.app_context():
+        session = db.session
+        try:
+            if app.config.get("TWILIO_SANDBOX", True):
+                done["played"] = sandbox_twilio.play_back(session)
+            done["reconciled"] = _reconcile(app, session)
+            done["follow_ups"] = len(start_follow_ups(session))
+            for batch_id in dispatch.due_batches(session):
+                done["queued"] += enqueue_dispatch(app, batch_id)
+        finally:
+            session.remove()
+    return done
+
+
+def _reconcile(app: Flask, session: Session) -> int:
+    settled = 0
+    for team_id in dispatch.teams_with_stuck(session):
+        options = dispatch_options(app, session, team_id)
+        settled += dispatch.reconcile_stuck(session, options, team_id=team_id)
+    return settled
+
+
+def run_ticker(app: Flask, stop: threading.Event, interval: float = TICK_SECONDS) -> None:
+    """Tick until `stop` is set; a failed tick is logged and the next one tries again."""
+    while not stop.wait(interval):
+        try:
+            tick(app)
+        except Exception:  # noqa: BLE001 - the ticker must outlive any one bad round
+            log.exception("Sending ticker round failed")
+
+
+def start_ticker(app: Flask, interval: float = TICK_SECONDS) -> threading.Event:
+    """Start the ticker in a daemon thread once per app; returns its stop switch."""
+    existing = app.extensions.get("console.ticker_stop")
+    if existing is not None:
+        return existing
+    stop = threading.Event()
+    app.extensions["console.ticker_stop"] = stop
+    threading.Thread(
+        target=run_ticker, args=(app, stop, interval), name="console-ticker", daemon=True
+    ).start()
+    return stop
