@@ -45,11 +45,22 @@ def create_app(config: Config | None = None) -> Flask:
         from jobs.worker import install_embedded_worker
 
         install_embedded_worker(app)
+        _start_ticker_with_first_request(app)
     if config.EMBEDDED and config.AUTO_MIGRATE:
         from console.bootstrap import bootstrap_embedded
 
         bootstrap_embedded(app)
     return app
+
+
+def _start_ticker_with_first_request(app: Flask) -> None:
+    """Embedded: the sending ticker starts with the first request (not for CLI commands)."""
+    from jobs.sending import start_ticker
+
+    @app.before_request
+    def _ticker() -> None:
+        if "console.ticker_stop" not in app.extensions:
+            start_ticker(app)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -88,12 +99,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from console.auth.routes import bp as auth_bp
+    from console.campaigns.routes import bp as campaigns_bp
     from console.dashboard.routes import bp as dashboard_bp
     from console.imports.routes import bp as imports_bp
     from console.jobruns.routes import bp as jobruns_bp
     from console.leads.routes import bp as leads_bp
+    from console.library.routes import bp as library_bp
     from console.settings.routes import bp as settings_bp
     from console.skiptrace.routes import bp as skiptrace_bp
+    from console.webhooks.routes import bp as webhooks_bp
 
     for blueprint in (
         auth_bp,
@@ -101,6 +115,9 @@ def _register_blueprints(app: Flask) -> None:
         leads_bp,
         imports_bp,
         skiptrace_bp,
+        campaigns_bp,
+        library_bp,
+        webhooks_bp,
         settings_bp,
         jobruns_bp,
     ):
@@ -126,6 +143,8 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from console.models import Role
+    from console.services import review, segments
+    from console.services.campaigns import EXCLUSIONS
     from console.services.phones import display as display_phone
 
     @app.context_processor
@@ -136,9 +155,13 @@ def _register_template_helpers(app: Flask) -> None:
             "htmx_version": HTMX_VERSION,
             "Role": Role,
             "current_user": current_user,
+            "exclusions_label": lambda key: EXCLUSIONS.get(key, key.replace("_", " ")),
+            "flag_label": review.flag_label,
         }
 
     app.add_template_filter(display_phone, "phone")
+    app.add_template_filter(segments.measure, "measure")
+    app.add_template_filter(review.highlighted, "highlighted")
 
     @app.template_filter("when")
     def _when(value) -> str:

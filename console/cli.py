@@ -150,7 +150,13 @@ def register_commands(app: Flask) -> None:
         click.echo(json.dumps({"team": team.name, "changed": changed}))
 
     @app.cli.command("worker")
-    @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler (one worker).")
+    @click.option(
+        "--with-scheduler",
+        is_flag=True,
+        help="Also run RQ's scheduler and the sending ticker (on one worker): it releases "
+        "texts held for quiet hours, drafts due follow-ups, reconciles texts left in "
+        "`sending` and queues the dispatchers.",
+    )
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
     @click.option("--queue", "queues", multiple=True, help="Queue to work (default: default).")
     def worker(with_scheduler: bool, burst: bool, queues: tuple[str, ...]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from flask import Flask
@@ -54,9 +55,21 @@ def run_worker(app: Flask, queues: list[str], *, with_scheduler: bool, burst: bo
     log.warning("Job runs reconciled: %(requeued)s requeued, %(failed)s marked failed", counts)
     db.session.remove()
     db.engine.dispose()  # forked work horses must not share the parent's connections
+    # The ticker thread keeps connections in this process; a forked horse drops its
+    # copies of them without closing them under the parent.
+    os.register_at_fork(after_in_child=lambda: _forget_pool(app))
+    if with_scheduler:
+        from jobs.sending import start_ticker
+
+        start_ticker(app)
     names = queues or [DEFAULT_QUEUE]
     worker = Worker([queue(name, app) for name in names], connection=connection(app))
     worker.work(with_scheduler=with_scheduler, burst=burst, logging_level="INFO")
+
+
+def _forget_pool(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose(close=False)
 
 
 def drain(app: Flask) -> None:

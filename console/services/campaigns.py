@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, not_, or_, select
+from sqlalchemy import String, and_, cast, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from console.models import (
@@ -16,6 +17,7 @@ from console.models import (
     Campaign,
     Enrollment,
     Lead,
+    Message,
     Phone,
     Suppression,
 )
@@ -355,3 +357,140 @@ def campaign_query(team_id: int, status: str = "", persona: str = "", q: str = "
     if q:
         query = query.where(Campaign.name.ilike(f"%{q}%"))
     return query
+
+
+def save_campaign(
+    session: Session,
+    team_id: int,
+    values: Mapping,
+    user_id: int | None,
+    campaign: Campaign | None = None,
+) -> Campaign:
+    """Create or update a campaign from the builder's values; the caller commits.
+
+    `values`: name, persona, criteria (Criteria), recent_contact_days, template_id,
+    split, sender_id, start_at, daily_cap, batch_size, touches.
+    """
+    if campaign is None:
+        campaign = Campaign(team_id=team_id, created_by_id=user_id, status="draft")
+        session.add(campaign)
+    campaign.name = values["name"].strip()
+    campaign.persona = values["persona"]
+    campaign.criteria = values["criteria"].as_dict()
+    campaign.recent_contact_days = values["recent_contact_days"]
+    campaign.template_id = values["template_id"]
+    campaign.split = values["split"]
+    campaign.sender_id = values["sender_id"]
+    campaign.start_at = values["start_at"]
+    campaign.daily_cap = values["daily_cap"]
+    campaign.batch_size = min(values["batch_size"], MAX_BATCH)
+    campaign.touches = values["touches"]
+    session.flush()
+    return campaign
+
+
+CAMPAIGN_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    # action: (from statuses, to status)
+    "pause": (("active",), "paused"),
+    "resume": (("paused",), "active"),
+    "finish": (("draft", "active", "paused"), "finished"),
+    "archive": (("finished", "draft"), "archived"),
+}
+
+
+def change_status(session: Session, campaign: Campaign, action: str) -> None:
+    """Pause, resume, finish or archive a campaign; its sending batches follow."""
+    from console.models import Batch
+
+    allowed, target = CAMPAIGN_ACTIONS[action]
+    if campaign.status not in allowed:
+        raise ValueError(f"A {campaign.status} campaign can't be {target}.")
+    campaign.status = target
+    batches = session.scalars(select(Batch).where(Batch.campaign_id == campaign.id)).all()
+    for batch in batches:
+        if target == "paused" and batch.status in ("approved", "sending"):
+            batch.status = "paused"
+        elif target == "active" and batch.status == "paused":
+            batch.status = "sending"
+    if target == "finished":
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active")
+            .values(status="finished", next_due_at=None, stopped_at=utcnow())
+        )
+
+
+def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]:
+    """Per campaign: leads enrolled, texts sent, delivered, failed, blocked, replies, cost."""
+    stats = {
+        cid: dict.fromkeys(("enrolled", "replied", "sent", "delivered", "failed", "blocked"), 0)
+        | {"cost": Decimal(0)}
+        for cid in campaign_ids
+    }
+    if not campaign_ids:
+        return stats
+    for cid, status, count in session.execute(
+        select(Enrollment.campaign_id, Enrollment.status, func.count(Enrollment.id))
+        .where(Enrollment.campaign_id.in_(campaign_ids))
+        .group_by(Enrollment.campaign_id, Enrollment.status)
+    ):
+        stats[cid]["enrolled"] += count
+        if status == "replied":
+            stats[cid]["replied"] += count
+    for cid, status, count, cost in session.execute(
+        select(
+            Message.campaign_id,
+            Message.status,
+            func.count(Message.id),
+            func.coalesce(func.sum(Message.price), 0),
+        )
+        .where(Message.campaign_id.in_(campaign_ids))
+        .group_by(Message.campaign_id, Message.status)
+    ):
+        row = stats[cid]
+        if status in ("sent", "delivered", "failed"):
+            row["sent"] += count
+        if status in ("delivered", "failed", "blocked"):
+            row[status] += count
+        row["cost"] += Decimal(cost or 0)
+    return stats
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "persona",
+    "status",
+    "template",
+    "sender",
+    "enrolled",
+    "sent",
+    "delivered",
+    "failed",
+    "blocked",
+    "replied",
+    "cost",
+    "created_at",
+)
+
+
+def export_rows(campaigns: list[Campaign], stats: dict[int, dict]):
+    """CSV rows for the campaigns list."""
+    for c in campaigns:
+        s = stats[c.id]
+        yield (
+            c.id,
+            c.name,
+            c.persona,
+            c.status,
+            c.template.name if c.template else "",
+            c.sender.label if c.sender else "",
+            s["enrolled"],
+            s["sent"],
+            s["delivered"],
+            s["failed"],
+            s["blocked"],
+            s["replied"],
+            f"{s['cost']:.4f}",
+            c.created_at.isoformat() if c.created_at else "",
+        )

@@ -1,0 +1,418 @@
+"""Campaigns (build, count, start, pause), their batches (draft, review, approve, watch)
+and the review of single messages (edit, swap variant, skip, restore)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.campaigns.forms import CampaignForm, MessageEditForm
+from console.extensions import db
+from console.models import Batch, Campaign, JobRun, Message, MessageTemplate, Role, Sender, Team
+from console.models.base import utcnow
+from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
+from console.services import batches, campaigns, outreach, review, segments
+from console.web import csv_download, render, roles_required, team_get_or_404
+from jobs import queue as job_queue
+from jobs.sending import enqueue_dispatch
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+def _choices(form: CampaignForm) -> None:
+    """Fill the template and sender menus with the team's own."""
+    team_id = current_user.team_id
+    templates = db.session.scalars(
+        select(MessageTemplate)
+        .where(MessageTemplate.team_id == team_id, MessageTemplate.archived.is_(False))
+        .order_by(MessageTemplate.persona, MessageTemplate.name)
+    ).all()
+    first = [(t.id, f"{t.name} ({t.persona})") for t in templates if t.touch == "first"]
+    follow = [(t.id, f"{t.name} ({t.persona})") for t in templates]
+    form.template_id.choices = first
+    for n in (1, 2, 3):
+        getattr(form, f"touch{n}_template").choices = [(0, "None")] + follow
+    team = db.session.get(Team, team_id)
+    outreach.ensure_default_sender(db.session, team, current_app.config)
+    form.sender_id.choices = [
+        (s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
+        for s in outreach.team_senders(db.session, team_id)
+    ]
+
+
+def _values(form: CampaignForm) -> dict:
+    start = form.start_on.data
+    return {
+        "name": form.name.data,
+        "persona": form.persona.data,
+        "criteria": campaigns.Criteria.from_form(form.data),
+        "recent_contact_days": form.recent_contact_days.data or 0,
+        "template_id": form.template_id.data,
+        "split": form.split(),
+        "sender_id": form.sender_id.data,
+        "start_at": datetime.combine(start, time(), tzinfo=UTC) if start else None,
+        "daily_cap": form.daily_cap.data or 0,
+        "batch_size": form.batch_size.data,
+        "touches": form.touches(),
+    }
+
+
+def _fill(form: CampaignForm, campaign: Campaign) -> None:
+    c = campaigns.Criteria.from_dict(campaign.criteria)
+    form.name.data, form.persona.data = campaign.name, campaign.persona
+    for name in ("score_min", "score_max", "statuses", "enrichment", "never_contacted"):
+        getattr(form, name).data = getattr(c, name)
+    for name in ("employees_min", "employees_max", "revenue_min", "revenue_max"):
+        getattr(form, name).data = getattr(c, name)
+    for name in ("tags", "exclude_tags", "states", "zips", "sic_codes", "naics_codes"):
+        getattr(form, name).data = ", ".join(getattr(c, name))
+    if c.last_contacted_before:
+        form.last_contacted_before.data = datetime.fromisoformat(c.last_contacted_before).date()
+    form.recent_contact_days.data = campaign.recent_contact_days
+    form.template_id.data, form.sender_id.data = campaign.template_id, campaign.sender_id
+    for letter in "ABCD":
+        getattr(form, f"split_{letter.lower()}").data = (campaign.split or {}).get(letter)
+    if not campaign.split:
+        form.split_a.data = 100
+    form.start_on.data = campaign.start_at.date() if campaign.start_at else None
+    form.daily_cap.data, form.batch_size.data = campaign.daily_cap, campaign.batch_size
+    form.fill_touches(campaign.touches or [])
+
+
+def _owned(form: CampaignForm) -> bool:
+    """The chosen template, sender and follow-ups must be the team's own."""
+    team_id = current_user.team_id
+    ids = [form.template_id.data] + [t["template_id"] for t in form.touches()]
+    for template_id in ids:
+        template = db.session.get(MessageTemplate, template_id)
+        if template is None or template.team_id != team_id:
+            form.template_id.errors = [*form.template_id.errors, "Choose one of your templates."]
+            return False
+    sender = db.session.get(Sender, form.sender_id.data)
+    if sender is None or sender.team_id != team_id:
+        form.sender_id.errors = [*form.sender_id.errors, "Choose one of your senders."]
+        return False
+    return True
+
+
+@bp.get("/")
+@roles_required(Role.OPERATOR)
+def index():
+    """The team's campaigns with their numbers, filtered by status and persona."""
+    status = request.args.get("status", "")
+    persona = request.args.get("persona", "")
+    q = (request.args.get("q") or "").strip()[:80]
+    rows = db.session.scalars(
+        campaigns.campaign_query(current_user.team_id, status, persona, q)
+    ).all()
+    stats = campaigns.campaign_stats(db.session, [c.id for c in rows])
+    if request.args.get("format") == "csv":
+        return csv_download(
+            f"campaigns-{utcnow():%Y%m%d-%H%M}.csv",
+            campaigns.EXPORT_COLUMNS,
+            campaigns.export_rows(rows, stats),
+        )
+    totals = {
+        key: sum(s[key] for s in stats.values())
+        for key in ("enrolled", "sent", "delivered", "failed", "blocked", "replied", "cost")
+    }
+    return render(
+        "campaigns/index.html",
+        "campaigns/_rows.html",
+        campaigns=rows,
+        stats=stats,
+        totals=totals,
+        filters={"status": status, "persona": persona, "q": q},
+        statuses=CAMPAIGN_STATUSES,
+        personas=PERSONAS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.OPERATOR)
+def new():
+    """The campaign builder."""
+    form = CampaignForm()
+    _choices(form)
+    if not form.template_id.choices:
+        flash("Add a first-touch template with opt-out wording before building a campaign.")
+        return redirect(url_for("library.index"))
+    if form.validate_on_submit() and _owned(form):
+        campaign = campaigns.save_campaign(
+            db.session, current_user.team_id, _values(form), current_user.id
+        )
+        db.session.commit()
+        flash(f"Campaign \u201c{campaign.name}\u201d saved. Draft its first batch when ready.")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/edit.html", form=form, campaign=None)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.OPERATOR)
+def edit(campaign_id: int):
+    """Change a campaign; batches already drafted keep their texts."""
+    campaign = team_get_or_404(Campaign, campaign_id)
+    form = CampaignForm()
+    _choices(form)
+    if request.method == "GET":
+        _fill(form, campaign)
+    elif form.validate_on_submit() and _owned(form):
+        campaigns.save_campaign(
+            db.session, current_user.team_id, _values(form), current_user.id, campaign
+        )
+        db.session.commit()
+        flash("Campaign saved.")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/edit.html", form=form, campaign=campaign)
+
+
+@bp.post("/audience")
+@roles_required(Role.OPERATOR)
+def audience():
+    """The live count of the builder: matched, left out by reason, eligible."""
+    form = CampaignForm()
+    _choices(form)
+    form.validate()
+    campaign_id = request.args.get("campaign_id", type=int)
+    found = campaigns.audience(
+        db.session,
+        current_user.team_id,
+        campaigns.Criteria.from_form(form.data),
+        recent_days=form.recent_contact_days.data or 0,
+        campaign_id=campaign_id,
+    )
+    return render_template(
+        "campaigns/_audience.html",
+        found=found,
+        exclusions=campaigns.EXCLUSIONS,
+        batch_size=min(form.batch_size.data or 500, campaigns.MAX_BATCH),
+    )
+
+
+@bp.get("/<int:campaign_id>")
+@roles_required(Role.OPERATOR)
+def show(campaign_id: int):
+    """A campaign: its choices in words, audience now, batches and their numbers."""
+    campaign = team_get_or_404(Campaign, campaign_id)
+    criteria = campaigns.Criteria.from_dict(campaign.criteria)
+    found = campaigns.audience(
+        db.session,
+        campaign.team_id,
+        criteria,
+        recent_days=campaign.recent_contact_days,
+        campaign_id=campaign.id,
+    )
+    rows = batches.batches_of(db.session, campaign)
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        criteria=criteria,
+        found=found,
+        exclusions=campaigns.EXCLUSIONS,
+        batches=rows,
+        counters={b.id: batches.counters(db.session, b) for b in rows},
+        stats=campaigns.campaign_stats(db.session, [campaign.id])[campaign.id],
+        follow_ups=review.follow_up_templates(db.session, campaign),
+        settings=outreach.SendingSettings.of(db.session.get(Team, campaign.team_id)),
+    )
+
+
+@bp.post("/<int:campaign_id>/status")
+@roles_required(Role.OPERATOR)
+def change_status(campaign_id: int):
+    """Pause, resume, finish or archive a campaign."""
+    campaign = team_get_or_404(Campaign, campaign_id)
+    action = request.form.get("action", "")
+    if action not in campaigns.CAMPAIGN_ACTIONS:
+        abort(400)
+    try:
+        campaigns.change_status(db.session, campaign, action)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"Campaign {campaign.status}.")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/<int:campaign_id>/batches")
+@roles_required(Role.OPERATOR)
+def draft_batch(campaign_id: int):
+    """Draft the campaign's next batch of first touches, as a job with a progress bar."""
+    campaign = team_get_or_404(Campaign, campaign_id)
+    if campaign.status in ("finished", "archived", "paused"):
+        flash(f"The campaign is {campaign.status}; resume it to draft a batch.", "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    if campaign.template is None or campaign.sender is None:
+        flash("Choose a template and a sender first.", "error")
+        return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    batch = batches.create_batch(db.session, campaign, current_user)
+    run = job_queue.start(
+        kind="generate_batch",
+        title=f"Draft batch #{batch.id} of {campaign.name}",
+        team_id=campaign.team_id,
+        started_by_id=current_user.id,
+        params={"batch_id": batch.id},
+    )
+    batch.job_run_id = run.id
+    db.session.commit()
+    return redirect(url_for("campaigns.batch", batch_id=batch.id))
+
+
+# Batches ------------------------------------------------------------------------------
+
+
+def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
+    listing = batches.message_page(db.session, batch, filter_name, page)
+    return {
+        "batch": batch,
+        "campaign": batch.campaign,
+        "listing": listing,
+        "live_flags": review.live_flags(db.session, batch, listing.rows),
+        "counters": batches.counters(db.session, batch),
+        "flag_counts": batches.flag_counts(db.session, batch),
+        "filters": batches.FILTERS,
+        "needs_manager": batches.needs_manager(db.session, batch),
+        "run": db.session.get(JobRun, batch.job_run_id) if batch.job_run_id else None,
+        "senders": {batch.campaign.sender_id: batch.campaign.sender},
+        "edit_form": MessageEditForm(),
+    }
+
+
+@bp.get("/batches/<int:batch_id>")
+@roles_required(Role.OPERATOR)
+def batch(batch_id: int):
+    """The preview / edit / approve queue, then the live view of sending."""
+    row = team_get_or_404(Batch, batch_id)
+    filter_name = request.args.get("filter", "")
+    page = request.args.get("page", 1, type=int)
+    return render(
+        "campaigns/batch.html",
+        "campaigns/_queue.html",
+        **_batch_context(row, filter_name, page),
+    )
+
+
+@bp.get("/batches/<int:batch_id>/counters")
+@roles_required(Role.OPERATOR)
+def batch_counters(batch_id: int):
+    """The batch's live counters (polled while it sends)."""
+    row = team_get_or_404(Batch, batch_id)
+    return render_template(
+        "campaigns/_counters.html", batch=row, counters=batches.counters(db.session, row)
+    )
+
+
+@bp.get("/batches/<int:batch_id>/messages.csv")
+@roles_required(Role.OPERATOR)
+def batch_export(batch_id: int):
+    """Every message of the batch (as filtered) as CSV."""
+    row = team_get_or_404(Batch, batch_id)
+    messages = db.session.scalars(
+        batches.filtered_messages(row, request.args.get("filter", "")).order_by(Message.id)
+    )
+    return csv_download(
+        f"batch-{row.id}-messages.csv", review.MESSAGE_COLUMNS, review.message_rows(messages)
+    )
+
+
+@bp.post("/batches/<int:batch_id>/approve")
+@roles_required(Role.OPERATOR)
+def approve(batch_id: int):
+    """Approve all drafts, or the selected ones; sending starts when they are due."""
+    row = team_get_or_404(Batch, batch_id)
+    selected = None
+    if request.form.get("scope") == "selected":
+        selected = [int(v) for v in request.form.getlist("message_id") if v.isdigit()]
+        if not selected:
+            flash("Select the texts to approve first.", "error")
+            return redirect(url_for("campaigns.batch", batch_id=row.id))
+    try:
+        count = batches.approve(db.session, row, current_user, selected)
+    except batches.NotAllowed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("campaigns.batch", batch_id=row.id))
+    db.session.commit()
+    enqueue_dispatch(current_app._get_current_object(), row.id)
+    flash(f"{count:,} texts approved; they send as each recipient's hours allow.")
+    return redirect(url_for("campaigns.batch", batch_id=row.id))
+
+
+@bp.post("/batches/<int:batch_id>/<any(pause, resume, cancel):action>")
+@roles_required(Role.OPERATOR)
+def batch_action(batch_id: int, action: str):
+    """Pause, resume or cancel a batch."""
+    row = team_get_or_404(Batch, batch_id)
+    try:
+        if action == "pause":
+            batches.pause(row, current_user)
+        elif action == "resume":
+            batches.resume(row, current_user)
+        else:
+            count = batches.cancel(db.session, row, current_user)
+            flash(f"Batch cancelled; {count:,} texts that had not gone will not.")
+    except batches.NotAllowed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("campaigns.batch", batch_id=row.id))
+    db.session.commit()
+    if action == "resume":
+        enqueue_dispatch(current_app._get_current_object(), row.id)
+    if action != "cancel":
+        flash(f"Batch {row.status}.")
+    return redirect(url_for("campaigns.batch", batch_id=row.id))
+
+
+# Single messages ----------------------------------------------------------------------
+
+
+def _row(message: Message, editing: bool = False, error: str = ""):
+    return render_template(
+        "campaigns/_message.html",
+        m=message,
+        flags=review.live_flags(db.session, message.batch, [message])[message.id],
+        editing=editing,
+        error=error,
+        edit_form=MessageEditForm(body=message.body),
+    )
+
+
+@bp.get("/messages/<int:message_id>")
+@roles_required(Role.OPERATOR)
+def message_row(message_id: int):
+    """One row of the queue, read-only or (with ?edit=1) as an edit form."""
+    message = team_get_or_404(Message, message_id)
+    return _row(message, editing=request.args.get("edit") == "1" and batches.editable(message))
+
+
+@bp.post("/messages/<int:message_id>")
+@roles_required(Role.OPERATOR)
+def message_update(message_id: int):
+    """Save an edit, swap the variant, skip or restore one text."""
+    message = team_get_or_404(Message, message_id)
+    action = request.form.get("action", "edit")
+    try:
+        if action == "edit":
+            batches.edit_message(db.session, message, request.form.get("body", ""), current_user)
+        elif action == "variant":
+            batches.swap_variant(db.session, message, request.form.get("variant", ""))
+        elif action in ("skip", "restore"):
+            batches.set_skipped(message, action == "skip")
+        else:
+            abort(400)
+    except (batches.NotAllowed, ValueError) as exc:
+        db.session.rollback()
+        return _row(message, editing=action == "edit", error=str(exc)), 422
+    db.session.commit()
+    return _row(message)
+
+
+@bp.post("/messages/measure")
+@roles_required(Role.OPERATOR)
+def measure():
+    """The live count under a text being edited."""
+    return render_template(
+        "campaigns/_measure.html", measure=segments.measure(request.form.get("body", ""))
+    )
