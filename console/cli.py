@@ -16,6 +16,7 @@ from console.services import (
     accounts,
     demo,
     imports,
+    review,
     scoring,
     skiptrace,
     trace_providers,
@@ -197,10 +198,33 @@ def register_commands(app: Flask) -> None:
                 db.session, team.id, lead_service.LeadFilters()
             )
         )
-        lines = csv_lines(lead_service.EXPORT_COLUMNS, rows)
-        if str(output) == "-":
-            sys.stdout.writelines(lines)
-            return
-        with output.open("w", newline="", encoding="utf-8") as handle:
-            handle.writelines(lines)
+        _write_csv(output, lead_service.EXPORT_COLUMNS, rows)
         click.echo(f"Leads of {team.name!r} written to {output}.", err=True)
+
+    @export.command("messages")
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="CSV file to write ('-' for standard output).",
+    )
+    def export_messages(team_name: str, output: Path) -> None:
+        """Every outbound text of a team, with its campaign, batch, template and variant."""
+        team = _team(team_name)
+        _write_csv(
+            output,
+            review.MESSAGE_COLUMNS,
+            review.message_rows(review.team_messages(db.session, team.id)),
+        )
+        click.echo(f"Messages of {team.name!r} written to {output}.", err=True)
+
+
+def _write_csv(output: Path, columns, rows) -> None:
+    lines = csv_lines(columns, rows)
+    if str(output) == "-":
+        sys.stdout.writelines(lines)
+        return
+    with output.open("w", newline="", encoding="utf-8") as handle:
+        handle.writelines(lines)

@@ -62,6 +62,7 @@ def dispatch_options(app: Flask, session: Session, team_id: int) -> dispatch.Dis
         limiter_for=lambda sender: sender_limiter(conn, sender.id, sender.mps),
         status_callback=status_callback_url(app.config),
         time_slice=float(app.config.get("DISPATCH_TIME_SLICE", 30.0)),
+        lease_seconds=int(app.config.get("DISPATCH_LEASE_SECONDS", dispatch.LEASE_SECONDS)),
     )
 
 
@@ -130,13 +131,16 @@ def start_follow_ups(session: Session) -> list[int]:
 
 def tick(app: Flask) -> dict[str, int]:
     """One round of the ticker; returns what it did."""
-    done = {"played": 0, "reconciled": 0, "follow_ups": 0, "queued": 0}
+    done = {"played": 0, "reconciled": 0, "priced": 0, "follow_ups": 0, "queued": 0}
     with app.app_context():
         session = db.session
         try:
             if app.config.get("TWILIO_SANDBOX", True):
                 done["played"] = sandbox_twilio.play_back(session)
             done["reconciled"] = _reconcile(app, session)
+            for team_id in dispatch.teams_to_price(session):
+                options = dispatch_options(app, session, team_id)
+                done["priced"] += dispatch.refresh_prices(session, options, team_id)
             done["follow_ups"] = len(start_follow_ups(session))
             for batch_id in dispatch.due_batches(session):
                 done["queued"] += enqueue_dispatch(app, batch_id)

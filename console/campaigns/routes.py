@@ -128,6 +128,9 @@ def index():
         filters={"status": status, "persona": persona, "q": q},
         statuses=CAMPAIGN_STATUSES,
         personas=PERSONAS,
+        paused_senders=[
+            s for s in outreach.team_senders(db.session, current_user.team_id) if s.paused
+        ],
     )
 
 

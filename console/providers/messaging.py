@@ -59,6 +59,8 @@ class Transport(Protocol):
         self, *, to: str, sender_kind: str, sender_address: str, body: str, since: datetime
     ) -> SendResult | None: ...
 
+    def fetch(self, sid: str) -> SendResult | None: ...
+
 
 def parse_price(value) -> Decimal | None:
     """Twilio's price ("-0.00830", negative as a charge) as a positive amount."""
@@ -124,6 +126,17 @@ class TwilioTransport:
                 continue
             return _result(message)
         return None
+
+    def fetch(self, sid: str) -> SendResult | None:
+        """One message as Twilio has it now (for its final price); None if unknown."""
+        try:
+            return _result(self.client.messages(sid).fetch())
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise _classify(exc) from exc
+        except requests.exceptions.RequestException as exc:
+            raise SendError("retry", f"Could not fetch the message: {exc}") from exc
 
 
 def _result(message) -> SendResult:

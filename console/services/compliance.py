@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models import Lead, Message, Phone, Sender, Suppression
+from console.models import Campaign, Lead, Message, Phone, Sender, Suppression
 from console.providers.lookup import NOT_TEXTABLE
 from console.services import quiethours
 from console.services.outreach import SendingSettings
@@ -63,7 +63,7 @@ class Gate:
         self.team_window = settings.team_window
         self._suppressed: dict[str, Suppression] | None = None
         self._untextable: dict[str, str] | None = None
-        self._sender_counts: dict[int, tuple[datetime, int]] = {}
+        self._daily_counts: dict[tuple[str, int], tuple[datetime, int]] = {}
 
     def prefetch(self, numbers: list[str]) -> None:
         """Load suppressions and line types of `numbers` at once (build time)."""
@@ -159,32 +159,49 @@ class Gate:
 
     def sender_cap(self, sender: Sender, when: datetime) -> Decision:
         """A hold when the sender has sent its daily cap today (UTC day)."""
-        if not sender.daily_cap:
-            return ALLOWED
-        day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        counted = self._sender_counts.get(sender.id)
-        if counted is None or counted[0] != day:
-            count = self.session.scalar(
-                select(func.count(Message.id)).where(
-                    Message.sender_id == sender.id, Message.sent_at >= day
-                )
-            )
-            counted = (day, int(count or 0))
-            self._sender_counts[sender.id] = counted
-        if counted[1] < sender.daily_cap:
-            return ALLOWED
-        return Decision(
-            False,
+        return self._daily_cap(
+            ("sender", sender.id),
+            Message.sender_id == sender.id,
+            sender.daily_cap,
             f"{sender.label} has sent its {sender.daily_cap:,} texts for today.",
             "sender_cap",
-            day + timedelta(days=1),
+            when,
         )
 
-    def note_sent(self, sender: Sender | None) -> None:
-        """Count a text just sent against its sender's daily cap."""
-        if sender is not None and sender.id in self._sender_counts:
-            day, count = self._sender_counts[sender.id]
-            self._sender_counts[sender.id] = (day, count + 1)
+    def campaign_cap(self, campaign: Campaign | None, when: datetime) -> Decision:
+        """A hold when the campaign has sent its own daily cap today (UTC day)."""
+        if campaign is None:
+            return ALLOWED
+        return self._daily_cap(
+            ("campaign", campaign.id),
+            Message.campaign_id == campaign.id,
+            campaign.daily_cap,
+            f"The campaign has sent its {campaign.daily_cap:,} texts for today.",
+            "campaign_cap",
+            when,
+        )
+
+    def _daily_cap(self, key, condition, cap: int, reason: str, code: str, when) -> Decision:
+        if not cap:
+            return ALLOWED
+        day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        counted = self._daily_counts.get(key)
+        if counted is None or counted[0] != day:
+            count = self.session.scalar(
+                select(func.count(Message.id)).where(condition, Message.sent_at >= day)
+            )
+            counted = (day, int(count or 0))
+            self._daily_counts[key] = counted
+        if counted[1] < cap:
+            return ALLOWED
+        return Decision(False, reason, code, day + timedelta(days=1))
+
+    def note_sent(self, sender: Sender | None, campaign_id: int | None = None) -> None:
+        """Count a text just sent against its sender's and campaign's daily caps."""
+        for key in (("sender", sender.id if sender else None), ("campaign", campaign_id)):
+            if key in self._daily_counts:
+                day, count = self._daily_counts[key]
+                self._daily_counts[key] = (day, count + 1)
 
     def _suppression(self, e164: str) -> Suppression | None:
         if self._suppressed is not None:

@@ -210,6 +210,8 @@ def send_claimed(
         _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
         return "paused"
     decision = gate.decide(recipient_of(message.lead, message.to_e164), sender, now)
+    if decision.allowed and message.campaign_id is not None:
+        decision = gate.campaign_cap(session.get(Campaign, message.campaign_id), now)
     if decision.blocked:
         return _block(session, message, decision.reason, decision.code)
     if not decision.allowed:
@@ -232,7 +234,7 @@ def send_claimed(
     if options.after_call is not None:
         options.after_call(message, result)
     record_sent(session, message, result, settings, options.clock())
-    gate.note_sent(sender)
+    gate.note_sent(sender, message.campaign_id)
     return "sent"
 
 
@@ -396,6 +398,61 @@ def reconcile_stuck(
             session.commit()
         settled += 1
     return settled
+
+
+PRICE_DELAY = timedelta(minutes=1)
+
+
+def refresh_prices(
+    session: Session, options: DispatchOptions, team_id: int, limit: int = 100
+) -> int:
+    """Replace estimated costs with Twilio's price once settled texts have one.
+
+    A text Twilio gives no price for keeps the configured rate ("rate"), and is not
+    asked about again. Returns how many prices came from Twilio.
+    """
+    now = options.clock()
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.team_id == team_id,
+            Message.price_source == "estimate",
+            Message.status.in_(("delivered", "failed")),
+            Message.provider_sid.is_not(None),
+            Message.status_at < now - PRICE_DELAY,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()
+    priced = 0
+    for message in rows:
+        try:
+            found = options.transport.fetch(message.provider_sid)
+        except SendError:
+            break
+        if found is not None and found.price is not None:
+            message.price, message.price_source = found.price, "twilio"
+            priced += 1
+        else:
+            message.price_source = "rate"
+    session.commit()
+    return priced
+
+
+def teams_to_price(session: Session) -> list[int]:
+    """Teams with settled texts whose cost is still an estimate."""
+    return sorted(
+        set(
+            session.scalars(
+                select(Message.team_id)
+                .where(
+                    Message.price_source == "estimate",
+                    Message.status.in_(("delivered", "failed")),
+                )
+                .distinct()
+            )
+        )
+    )
 
 
 def teams_with_stuck(session: Session) -> list[int]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
-from console.models import Batch, Campaign, Message, MessageTemplate, Team
+from console.models import Batch, Campaign, Lead, Message, MessageTemplate, Team
 from console.models.base import utcnow
 from console.services.compliance import Gate, recipient_of
 from console.services.outreach import SendingSettings
@@ -97,6 +98,7 @@ MESSAGE_COLUMNS = (
     "batch_id",
     "campaign_id",
     "touch",
+    "template",
     "lead_code",
     "business",
     "to",
@@ -121,6 +123,20 @@ MESSAGE_COLUMNS = (
 )
 
 
+def team_messages(session: Session, team_id: int):
+    """Every outbound text of a team, oldest first, streamed with its lead and template."""
+    return session.scalars(
+        select(Message)
+        .where(Message.team_id == team_id)
+        .options(
+            joinedload(Message.lead).joinedload(Lead.business),
+            joinedload(Message.template),
+        )
+        .order_by(Message.id)
+        .execution_options(yield_per=1000)
+    ).unique()
+
+
 def message_rows(messages: Iterable[Message]):
     """CSV rows of messages, with the lead they reached."""
     for m in messages:
@@ -130,6 +146,7 @@ def message_rows(messages: Iterable[Message]):
             m.batch_id,
             m.campaign_id,
             m.touch,
+            m.template.name if m.template else "",
             lead.code if lead else "",
             lead.business.name if lead and lead.business else "",
             m.to_e164,

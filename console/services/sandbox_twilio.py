@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ OUTCOMES: tuple[tuple[int, str, int | None], ...] = (
     (10, "undelivered", 30005),
     (10, "failed", 30008),
 )
+# What the sandbox "charges" a segment once a text settles (Twilio's 2026 US list price).
+PRICE_PER_SEGMENT = Decimal("0.0083")
 SENT_AFTER = timedelta(seconds=1)
 FINAL_AFTER = timedelta(seconds=4)
 
@@ -92,6 +95,20 @@ class SandboxTransport:
         if row is None:
             return None
         return SendResult(sid=row.sid, status="queued", from_address=row.from_address)
+
+    def fetch(self, sid: str) -> SendResult | None:
+        """The sandbox's message with its price once its callbacks have played."""
+        row = self.session.scalars(select(SandboxMessage).where(SandboxMessage.sid == sid)).first()
+        if row is None:
+            return None
+        final = not row.pending
+        return SendResult(
+            sid=row.sid,
+            status="delivered" if final else "sent",
+            from_address=row.from_address,
+            price=PRICE_PER_SEGMENT * row.segments if final else None,
+            segments=row.segments,
+        )
 
 
 def play_back(session: Session, now: datetime | None = None, limit: int = 500) -> int:
