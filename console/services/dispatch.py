@@ -262,7 +262,6 @@ def record_sent(
             lead.status = "contacted"
     campaign = session.get(Campaign, message.campaign_id) if message.campaign_id else None
     sequences.after_sent(session, message, campaign)
-    session.commit()
     delivery.apply_early_events(session, message)
     session.commit()
 
