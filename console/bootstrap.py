@@ -23,6 +23,7 @@ def bootstrap_embedded(app: Flask) -> None:
         upgrade()
         team = demo.ensure_demo_team(db.session)
         trace_providers.ensure_sandbox(db.session, team)
+        demo.prepare_outreach(db.session, team, app.config)
         if not team.settings.get("sample_loaded"):
             counts = demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))
             team.settings = {**team.settings, "sample_loaded": True}

@@ -67,6 +67,7 @@ def register_commands(app: Flask) -> None:
             db.session, hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         )
         counts = demo.seed_sample(db.session, team, Path(current_app.config["UPLOAD_DIR"]))
+        demo.prepare_outreach(db.session, team, current_app.config)
         team.settings = {**team.settings, "sample_loaded": True}
         db.session.commit()
         click.echo(json.dumps({"team": team.name, **counts}))

@@ -344,11 +344,13 @@ def approve(batch_id: int):
     return redirect(url_for("campaigns.batch", batch_id=row.id))
 
 
-@bp.post("/batches/<int:batch_id>/<any(pause, resume, cancel):action>")
+@bp.post("/batches/<int:batch_id>/do/<action>")
 @roles_required(Role.OPERATOR)
 def batch_action(batch_id: int, action: str):
     """Pause, resume or cancel a batch."""
     row = team_get_or_404(Batch, batch_id)
+    if action not in ("pause", "resume", "cancel"):
+        abort(404)
     try:
         if action == "pause":
             batches.pause(row, current_user)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sqlalchemy import select
@@ -39,6 +39,14 @@ def ensure_demo_team(session: Session, hash_method: str = accounts.DEFAULT_HASH_
                 hash_method=hash_method,
             )
     return team
+
+
+def prepare_outreach(session: Session, team: Team, config: Mapping) -> None:
+    """The demo team's template library and a sender (the sandbox number when embedded)."""
+    from console.services import outreach, templates
+
+    templates.seed_if_empty(session, team)
+    outreach.ensure_default_sender(session, team, config)
 
 
 def seed_sample(

@@ -1,14 +1,41 @@
-"""Settings forms: teammates and their roles."""
+"""Settings forms: teammates and their roles, senders, sending rules, texting hours."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from console.models import Role
+from console.models.campaigns import SENDER_KINDS
 from console.services.accounts import MIN_PASSWORD_LENGTH
+from console.services.outreach import WEEKDAYS, SendingSettings
+from console.services.senders import MPS_RANGE
+from console.services.tokens import OPT_OUT_DEFAULT, has_opt_out
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
@@ -33,3 +60,187 @@ class EditUserForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Can sign in")
     submit = SubmitField("Save")
+
+
+class SenderForm(FlaskForm):
+    """A Twilio number or Messaging Service texts go out from (checked by the senders
+    service, whose problems land on these fields)."""
+
+    label = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice(value, label) for value, label in SENDER_KINDS.items()],
+        default="number",
+    )
+    address = StringField(
+        "Number or service SID",
+        validators=[DataRequired(), Length(max=40)],
+        description="A number as +15125550100; a Messaging Service as MG and 32 hex digits.",
+    )
+    mps = FloatField(
+        "Messages a second",
+        default=1.0,
+        validators=[InputRequired("Give a number, such as 1."), NumberRange(*MPS_RANGE)],
+        description="What Twilio allows this sender: 1 for a sole proprietor, 3 toll-free, "
+        "your 10DLC tier otherwise.",
+    )
+    daily_cap = IntegerField(
+        "Texts a day",
+        default=0,
+        validators=[InputRequired("Give a daily cap, 0 for none."), NumberRange(min=0)],
+        description="The carriers' daily cap for this sender; 0 for no cap of our own.",
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A choice of several values shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SendingRulesForm(FlaskForm):
+    """The team's sending rules; its `data` is what outreach.settings_from_form reads."""
+
+    window_start = TimeField("Send from", validators=[InputRequired("Give a start time.")])
+    window_end = TimeField("Until", validators=[InputRequired("Give an end time.")])
+    window_days = MultiCheckboxField(
+        "On", choices=[SelectChoice(str(day), name) for day, name in enumerate(WEEKDAYS)]
+    )
+    opt_out_wording = StringField(
+        "Opt-out wording for first touches",
+        validators=[Length(max=120)],
+        description=f'Blank means "{OPT_OUT_DEFAULT}".',
+        render_kw={"placeholder": OPT_OUT_DEFAULT},
+    )
+    manager_approval_over = IntegerField(
+        "Batches need a manager over",
+        validators=[InputRequired("Give a number of texts."), NumberRange(min=0, max=2000)],
+        description="Texts in a batch; 0 sends every batch to a manager, 2,000 none.",
+    )
+    auto_approve_followups = BooleanField("Follow-up batches approve themselves")
+    filtering_pause_percent = DecimalField(
+        "Pause a sender when carriers filter more than (%)",
+        places=None,
+        validators=[
+            InputRequired("Give a percentage."),
+            NumberRange(0.5, 50, "A percentage from 0.5 to 50."),
+        ],
+    )
+    recipient_daily_cap = IntegerField(
+        "Texts to one number per 24 h",
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description="0 means only the states' own caps apply.",
+    )
+    segment_price = DecimalField(
+        "Price per segment ($)",
+        places=None,
+        validators=[InputRequired("Give a price."), NumberRange(0, 1, "A price from $0 to $1.")],
+        description="Used for estimates until Twilio reports a text's price.",
+    )
+
+    def validate_window_end(self, field) -> None:
+        """The window closes after it opens."""
+        start = self.window_start.data
+        if start is not None and field.data is not None and field.data <= start:
+            raise ValidationError("The end comes after the start.")
+
+    def validate_opt_out_wording(self, field) -> None:
+        """The team's wording still tells an owner how to opt out."""
+        wording = (field.data or "").strip()
+        if wording and not has_opt_out(wording):
+            raise ValidationError(
+                f'Say how to opt out, as in "{OPT_OUT_DEFAULT}" or "Text STOP to unsubscribe".'
+            )
+
+    def validate_window_days(self, field) -> None:
+        """At least one sending day."""
+        if not field.data:
+            raise ValidationError("Choose at least one day.")
+
+    @staticmethod
+    def initial(settings: SendingSettings) -> dict:
+        """The form's values for the team's current settings."""
+        window = settings.team_window
+        return {
+            "window_start": window.start,
+            "window_end": window.end,
+            "window_days": [str(day) for day in sorted(settings.window_days)],
+            "opt_out_wording": settings.opt_out_wording,
+            "manager_approval_over": settings.manager_approval_over,
+            "auto_approve_followups": settings.auto_approve_followups,
+            "filtering_pause_percent": Decimal(f"{settings.filtering_pause_rate * 100:g}"),
+            "recipient_daily_cap": settings.recipient_daily_cap,
+            "segment_price": settings.price,
+        }
+
+
+class StateHoursForm(FlaskForm):
+    """One state's texting hours as the team keeps them (checked by quiethours)."""
+
+    start = TimeField("Weekdays from", validators=[InputRequired("Give a start time.")])
+    end = TimeField("Until", validators=[InputRequired("Give an end time.")])
+    saturday_start = TimeField("Saturday from", validators=[Optional()])
+    saturday_end = TimeField("Saturday until", validators=[Optional()])
+    sunday_start = TimeField("Sunday from", validators=[Optional()])
+    sunday_end = TimeField("Sunday until", validators=[Optional()])
+    no_sundays = BooleanField("No texts on Sundays")
+    no_holidays = BooleanField("No texts on legal holidays")
+    per_24h_cap = IntegerField(
+        "Texts to one number per 24 h",
+        validators=[Optional(), NumberRange(min=1, max=100)],
+        description="Blank for no cap.",
+    )
+    note = StringField("Note", validators=[Length(max=200)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, and a Saturday or Sunday window with both ends or neither (checked
+        here: a blank optional field skips its own validators)."""
+        valid = super().validate(extra_validators)
+        for day in ("saturday", "sunday"):
+            start, end = self[f"{day}_start"], self[f"{day}_end"]
+            if not (start.errors or end.errors) and bool(start.data) != bool(end.data):
+                missing = end if start.data else start
+                missing.errors.append(
+                    f"Give both a start and an end for {day.capitalize()}, or neither."
+                )
+                valid = False
+        return valid
+
+    def rule_fields(self) -> dict:
+        """The row as `quiethours.rule_settings` writes one."""
+
+        def hhmm(value):
+            return value.strftime("%H:%M")
+
+        def pair(start, end):
+            return [hhmm(start.data), hhmm(end.data)] if start.data and end.data else None
+
+        return {
+            "start": hhmm(self.start.data),
+            "end": hhmm(self.end.data),
+            "saturday": pair(self.saturday_start, self.saturday_end),
+            "sunday": pair(self.sunday_start, self.sunday_end),
+            "no_sundays": bool(self.no_sundays.data),
+            "no_holidays": bool(self.no_holidays.data),
+            "per_24h_cap": self.per_24h_cap.data or None,
+            "note": (self.note.data or "").strip(),
+        }
+
+    @staticmethod
+    def initial(rule) -> dict:
+        """The form's values for a quiethours.StateRule."""
+        saturday = rule.saturday or (None, None)
+        sunday = rule.sunday or (None, None)
+        return {
+            "start": rule.start,
+            "end": rule.end,
+            "saturday_start": saturday[0],
+            "saturday_end": saturday[1],
+            "sunday_start": sunday[0],
+            "sunday_end": sunday[1],
+            "no_sundays": rule.no_sundays,
+            "no_holidays": rule.no_holidays,
+            "per_24h_cap": rule.per_24h_cap,
+            "note": rule.note,
+        }

@@ -1,16 +1,45 @@
-"""Team settings: the team's mode and integrations, its users, and demo data."""
+"""Team settings: the team's mode and integrations, its users, skip tracing, scoring,
+sending (senders, rules, texting hours), and demo data."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import dataclasses
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from console.extensions import db
-from console.models import Role, SkipTraceProvider, User
+from console.models import Role, Sender, SkipTraceProvider, User
+from console.models.base import utcnow
+from console.models.campaigns import SENDER_KINDS
 from console.models.skiptrace import PROVIDER_KINDS
 from console.providers.skiptrace.http import TEST_QUERY, HttpSettings
-from console.services import accounts, scoring, trace_providers
-from console.settings.forms import AddUserForm, EditUserForm
+from console.services import (
+    accounts,
+    audit,
+    outreach,
+    quiethours,
+    scoring,
+    senders,
+    trace_providers,
+)
+from console.services.delivery import FILTERING_WINDOW
+from console.settings.forms import (
+    AddUserForm,
+    EditUserForm,
+    SenderForm,
+    SendingRulesForm,
+    StateHoursForm,
+)
 from console.web import csv_download, roles_required, team_get_or_404, wants_partial
 from jobs import queue as job_queue
 
@@ -255,3 +284,257 @@ def _start_rescore(message: str):
     )
     flash(message, "success")
     return redirect(url_for("jobruns.show", run_id=run.id))
+
+
+# ----------------------------------------------------------------------------- sending
+
+
+@bp.get("/sending")
+@roles_required(Role.MANAGER)
+def sending():
+    """The team's senders, sending rules and texting hours; admins change them."""
+    if not outreach.team_senders(db.session, current_user.team_id):
+        outreach.ensure_default_sender(db.session, current_user.team, current_app.config)
+        db.session.commit()  # the team's first visit records its default sender
+    return _sending_page()
+
+
+@dataclasses.dataclass(frozen=True)
+class HoursEdit:
+    """The texting-hours row being edited in place: its state, form and problem."""
+
+    state: str
+    form: StateHoursForm
+    problem: str = ""
+
+
+def _sending_page(rules_form=None, sender_form=None, editing=None, status: int = 200):
+    """Settings > Sending with the forms as given (kept with their errors) or fresh."""
+    team = current_user.team
+    settings = outreach.SendingSettings.of(team)
+    team_senders = outreach.team_senders(db.session, team.id)
+    return render_template(
+        "settings/sending.html",
+        settings=settings,
+        senders=team_senders,
+        activity=senders.sender_activity(db.session, team_senders),
+        filtering_days=FILTERING_WINDOW.days,
+        rules_form=rules_form
+        or SendingRulesForm(formdata=None, data=SendingRulesForm.initial(settings)),
+        sender_form=sender_form or SenderForm(formdata=None),
+        kinds=SENDER_KINDS,
+        **_hours_context(editing, settings),
+    ), status
+
+
+def _hours_context(editing: HoursEdit | None, settings=None) -> dict:
+    """What the texting-hours panel shows: the table, holidays, and the row being edited."""
+    settings = settings or outreach.SendingSettings.of(current_user.team)
+    rules, problem = senders.team_rules(settings)
+    year = utcnow().year
+    return {
+        "hours": senders.hours_table(settings, year),
+        "hours_problem": problem,
+        "federal": senders.federal_window(),
+        "federal_holidays": quiethours.holidays(year, None),
+        "year": year,
+        "addable_states": sorted(set(quiethours.STATE_ZONES) - set(rules)),
+        "editing": editing,
+    }
+
+
+@bp.post("/sending/rules")
+@roles_required(Role.ADMIN)
+def save_sending_rules():
+    """Save the team's window, opt-out wording, approvals, filtering limit, caps, price."""
+    form = SendingRulesForm()
+    if not form.validate_on_submit():
+        return _sending_page(rules_form=form, status=400)
+    team = current_user.team
+    before = outreach.SendingSettings.of(team)
+    updated = outreach.settings_from_form(form.data, before)
+    updated.save(team)
+    _audit("sending.rules_saved", None, _rules_facts(before), _rules_facts(updated))
+    db.session.commit()
+    flash("Sending rules saved.", "success")
+    return redirect(url_for("settings.sending"))
+
+
+def _rules_facts(settings: outreach.SendingSettings) -> dict:
+    """The rules form's part of the settings, for the audit trail."""
+    facts = dataclasses.asdict(settings)
+    facts.pop("quiet_hours", None)
+    return facts
+
+
+@bp.post("/senders")
+@roles_required(Role.ADMIN)
+def add_sender():
+    """Add a number or Messaging Service to the team's senders."""
+    form = SenderForm()
+    if form.validate_on_submit():
+        try:
+            sender = senders.add_sender(db.session, current_user.team_id, **_sender_values(form))
+        except senders.SenderProblem as problem:
+            db.session.rollback()
+            _field_error(form, problem)
+        else:
+            _audit("sender.added", sender, None, senders.sender_facts(sender))
+            db.session.commit()
+            flash(f"{sender.label} added.", "success")
+            return redirect(url_for("settings.sending"))
+    return _sending_page(sender_form=form, status=400)
+
+
+@bp.route("/senders/<int:sender_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_sender(sender_id: int):
+    """A sender's name, kind, address and limits."""
+    sender = team_get_or_404(Sender, sender_id)
+    form = SenderForm(obj=sender)
+    if form.validate_on_submit():
+        try:
+            before = senders.update_sender(db.session, sender, **_sender_values(form))
+        except senders.SenderProblem as problem:
+            db.session.rollback()
+            _field_error(form, problem)
+        else:
+            _audit("sender.updated", sender, before, senders.sender_facts(sender))
+            db.session.commit()
+            flash(f"{sender.label} saved.", "success")
+            return redirect(url_for("settings.sending"))
+    return render_template(
+        "settings/sender.html",
+        sender=sender,
+        form=form,
+        uses=senders.sender_uses(db.session, sender),
+    ), (400 if form.errors else 200)
+
+
+def _sender_values(form: SenderForm) -> dict:
+    """The sender form's values as the senders service takes them."""
+    return {
+        "label": form.label.data,
+        "kind": form.kind.data,
+        "address": form.address.data,
+        "mps": form.mps.data,
+        "daily_cap": form.daily_cap.data,
+    }
+
+
+def _field_error(form, problem) -> None:
+    """Show a service's problem next to the field it names (the name field otherwise)."""
+    field = getattr(form, problem.field, None) or form.label
+    field.errors = [*field.errors, str(problem)]
+
+
+@bp.post("/senders/<int:sender_id>/pause")
+@roles_required(Role.ADMIN)
+def pause_sender(sender_id: int):
+    """Stop a sender's texts until someone resumes it."""
+    sender = team_get_or_404(Sender, sender_id)
+    reason = (request.form.get("reason") or "").strip()[:200]
+    who = current_user.name or current_user.email
+    outreach.pause_sender(sender, reason or f"Paused by {who}.")
+    _audit("sender.paused", sender, None, {"reason": sender.paused_reason})
+    db.session.commit()
+    flash(f"{sender.label} paused: its texts wait until it is resumed.", "info")
+    return redirect(url_for("settings.sending"))
+
+
+@bp.post("/senders/<int:sender_id>/resume")
+@roles_required(Role.ADMIN)
+def resume_sender(sender_id: int):
+    """Let a paused sender's texts go again."""
+    sender = team_get_or_404(Sender, sender_id)
+    before = {"reason": sender.paused_reason}
+    outreach.resume_sender(sender)
+    _audit("sender.resumed", sender, before, None)
+    db.session.commit()
+    flash(f"{sender.label} resumed.", "success")
+    return redirect(url_for("settings.sending"))
+
+
+@bp.post("/senders/<int:sender_id>/delete")
+@roles_required(Role.ADMIN)
+def delete_sender(sender_id: int):
+    """Remove a sender no text or campaign refers to."""
+    sender = team_get_or_404(Sender, sender_id)
+    facts = senders.sender_facts(sender)
+    try:
+        senders.delete_sender(db.session, sender)
+    except senders.SenderProblem as problem:
+        flash(str(problem), "error")
+        return redirect(url_for("settings.edit_sender", sender_id=sender.id))
+    _audit("sender.removed", sender, facts, None)
+    db.session.commit()
+    flash(f"{facts['label']} removed.", "info")
+    return redirect(url_for("settings.sending"))
+
+
+@bp.get("/sending/hours")
+@roles_required(Role.ADMIN)
+def add_state_hours():
+    """Open the texting-hours form of a state the table does not list yet."""
+    state = senders.state_code(request.args.get("state", ""))
+    if not state:
+        flash("Choose a state to add.", "error")
+        return redirect(url_for("settings.sending", _anchor="hours"))
+    return redirect(url_for("settings.state_hours", state=state, _anchor="hours"))
+
+
+@bp.route("/sending/hours/<state>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def state_hours(state: str):
+    """One state's row of the texting-hours table, edited in place; checked by quiethours."""
+    state = senders.state_code(state) or abort(404)
+    team = current_user.team
+    settings = outreach.SendingSettings.of(team)
+    form = StateHoursForm(data=StateHoursForm.initial(senders.state_rule(settings, state)))
+    problem = ""
+    if form.validate_on_submit():
+        try:
+            senders.set_state_hours(settings, state, form.rule_fields())
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            settings.save(team)
+            _audit("sending.hours_changed", None, None, {state: settings.quiet_hours.get(state)})
+            db.session.commit()
+            flash(f"Texting hours for {state} saved.", "success")
+            return redirect(url_for("settings.sending", _anchor="hours"))
+    editing = HoursEdit(state, form, problem)
+    status = 400 if form.errors or problem else 200
+    if wants_partial():
+        return render_template("settings/_sending_hours.html", **_hours_context(editing)), status
+    return _sending_page(editing=editing, status=status)
+
+
+@bp.post("/sending/hours/<state>/reset")
+@roles_required(Role.ADMIN)
+def reset_state_hours(state: str):
+    """Put a state's row back as shipped (an added state leaves the table)."""
+    state = senders.state_code(state) or abort(404)
+    team = current_user.team
+    settings = outreach.SendingSettings.of(team)
+    before = (settings.quiet_hours or {}).get(state)
+    if senders.reset_state_hours(settings, state):
+        settings.save(team)
+        _audit("sending.hours_reset", None, {state: before}, None)
+        db.session.commit()
+    known = state in quiethours.RULES
+    flash(f"Texting hours for {state} {'back to the default' if known else 'removed'}.", "info")
+    return redirect(url_for("settings.sending", _anchor="hours"))
+
+
+def _audit(action: str, entity, before: dict | None, after: dict | None) -> None:
+    """Record a sending-settings change by the signed-in user."""
+    audit.record(
+        db.session,
+        team_id=current_user.team_id,
+        actor_id=current_user.id,
+        action=action,
+        entity=entity,
+        before=before,
+        after=after,
+    )
