@@ -27,7 +27,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.services import campaigns as campaign_rules
-from console.services import segments, sequences, tokens
+from console.services import segments, sequences, templates, tokens
 from console.services.compliance import Gate, Recipient
 from console.services.outreach import SendingSettings, conversation_senders
 from console.services.tenancy import scoped
@@ -175,7 +175,7 @@ def generate(
     leads = _load_leads(session, [r["lead_id"] for r in rows])
     gate = Gate(session, batch.team_id, settings)
     gate.prefetch([r["e164"] for r in rows])
-    sender_name = team.settings.get("display_name") or team.name
+    sender_name = templates.sender_name(team)
     messages = []
     for done, row in enumerate(rows, start=1):
         lead = leads.get(row["lead_id"])
@@ -422,7 +422,7 @@ def swap_variant(session: Session, message: Message, letter: str) -> Message:
         raise ValueError(f"The template has no variant {letter}.")
     team = session.get(Team, message.team_id)
     settings = SendingSettings.of(team)
-    sender_name = team.settings.get("display_name") or team.name
+    sender_name = templates.sender_name(team)
     draft, cost = draft_text(bodies[letter], message.lead, sender_name, settings.price)
     compliance = [
         f for f in message.flags or [] if f[2] != "note" or f[0] in ("line_unchecked", "voip")
