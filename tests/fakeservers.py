@@ -708,7 +708,8 @@ class TwilioServer(FakeServer):
                 "api_version": self.API_VERSION,
                 "body": form.get("Body", ""),
                 "date_created": stamp,
-                "date_sent": stamp,
+                # Twilio leaves date_sent empty until the text leaves its queue.
+                "date_sent": None,
                 "date_updated": stamp,
                 "direction": "outbound-api",
                 "error_code": None,
@@ -998,6 +999,8 @@ def _matches(resource: dict[str, Any], filters: dict[str, str], bounds: dict[str
         return False
     if not bounds:
         return True
+    if not resource["date_sent"]:
+        return False
     sent = parsedate_to_datetime(resource["date_sent"]).astimezone(UTC).date()
     return (
         sent == bounds.get("DateSent", sent)

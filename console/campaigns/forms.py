@@ -14,6 +14,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,12 +41,14 @@ class CampaignForm(FlaskForm):
     """Every choice of a campaign; the selection fields also drive the live count."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    persona = SelectField("Persona", choices=list(PERSONAS.items()), default="GIANNA")
+    persona = SelectField(
+        "Persona", choices=[SelectChoice(k, v) for k, v in PERSONAS.items()], default="GIANNA"
+    )
     # Selection criteria (the seed's CampaignSelectionCriteria).
     score_min = _optional_int("Score from", 0, 100)
     score_max = _optional_int("Score to", 0, 100)
     statuses = MultiCheckboxField(
-        "Lead status", choices=[(s, s.replace("_", " ")) for s in LEAD_STATUSES]
+        "Lead status", choices=[SelectChoice(s, s.replace("_", " ")) for s in LEAD_STATUSES]
     )
     tags = StringField("Tagged (any of)", validators=[Length(max=500)])
     exclude_tags = StringField("Not tagged", validators=[Length(max=500)])
@@ -57,7 +60,9 @@ class CampaignForm(FlaskForm):
     employees_max = _optional_int("Employees to")
     revenue_min = _optional_int("Revenue from ($)")
     revenue_max = _optional_int("Revenue to ($)")
-    enrichment = SelectField("Enrichment", choices=list(ENRICHMENT.items()), default="")
+    enrichment = SelectField(
+        "Enrichment", choices=[SelectChoice(k, v) for k, v in ENRICHMENT.items()], default=""
+    )
     never_contacted = BooleanField("Never contacted")
     last_contacted_before = DateField("Last contacted before", validators=[Optional()])
     recent_contact_days = IntegerField(
@@ -126,9 +131,3 @@ class CampaignForm(FlaskForm):
         for n, touch in enumerate(touches[:MAX_TOUCHES], start=1):
             getattr(self, f"touch{n}_days").data = touch.get("after_days")
             getattr(self, f"touch{n}_template").data = touch.get("template_id")
-
-
-class MessageEditForm(FlaskForm):
-    """A person's own wording for one drafted text."""
-
-    body = TextAreaField("Text", validators=[DataRequired(), Length(max=1600)])

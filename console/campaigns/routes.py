@@ -8,8 +8,9 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
-from console.campaigns.forms import CampaignForm, MessageEditForm
+from console.campaigns.forms import CampaignForm
 from console.extensions import db
 from console.models import Batch, Campaign, JobRun, Message, MessageTemplate, Role, Sender, Team
 from console.models.base import utcnow
@@ -30,15 +31,15 @@ def _choices(form: CampaignForm) -> None:
         .where(MessageTemplate.team_id == team_id, MessageTemplate.archived.is_(False))
         .order_by(MessageTemplate.persona, MessageTemplate.name)
     ).all()
-    first = [(t.id, f"{t.name} ({t.persona})") for t in templates if t.touch == "first"]
-    follow = [(t.id, f"{t.name} ({t.persona})") for t in templates]
+    first = [SelectChoice(t.id, f"{t.name} ({t.persona})") for t in templates if t.touch == "first"]
+    follow = [SelectChoice(t.id, f"{t.name} ({t.persona})") for t in templates]
     form.template_id.choices = first
     for n in (1, 2, 3):
-        getattr(form, f"touch{n}_template").choices = [(0, "None")] + follow
+        getattr(form, f"touch{n}_template").choices = [SelectChoice(0, "None"), *follow]
     team = db.session.get(Team, team_id)
     outreach.ensure_default_sender(db.session, team, current_app.config)
     form.sender_id.choices = [
-        (s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
+        SelectChoice(s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
         for s in outreach.team_senders(db.session, team_id)
     ]
 
@@ -113,7 +114,7 @@ def index():
         return csv_download(
             f"campaigns-{utcnow():%Y%m%d-%H%M}.csv",
             campaigns.EXPORT_COLUMNS,
-            campaigns.export_rows(rows, stats),
+            list(campaigns.export_rows(rows, stats)),  # before the session closes
         )
     totals = {
         key: sum(s[key] for s in stats.values())
@@ -281,7 +282,6 @@ def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
         "needs_manager": batches.needs_manager(db.session, batch),
         "run": db.session.get(JobRun, batch.job_run_id) if batch.job_run_id else None,
         "senders": {batch.campaign.sender_id: batch.campaign.sender},
-        "edit_form": MessageEditForm(),
     }
 
 
@@ -314,12 +314,11 @@ def batch_counters(batch_id: int):
 def batch_export(batch_id: int):
     """Every message of the batch (as filtered) as CSV."""
     row = team_get_or_404(Batch, batch_id)
-    messages = db.session.scalars(
+    messages = review.with_details(
         batches.filtered_messages(row, request.args.get("filter", "")).order_by(Message.id)
     )
-    return csv_download(
-        f"batch-{row.id}-messages.csv", review.MESSAGE_COLUMNS, review.message_rows(messages)
-    )
+    rows = list(review.message_rows(db.session.scalars(messages).unique()))
+    return csv_download(f"batch-{row.id}-messages.csv", review.MESSAGE_COLUMNS, rows)
 
 
 @bp.post("/batches/<int:batch_id>/approve")
@@ -373,14 +372,14 @@ def batch_action(batch_id: int, action: str):
 # Single messages ----------------------------------------------------------------------
 
 
-def _row(message: Message, editing: bool = False, error: str = ""):
+def _row(message: Message, editing: bool = False, error: str = "", typed: str | None = None):
     return render_template(
         "campaigns/_message.html",
         m=message,
         flags=review.live_flags(db.session, message.batch, [message])[message.id],
         editing=editing,
         error=error,
-        edit_form=MessageEditForm(body=message.body),
+        typed=typed,
     )
 
 
@@ -409,7 +408,9 @@ def message_update(message_id: int):
             abort(400)
     except (batches.NotAllowed, ValueError) as exc:
         db.session.rollback()
-        return _row(message, editing=action == "edit", error=str(exc)), 422
+        typed = request.form.get("body") if action == "edit" else None
+        editing = action == "edit" and batches.editable(message)
+        return _row(message, editing=editing, error=str(exc), typed=typed), 422
     db.session.commit()
     return _row(message)
 

@@ -16,6 +16,7 @@ from typing import Protocol
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 # Twilio errors that say the request was refused before anything was sent.
 RETRY_CODES = frozenset({20429})
@@ -93,9 +94,9 @@ class TwilioTransport:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             raise _classify(exc) from exc
-        except requests.exceptions.ConnectTimeout as exc:
-            raise SendError("retry", f"Could not connect to Twilio: {exc}") from exc
         except requests.exceptions.RequestException as exc:
+            if _never_connected(exc):
+                raise SendError("retry", f"Could not connect to Twilio: {exc}") from exc
             raise SendError("ambiguous", f"No answer from Twilio: {type(exc).__name__}") from exc
         return _result(message)
 
@@ -103,7 +104,9 @@ class TwilioTransport:
         self, *, to: str, sender_kind: str, sender_address: str, body: str, since: datetime
     ) -> SendResult | None:
         """The message Twilio has to `to` with this body since `since`, if any."""
-        kwargs = {"to": to, "date_sent_after": since - timedelta(days=1), "limit": 200}
+        # No DateSent filter: Twilio leaves date_sent empty until the text leaves its
+        # queue, and a text still queued must be found too. Newest first, by creation.
+        kwargs = {"to": to, "limit": 100, "page_size": 100}
         if sender_kind != "messaging_service":
             kwargs["from_"] = sender_address
         try:
@@ -137,6 +140,17 @@ class TwilioTransport:
             raise _classify(exc) from exc
         except requests.exceptions.RequestException as exc:
             raise SendError("retry", f"Could not fetch the message: {exc}") from exc
+
+
+def _never_connected(exc: requests.exceptions.RequestException) -> bool:
+    """Whether the request certainly never reached Twilio (no connection was made)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        cause = getattr(reason, "reason", reason)
+        return isinstance(cause, NewConnectionError)
+    return False
 
 
 def _result(message) -> SendResult:

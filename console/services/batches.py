@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from console.models import (
@@ -471,6 +471,8 @@ def approve(
     now = now or utcnow()
     if batch.status not in ("in_review", "sending", "paused", "approved"):
         raise NotAllowed("This batch can't be approved now.")
+    if batch.campaign.status not in ("draft", "active"):
+        raise NotAllowed(f"The campaign is {batch.campaign.status}; resume it to approve texts.")
     if not auto and (
         user is None or (needs_manager(session, batch) and not user.can(Role.MANAGER))
     ):
@@ -542,6 +544,12 @@ def cancel(session: Session, batch: Batch, user: User) -> int:
     """Cancel every text of the batch that has not gone; returns how many."""
     if batch.status in ("done", "cancelled", "generating"):
         raise NotAllowed("This batch can't be cancelled now.")
+    unsent = select(Message.enrollment_id).where(
+        Message.batch_id == batch.id,
+        Message.status.in_(("draft", "approved")),
+        Message.enrollment_id.is_not(None),
+    )
+    enrollment_ids = list(session.scalars(unsent))
     count = (
         session.execute(
             update(Message)
@@ -551,12 +559,38 @@ def cancel(session: Session, batch: Batch, user: User) -> int:
         ).rowcount
         or 0
     )
+    _release_enrollments(session, batch, enrollment_ids)
     batch.status = "cancelled"
     batch.finished_at = utcnow()
     _log(batch, "cancelled", user, utcnow(), count)
     session.flush()
     session.expire_all()
     return count
+
+
+def _release_enrollments(session: Session, batch: Batch, ids: list[int]) -> None:
+    """Leads whose text a cancelled batch never sent: a first touch frees them for the
+    next batch (or another campaign); a follow-up ends their sequence."""
+    if not ids:
+        return
+    if batch.touch == 0:
+        session.execute(
+            delete(Enrollment)
+            .where(Enrollment.id.in_(ids), Enrollment.touches_sent == 0)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_(ids), Enrollment.status == "active")
+            .values(
+                status="stopped",
+                stopped_reason="Follow-up batch cancelled",
+                stopped_at=utcnow(),
+                next_due_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def settle(session: Session, batch: Batch) -> None:

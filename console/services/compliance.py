@@ -61,13 +61,14 @@ class Gate:
         self.settings = settings
         self.rules = settings.rules
         self.team_window = settings.team_window
+        # Filled by `prefetch` (build time); None means ask the database each time.
         self._suppressed: dict[str, Suppression] | None = None
         self._untextable: dict[str, str] | None = None
         self._daily_counts: dict[tuple[str, int], tuple[datetime, int]] = {}
 
     def prefetch(self, numbers: list[str]) -> None:
         """Load suppressions and line types of `numbers` at once (build time)."""
-        self._suppressed, self._untextable = {}, {}
+        self._suppressed = {}
         unique = sorted(set(numbers))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
@@ -77,6 +78,15 @@ class Gate:
                 )
             ):
                 self._suppressed[row.e164] = row
+        self.prefetch_lines(unique)
+
+    def prefetch_lines(self, numbers: list[str]) -> None:
+        """Load the line types of `numbers` at once. Suppressions are still asked fresh
+        for every text (a STOP can come in any moment); line types change rarely."""
+        self._untextable = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
             for e164, line_type, textable in self.session.execute(
                 select(Phone.e164, Phone.line_type, Phone.textable).where(
                     Phone.team_id == self.team_id, Phone.e164.in_(chunk)

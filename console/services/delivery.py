@@ -128,6 +128,23 @@ def apply_early_events(session: Session, message: Message) -> None:
         apply_status(session, message, event.status, event.error_code)
 
 
+def adopt_orphans(session: Session, limit: int = 500) -> int:
+    """Apply callbacks stored before their SID was recorded (a webhook racing the
+    dispatcher's commit) whose message now has that SID; commit. Returns how many."""
+    rows = session.execute(
+        select(MessageEvent, Message)
+        .join(Message, Message.provider_sid == MessageEvent.provider_sid)
+        .where(MessageEvent.message_id.is_(None))
+        .order_by(MessageEvent.id)
+        .limit(limit)
+    ).all()
+    for event, message in rows:
+        event.message_id = message.id
+        apply_status(session, message, event.status, event.error_code)
+    session.commit()
+    return len(rows)
+
+
 def apply_status(session: Session, message: Message, status: str, error_code: int | None) -> bool:
     """Move a message to Twilio's `status` if that is forward; act on its error."""
     if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(message.provider_status, 0):
@@ -216,12 +233,12 @@ def filtering_rate(session: Session, sender_id: int, since) -> tuple[int, int]:
     return int(filtered or 0), int(sent or 0)
 
 
-def check_filtering(session: Session, sender: Sender | None) -> bool:
+def check_filtering(session: Session, sender: Sender | None, now=None) -> bool:
     """Pause a sender whose carrier filtering passed the team's threshold; True if paused."""
     if sender is None or sender.paused:
         return False
     settings = SendingSettings.of(session.get(Team, sender.team_id))
-    filtered, sent = filtering_rate(session, sender.id, utcnow() - FILTERING_WINDOW)
+    filtered, sent = filtering_rate(session, sender.id, (now or utcnow()) - FILTERING_WINDOW)
     if sent < settings.filtering_min_sample or filtered / sent < settings.filtering_pause_rate:
         return False
     pause_sender(

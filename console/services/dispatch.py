@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from console.models import Batch, Campaign, Lead, Message, Sender, Team
 from console.models.base import utcnow
@@ -91,76 +91,133 @@ def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) ->
     pick = (
         select(Message.id)
         .join(Sender, Sender.id == Message.sender_id)
+        .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
             Message.batch_id == batch_id,
             Message.status == "approved",
             Message.due_at <= now,
             Sender.paused.is_(False),
+            Campaign.status == "active",
         )
         .order_by(Message.due_at, Message.id)
         .limit(limit)
     )
     if _is_postgres(session):
         pick = pick.with_for_update(skip_locked=True, of=Message)
-    ids = list(
-        session.scalars(
-            update(Message)
-            .where(Message.id.in_(pick.scalar_subquery()), Message.status == "approved")
-            .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-            .returning(Message.id)
-            .execution_options(synchronize_session=False)
+    # Pick first, then update the picked rows: PostgreSQL would re-run a locking LIMIT
+    # subquery inside the UPDATE for every row and claim far more than the chunk.
+    picked = list(session.scalars(pick))
+    ids = []
+    if picked:
+        ids = list(
+            session.scalars(
+                update(Message)
+                .where(Message.id.in_(picked), Message.status == "approved")
+                .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+                .returning(Message.id)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
     session.commit()
     return sorted(ids)
 
 
+SENDABLE = ("approved", "sending", "in_review")
+# How often a running dispatcher looks whether its batch was paused or cancelled.
+STATUS_CHECK_SECONDS = 0.5
+
+
 def run(session: Session, batch_id: int, options: DispatchOptions) -> DispatchReport:
-    """Send a batch's due messages until none is due, the batch stops, or time is up."""
+    """Send a batch's due messages until none is due, the batch stops, or time is up.
+
+    The session keeps its objects across the commit of each message (one commit a
+    text, no reloading); what other processes change (the batch paused or cancelled,
+    the sender paused, a STOP) is read fresh from the database.
+    """
     report = DispatchReport()
     started = time.monotonic()
     batch = session.get(Batch, batch_id)
     if batch is None:
         report.stopped = "no such batch"
         return report
-    settings = SendingSettings.of(session.get(Team, batch.team_id))
+    team_id = batch.team_id
+    settings = SendingSettings.of(session.get(Team, team_id))
     reconcile_stuck(session, options, batch_id=batch_id, report=report)
-    while True:
-        session.refresh(batch)
-        if batch.status not in ("approved", "sending", "in_review"):
-            report.stopped = f"batch {batch.status}"
-            break
-        if time.monotonic() - started > options.time_slice:
-            report.stopped = "time slice used; continues on the next tick"
-            break
-        ids = claim(session, batch_id, options.clock(), options.chunk)
-        if not ids:
-            break
-        if batch.status == "approved":
-            batch.status = "sending"
-            session.commit()
-        gate = Gate(session, batch.team_id, settings)
-        for position, message_id in enumerate(ids):
-            left = options.time_slice - (time.monotonic() - started)
-            outcome = send_claimed(session, message_id, gate, options, settings, max(left, 0))
-            if outcome == "out_of_time":
-                release(session, ids[position:])
-                report.stopped = "time slice used; continues on the next tick"
-                break
-            _count(report, outcome)
-            if outcome == "paused":
-                release(session, ids[position + 1 :])
-                break
-            session.refresh(batch)
-            if batch.status not in ("approved", "sending", "in_review"):
-                release(session, ids[position + 1 :])
-                report.stopped = f"batch {batch.status}"
-                break
-        if report.stopped:
-            break
+    own = session() if isinstance(session, scoped_session) else session
+    keep, own.expire_on_commit = own.expire_on_commit, False
+    try:
+        _send_chunks(own, batch_id, team_id, options, settings, report, started)
+    finally:
+        own.expire_on_commit = keep
+    batch = session.get(Batch, batch_id, populate_existing=True)
     batches.settle(session, batch)
     session.commit()
     return report
+
+
+def _batch_status(session: Session, batch_id: int) -> str:
+    return session.scalar(select(Batch.status).where(Batch.id == batch_id)) or ""
+
+
+def _send_chunks(session, batch_id, team_id, options, settings, report, started) -> None:
+    while True:
+        status = _batch_status(session, batch_id)
+        if status not in SENDABLE:
+            report.stopped = f"batch {status}"
+            return
+        if time.monotonic() - started > options.time_slice:
+            report.stopped = "time slice used; continues on the next tick"
+            return
+        ids = claim(session, batch_id, options.clock(), options.chunk)
+        if not ids:
+            return
+        if status == "approved":
+            session.execute(
+                update(Batch)
+                .where(Batch.id == batch_id, Batch.status == "approved")
+                .values(status="sending")
+            )
+            session.commit()
+        messages = _load_chunk(session, ids)
+        gate = Gate(session, team_id, settings)
+        gate.prefetch_lines([m.to_e164 for m in messages])
+        checked = time.monotonic()
+        for position, message in enumerate(messages):
+            if time.monotonic() - checked > STATUS_CHECK_SECONDS:
+                checked = time.monotonic()
+                status = _batch_status(session, batch_id)
+                for sender in {m.sender for m in messages[position:] if m.sender is not None}:
+                    session.refresh(sender, ["paused", "paused_reason"])
+                if status not in SENDABLE:
+                    release(session, ids[position:])
+                    report.stopped = f"batch {status}"
+                    return
+            left = options.time_slice - (time.monotonic() - started)
+            outcome = send_claimed(session, message, gate, options, settings, max(left, 0))
+            if outcome == "out_of_time":
+                release(session, ids[position:])
+                report.stopped = "time slice used; continues on the next tick"
+                return
+            _count(report, outcome)
+            if outcome == "paused":
+                release(session, ids[position + 1 :])
+                return
+
+
+def _load_chunk(session: Session, ids: list[int]) -> list[Message]:
+    """The claimed messages with their leads, businesses, senders and campaigns, in order."""
+    rows = session.scalars(
+        select(Message)
+        .where(Message.id.in_(ids))
+        .options(
+            joinedload(Message.lead).joinedload(Lead.business),
+            joinedload(Message.sender),
+            joinedload(Message.campaign),
+        )
+        .order_by(Message.id)
+        .execution_options(populate_existing=True)
+    ).unique()
+    return list(rows)
 
 
 def _count(report: DispatchReport, outcome: str) -> None:
@@ -192,15 +249,14 @@ def _load(session: Session, message_id: int) -> Message | None:
 
 def send_claimed(
     session: Session,
-    message_id: int,
+    message: Message,
     gate: Gate,
     options: DispatchOptions,
     settings: SendingSettings,
     time_left: float,
 ) -> str:
     """Gate, rate-limit and send one claimed message; record what happened and commit."""
-    message = _load(session, message_id)
-    if message is None or message.status != "sending":
+    if message.status != "sending":
         return "skipped"
     sender = message.sender
     now = options.clock()
@@ -210,8 +266,8 @@ def send_claimed(
         _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
         return "paused"
     decision = gate.decide(recipient_of(message.lead, message.to_e164), sender, now)
-    if decision.allowed and message.campaign_id is not None:
-        decision = gate.campaign_cap(session.get(Campaign, message.campaign_id), now)
+    if decision.allowed and message.campaign is not None:
+        decision = gate.campaign_cap(message.campaign, now)
     if decision.blocked:
         return _block(session, message, decision.reason, decision.code)
     if not decision.allowed:
@@ -243,10 +299,12 @@ def record_sent(
 ) -> None:
     """Twilio took the message: keep its SID, cost and the lead's last contact; commit."""
     message.provider_sid = result.sid
-    message.provider_status = result.status
+    message.provider_status = ""
     message.status = "sent"
     message.sent_at = now
     message.status_at = now
+    # Twilio may be further along already (a text found by the reconciler).
+    delivery.apply_status(session, message, result.status or "queued", result.error_code)
     message.hold_reason = ""
     message.from_address = result.from_address or (message.sender.address if message.sender else "")
     if result.segments:
@@ -260,7 +318,7 @@ def record_sent(
         lead.last_contacted_at = now
         if lead.status in ("new", "ready"):
             lead.status = "contacted"
-    campaign = session.get(Campaign, message.campaign_id) if message.campaign_id else None
+    campaign = message.campaign
     sequences.after_sent(session, message, campaign)
     delivery.apply_early_events(session, message)
     session.commit()
@@ -335,8 +393,8 @@ def _retry_later(session: Session, message: Message, error: SendError, now: date
     message.claimed_at = None
     message.due_at = now + timedelta(seconds=wait)
     message.hold_reason = (
-        f"Twilio did not take it ({delivery.error_text(error.code, str(error))}); "
-        f"retrying in {wait} s."
+        f"Retrying in {wait} s: Twilio did not take it "
+        f"({delivery.error_text(error.code, str(error))})."
     )[:255]
     session.commit()
     return "retried"
@@ -470,11 +528,13 @@ def due_batches(session: Session, now: datetime | None = None) -> list[int]:
                 select(Message.batch_id)
                 .join(Batch, Batch.id == Message.batch_id)
                 .join(Sender, Sender.id == Message.sender_id)
+                .join(Campaign, Campaign.id == Message.campaign_id)
                 .where(
                     Message.status == "approved",
                     Message.due_at <= now,
                     Batch.status.in_(("in_review", "approved", "sending")),
                     Sender.paused.is_(False),
+                    Campaign.status == "active",
                 )
                 .distinct()
             )

@@ -123,18 +123,18 @@ MESSAGE_COLUMNS = (
 )
 
 
+def with_details(query):
+    """A messages query that also loads what the CSV rows show (lead, business, template)."""
+    return query.options(
+        joinedload(Message.lead).joinedload(Lead.business),
+        joinedload(Message.template),
+    )
+
+
 def team_messages(session: Session, team_id: int):
-    """Every outbound text of a team, oldest first, streamed with its lead and template."""
-    return session.scalars(
-        select(Message)
-        .where(Message.team_id == team_id)
-        .options(
-            joinedload(Message.lead).joinedload(Lead.business),
-            joinedload(Message.template),
-        )
-        .order_by(Message.id)
-        .execution_options(yield_per=1000)
-    ).unique()
+    """Every outbound text of a team, oldest first, with its lead and template."""
+    query = with_details(select(Message).where(Message.team_id == team_id).order_by(Message.id))
+    return session.scalars(query).unique()
 
 
 def message_rows(messages: Iterable[Message]):

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from console.models import Campaign, Enrollment, Message
+from console.models import Campaign, Enrollment, Lead, Message
 from console.models.base import utcnow
 
+# A lead in one of these has answered or is closed: no more touches.
+ENDED_LEAD_STATUSES = ("replied", "interested", "deal", "not_interested", "do_not_contact")
 # Texts not yet gone; stopping an enrollment cancels these.
 UNSENT = ("draft", "approved")
 
@@ -108,8 +110,10 @@ def due_enrollments(session: Session, now: datetime | None = None) -> dict[tuple
     rows = session.scalars(
         select(Enrollment)
         .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .join(Lead, Lead.id == Enrollment.lead_id)
         .where(
             Enrollment.status == "active",
+            Lead.status.not_in(ENDED_LEAD_STATUSES),
             Enrollment.next_due_at.is_not(None),
             Enrollment.next_due_at <= now,
             Campaign.status == "active",

@@ -137,6 +137,7 @@ def test_list_filters_by_the_day_sent(twilio, client):
     old = {client.messages.create(to=ALICE, from_=SENDER, body="old").sid for _ in range(3)}
     twilio.clock = lambda: datetime.now(UTC)
     new = {client.messages.create(to=ALICE, from_=SENDER, body="new").sid for _ in range(2)}
+    assert twilio.wait_idle()  # date_sent is set once a text leaves Twilio's queue
 
     def sids(**filters) -> set[str]:
         return {m.sid for m in client.messages.list(to=ALICE, **filters)}
@@ -147,6 +148,16 @@ def test_list_filters_by_the_day_sent(twilio, client):
     assert sids(date_sent_after=yesterday) == old | new
     assert sids(date_sent_before=yesterday) == old
     assert sids(date_sent=yesterday.date()) == old
+
+
+def test_a_queued_text_has_no_date_sent_and_no_date_range_lists_it(twilio, client):
+    twilio.callbacks = False
+    twilio.callback_delay = 5
+    message = client.messages.create(to=ALICE, from_=SENDER, body="queued")
+
+    assert client.messages(message.sid).fetch().date_sent is None
+    assert [m.sid for m in client.messages.list(to=ALICE)] == [message.sid]
+    assert client.messages.list(to=ALICE, date_sent_after=datetime.now(UTC)) == []
 
 
 def test_fetch_shows_the_price_once_delivered(twilio, client):
