@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from datetime import datetime
 
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -20,14 +21,15 @@ from console.extensions import db
 from console.models import Batch, Campaign
 from console.providers.messaging import Transport, TwilioTransport
 from console.providers.twilio_client import make_client
-from console.services import batches, dispatch, sandbox_twilio, sequences
+from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
 from console.services.ratelimit import sender_limiter
 from jobs.queue import DEFAULT_QUEUE, connection, queue
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 2.0
-# A batch's dispatcher is queued at most once while this key lives.
-LOCK_SECONDS = 90
+# A batch's dispatcher is queued at most once while its key lives (its time slice plus
+# this margin for the queue's wait).
+LOCK_MARGIN_SECONDS = 30
 STATUS_PATH = "/webhooks/twilio/status"
 
 
@@ -73,7 +75,10 @@ def _lock_key(batch_id: int) -> str:
 def enqueue_dispatch(app: Flask, batch_id: int) -> bool:
     """Queue a dispatcher for a batch unless one is queued or running; True if queued."""
     conn = connection(app)
-    if not conn.set(_lock_key(batch_id), "1", nx=True, ex=LOCK_SECONDS):
+    # The key outlives a dispatcher's slice a little, so a dead worker delays the batch
+    # by about one slice, not more.
+    lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + LOCK_MARGIN_SECONDS
+    if not conn.set(_lock_key(batch_id), "1", nx=True, ex=lock):
         return False
     queue(DEFAULT_QUEUE, app).enqueue(
         "jobs.sending.send_batch",
@@ -107,17 +112,17 @@ def send_batch(batch_id: int) -> str:
             session.remove()
 
 
-def start_follow_ups(session: Session) -> list[int]:
+def start_follow_ups(session: Session, now: datetime | None = None) -> list[int]:
     """Turn due follow-up touches into batches (approved at once if the team says so)."""
     made = []
-    for (campaign_id, touch), _enrollments in sequences.due_enrollments(session).items():
+    for (campaign_id, touch), _enrollments in sequences.due_enrollments(session, now).items():
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or sequences.touch_plan(campaign, touch) is None:
             continue
         batch = batches.create_batch(session, campaign, None, touch=touch)
         session.commit()
         try:
-            batches.generate(session, batch.id)
+            batches.generate(session, batch.id, now=now)
         except Exception:
             session.rollback()
             log.exception("Follow-up batch %s of campaign %s failed", batch.id, campaign_id)
@@ -131,13 +136,14 @@ def start_follow_ups(session: Session) -> list[int]:
 
 def tick(app: Flask) -> dict[str, int]:
     """One round of the ticker; returns what it did."""
-    done = {"played": 0, "reconciled": 0, "priced": 0, "follow_ups": 0, "queued": 0}
+    done = {"played": 0, "reconciled": 0, "adopted": 0, "priced": 0, "follow_ups": 0, "queued": 0}
     with app.app_context():
         session = db.session
         try:
             if app.config.get("TWILIO_SANDBOX", True):
                 done["played"] = sandbox_twilio.play_back(session)
             done["reconciled"] = _reconcile(app, session)
+            done["adopted"] = delivery.adopt_orphans(session)
             for team_id in dispatch.teams_to_price(session):
                 options = dispatch_options(app, session, team_id)
                 done["priced"] += dispatch.refresh_prices(session, options, team_id)

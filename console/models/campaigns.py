@@ -295,6 +295,7 @@ class Message(TeamOwned, db.Model):
     lead: Mapped[Lead | None] = relationship()
     batch: Mapped[Batch | None] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
+    enrollment: Mapped[Enrollment | None] = relationship()
     sender: Mapped[Sender | None] = relationship()
     template: Mapped[MessageTemplate | None] = relationship()
 

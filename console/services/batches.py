@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from console.models import (
     Batch,
@@ -374,12 +374,16 @@ def message_page(session: Session, batch: Batch, filter_name: str, page: int) ->
     page = min(max(1, page), pages)
     rows = list(
         session.scalars(
-            query.options(joinedload(Message.lead).joinedload(Lead.business))
-            .options(joinedload(Message.lead).joinedload(Lead.owner))
+            query.options(
+                selectinload(Message.lead).options(
+                    joinedload(Lead.business), joinedload(Lead.owner)
+                ),
+                selectinload(Message.template),
+            )
             .order_by(Message.id)
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
-        ).unique()
+        )
     )
     return MessagePage(rows, total, page, filter_name)
 
@@ -649,15 +653,21 @@ class Counters:
 
 
 def counters(session: Session, batch: Batch) -> Counters:
-    """Count the batch's messages (a few GROUP BYs over at most 2,000 rows)."""
+    """Count the batch's messages: one GROUP BY over its (at most 2,000) rows, and the
+    reasons for failures and blocks only when there are some."""
     result = Counters()
-    for status, count, segs, estimate, price in session.execute(
+    flagged = func.json_array_length(Message.flags) > 0
+    held = (Message.status == "approved") & (Message.hold_reason != "")
+    for status, count, segs, estimate, price, n_held, n_flagged, n_edited in session.execute(
         select(
             Message.status,
             func.count(Message.id),
             func.coalesce(func.sum(Message.segments), 0),
             func.coalesce(func.sum(Message.cost_estimate), 0),
             func.coalesce(func.sum(Message.price), 0),
+            func.count(Message.id).filter(held),
+            func.count(Message.id).filter(flagged),
+            func.count(Message.id).filter(Message.edited.is_(True)),
         )
         .where(Message.batch_id == batch.id)
         .group_by(Message.status)
@@ -667,38 +677,27 @@ def counters(session: Session, batch: Batch) -> Counters:
             result.segments += int(segs)
             result.cost_estimate += Decimal(estimate or 0)
         result.cost += Decimal(price or 0)
-    result.held = (
-        session.scalar(
-            select(func.count(Message.id)).where(
-                Message.batch_id == batch.id,
-                Message.status == "approved",
-                Message.hold_reason != "",
-            )
-        )
-        or 0
-    )
-    result.flagged, result.edited = session.execute(
-        select(
-            func.count(Message.id).filter(func.json_array_length(Message.flags) > 0),
-            func.count(Message.id).filter(Message.edited.is_(True)),
-        ).where(Message.batch_id == batch.id)
-    ).one()
-    reasons = Counter()
-    for code, text, count in session.execute(
-        select(Message.error_code, Message.error_message, func.count(Message.id))
-        .where(Message.batch_id == batch.id, Message.status == "failed")
-        .group_by(Message.error_code, Message.error_message)
-    ):
-        reasons[text or (f"Error {code}" if code else "Not delivered")] += count
-    result.failed_reasons = reasons.most_common()
-    blocked = Counter()
-    for text, count in session.execute(
-        select(Message.blocked_reason, func.count(Message.id))
-        .where(Message.batch_id == batch.id, Message.status == "blocked")
-        .group_by(Message.blocked_reason)
-    ):
-        blocked[_reason_kind(text)] += count
-    result.blocked_reasons = blocked.most_common()
+        result.held += n_held
+        result.flagged += n_flagged
+        result.edited += n_edited
+    if result["failed"]:
+        reasons = Counter()
+        for code, words, count in session.execute(
+            select(Message.error_code, Message.error_message, func.count(Message.id))
+            .where(Message.batch_id == batch.id, Message.status == "failed")
+            .group_by(Message.error_code, Message.error_message)
+        ):
+            reasons[words or (f"Error {code}" if code else "Not delivered")] += count
+        result.failed_reasons = reasons.most_common()
+    if result["blocked"]:
+        blocked = Counter()
+        for words, count in session.execute(
+            select(Message.blocked_reason, func.count(Message.id))
+            .where(Message.batch_id == batch.id, Message.status == "blocked")
+            .group_by(Message.blocked_reason)
+        ):
+            blocked[_reason_kind(words)] += count
+        result.blocked_reasons = blocked.most_common()
     return result
 
 
@@ -708,17 +707,21 @@ def _reason_kind(text: str) -> str:
     return head.strip() or "Blocked"
 
 
+FLAG_COUNTS_SQL = {
+    "sqlite": "SELECT json_extract(f.value, '$[0]') AS code, count(*) FROM messages m, "
+    "json_each(m.flags) f WHERE m.batch_id = :batch GROUP BY code ORDER BY 2 DESC, 1",
+    "postgresql": "SELECT f.value->>0 AS code, count(*) FROM messages m, "
+    "json_array_elements(m.flags) f WHERE m.batch_id = :batch GROUP BY code "
+    "ORDER BY 2 DESC, 1",
+}
+
+
 def flag_counts(session: Session, batch: Batch) -> list[tuple[str, int]]:
-    """How many drafts carry each kind of flag, for the queue's summary."""
-    counts = Counter()
-    for (flags,) in session.execute(
-        select(Message.flags).where(
-            Message.batch_id == batch.id, func.json_array_length(Message.flags) > 0
-        )
-    ):
-        for code, _text, _level in flags:
-            counts[code] += 1
-    return counts.most_common()
+    """How many drafts carry each kind of flag, for the queue's summary (counted by the
+    database's JSON functions, not by decoding every row here)."""
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(text(FLAG_COUNTS_SQL[dialect]), {"batch": batch.id})
+    return [(code, int(count)) for code, count in rows]
 
 
 def batches_of(session: Session, campaign: Campaign) -> list[Batch]:

@@ -64,6 +64,7 @@ class Gate:
         # Filled by `prefetch` (build time); None means ask the database each time.
         self._suppressed: dict[str, Suppression] | None = None
         self._untextable: dict[str, str] | None = None
+        self._recent: dict[str, list[datetime]] | None = None
         self._daily_counts: dict[tuple[str, int], tuple[datetime, int]] = {}
 
     def prefetch(self, numbers: list[str]) -> None:
@@ -79,6 +80,23 @@ class Gate:
             ):
                 self._suppressed[row.e164] = row
         self.prefetch_lines(unique)
+        self._prefetch_recent(unique)
+
+    def _prefetch_recent(self, numbers: list[str]) -> None:
+        """When the numbers were texted in the last 24 hours (for the frequency caps)."""
+        self._recent = {}
+        since = datetime.now(UTC) - timedelta(hours=48)
+        for start in range(0, len(numbers), 500):
+            for e164, sent_at in self.session.execute(
+                select(Message.to_e164, Message.sent_at)
+                .where(
+                    Message.team_id == self.team_id,
+                    Message.to_e164.in_(numbers[start : start + 500]),
+                    Message.sent_at >= since,
+                )
+                .order_by(Message.sent_at)
+            ):
+                self._recent.setdefault(e164, []).append(sent_at)
 
     def prefetch_lines(self, numbers: list[str]) -> None:
         """Load the line types of `numbers` at once. Suppressions are still asked fresh
@@ -146,17 +164,20 @@ class Gate:
             return None
         cap = min(caps)
         since = when - timedelta(hours=24)
-        sent = list(
-            self.session.scalars(
-                select(Message.sent_at)
-                .where(
-                    Message.team_id == self.team_id,
-                    Message.to_e164 == recipient.e164,
-                    Message.sent_at >= since,
+        if self._recent is not None:
+            sent = [at for at in self._recent.get(recipient.e164, []) if at >= since]
+        else:
+            sent = list(
+                self.session.scalars(
+                    select(Message.sent_at)
+                    .where(
+                        Message.team_id == self.team_id,
+                        Message.to_e164 == recipient.e164,
+                        Message.sent_at >= since,
+                    )
+                    .order_by(Message.sent_at)
                 )
-                .order_by(Message.sent_at)
             )
-        )
         if len(sent) < cap:
             return None
         where = "/".join(s for s in states if quiethours.recipient_cap([s], self.rules)) or "team"

@@ -193,7 +193,11 @@ def _send_chunks(session, batch_id, team_id, options, settings, report, started)
                     report.stopped = f"batch {status}"
                     return
             left = options.time_slice - (time.monotonic() - started)
-            outcome = send_claimed(session, message, gate, options, settings, max(left, 0))
+            if left <= 0:  # stop well inside the claims' lease, even mid-chunk
+                release(session, ids[position:])
+                report.stopped = "time slice used; continues on the next tick"
+                return
+            outcome = send_claimed(session, message, gate, options, settings, left)
             if outcome == "out_of_time":
                 release(session, ids[position:])
                 report.stopped = "time slice used; continues on the next tick"
@@ -213,6 +217,7 @@ def _load_chunk(session: Session, ids: list[int]) -> list[Message]:
             joinedload(Message.lead).joinedload(Lead.business),
             joinedload(Message.sender),
             joinedload(Message.campaign),
+            joinedload(Message.enrollment),
         )
         .order_by(Message.id)
         .execution_options(populate_existing=True)
@@ -289,13 +294,19 @@ def send_claimed(
         return _send_failed(session, message, error, options, settings)
     if options.after_call is not None:
         options.after_call(message, result)
-    record_sent(session, message, result, settings, options.clock())
+    # Callbacks that beat this commit are adopted by the ticker (delivery.adopt_orphans).
+    record_sent(session, message, result, settings, options.clock(), adopt_early=False)
     gate.note_sent(sender, message.campaign_id)
     return "sent"
 
 
 def record_sent(
-    session: Session, message: Message, result: SendResult, settings: SendingSettings, now
+    session: Session,
+    message: Message,
+    result: SendResult,
+    settings: SendingSettings,
+    now,
+    adopt_early: bool = True,
 ) -> None:
     """Twilio took the message: keep its SID, cost and the lead's last contact; commit."""
     message.provider_sid = result.sid
@@ -320,7 +331,8 @@ def record_sent(
             lead.status = "contacted"
     campaign = message.campaign
     sequences.after_sent(session, message, campaign)
-    delivery.apply_early_events(session, message)
+    if adopt_early:
+        delivery.apply_early_events(session, message)
     session.commit()
 
 

@@ -6,6 +6,8 @@ ingestion); this module keeps the short forms the rest of the console uses.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import NumberParseException
 
@@ -22,6 +24,7 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     return result.e164 if result is not None and result.valid else None
 
 
+@functools.lru_cache(maxsize=8192)
 def display(e164: str) -> str:
     """A number formatted for people: `(512) 555-0142` for US numbers."""
     try:

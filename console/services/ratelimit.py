@@ -99,8 +99,36 @@ class RedisRateLimiter:
         return wait
 
     def _reserve(self, max_wait: float | None) -> float:
-        # WATCH/MULTI/EXEC instead of a Lua script: fakeredis has no Lua runtime here.
-        # A concurrent reservation aborts our EXEC, and we read the new TAT and retry.
+        sha = _script(self.conn)
+        if sha is None:
+            return self._reserve_watch(max_wait)
+        try:
+            return self._reserve_lua(sha, max_wait)
+        except redis.exceptions.NoScriptError:  # Redis restarted and forgot the script
+            self.conn._console_gcra_sha = self.conn.script_load(RESERVE_LUA)
+            return self._reserve_lua(self.conn._console_gcra_sha, max_wait)
+
+    def _reserve_lua(self, sha: str, max_wait: float | None) -> float:
+        # One round trip: the server computes the slot and stores the new TAT atomically.
+        limit = -1 if max_wait is None else max_wait
+        wait = float(
+            self.conn.evalsha(
+                sha,
+                1,
+                self.key,
+                repr(self.interval),
+                str(self.burst),
+                repr(limit),
+                str(self.ttl * 1000),
+            )
+        )
+        if wait < 0:
+            raise RateLimitWait(-wait)
+        return wait
+
+    def _reserve_watch(self, max_wait: float | None) -> float:
+        # WATCH/MULTI/EXEC where Redis runs no Lua (fakeredis without lupa, embedded):
+        # a concurrent reservation aborts our EXEC, and we read the new TAT and retry.
         with self.conn.pipeline() as pipe:
             while True:
                 try:
@@ -125,6 +153,41 @@ class RedisRateLimiter:
         """Keep the key while its TAT still holds anyone back, and at least `ttl` seconds."""
         needed = ahead + (self.burst - 1) * self.interval
         return max(self.ttl * 1000, math.ceil(needed * 1000))
+
+
+# GCRA reservation: KEYS[1] holds the TAT; ARGV = interval, burst, max wait (-1 = none),
+# ttl ms. Returns the wait in seconds, or minus the wait when it passes the max (nothing
+# reserved then).
+RESERVE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local earliest = now - (tonumber(ARGV[2]) - 1) * interval
+local stored = redis.call('GET', KEYS[1])
+local slot = earliest
+if stored and tonumber(stored) > earliest then slot = tonumber(stored) end
+local wait = slot - now
+if wait < 0 then wait = 0 end
+local limit = tonumber(ARGV[3])
+if limit >= 0 and wait > limit then return tostring(-wait) end
+local tat = slot + interval
+local ahead = math.ceil((tat - now + (tonumber(ARGV[2]) - 1) * interval) * 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(tonumber(ARGV[4]), ahead))
+return tostring(wait)
+"""
+
+
+def _script(conn: redis.Redis) -> str | None:
+    """The SHA of the reservation script on this Redis, or None when it runs no Lua
+    (fakeredis without lupa). Found out once per connection."""
+    sha = getattr(conn, "_console_gcra_sha", "")
+    if sha == "":
+        try:
+            sha = conn.script_load(RESERVE_LUA)
+        except redis.ResponseError:
+            sha = None
+        conn._console_gcra_sha = sha
+    return sha
 
 
 def sender_limiter(conn: redis.Redis, sender_id: int, mps: float) -> RedisRateLimiter:

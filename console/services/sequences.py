@@ -29,7 +29,7 @@ def after_sent(session: Session, message: Message, campaign: Campaign | None) ->
     """Advance the enrollment of a text that just went: its next touch comes due."""
     if message.enrollment_id is None or campaign is None:
         return
-    enrollment = session.get(Enrollment, message.enrollment_id)
+    enrollment = message.enrollment
     if enrollment is None or enrollment.status != "active":
         return
     enrollment.touches_sent = max(enrollment.touches_sent, message.touch + 1)

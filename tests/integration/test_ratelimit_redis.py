@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import redis
+
+from console.services.ratelimit import RedisRateLimiter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +117,13 @@ def test_sender_key_expires_on_real_redis(redis_url):
     assert limiter.reserve() == 0
     assert limiter.key == "console:rate:sender:4242"
     assert 0 < conn.pttl(limiter.key) <= 60_000
+
+
+@pytest.mark.redis
+def test_the_limiter_survives_redis_forgetting_its_script(redis_url):
+    conn = redis.Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(conn, f"test:forget:{time.monotonic_ns()}", rate=1000)
+    limiter.reserve()
+    conn.script_flush()
+    assert limiter.reserve() >= 0
+    assert conn.get(limiter.key) is not None
