@@ -182,14 +182,7 @@ def register_commands(app: Flask) -> None:
         """Export a team's records as CSV."""
 
     @export.command("leads")
-    @click.option("--team", "team_name", required=True, help="Team name or slug.")
-    @click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-        help="CSV file to write ('-' for standard output).",
-    )
+    @_export_options
     def export_leads(team_name: str, output: Path) -> None:
         """Every lead of a team with its code and provenance columns."""
         team = _team(team_name)
@@ -203,14 +196,7 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Leads of {team.name!r} written to {output}.", err=True)
 
     @export.command("messages")
-    @click.option("--team", "team_name", required=True, help="Team name or slug.")
-    @click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-        help="CSV file to write ('-' for standard output).",
-    )
+    @_export_options
     def export_messages(team_name: str, output: Path) -> None:
         """Every outbound text of a team, with its campaign, batch, template and variant."""
         team = _team(team_name)
@@ -220,6 +206,18 @@ def register_commands(app: Flask) -> None:
             review.message_rows(review.team_messages(db.session, team.id)),
         )
         click.echo(f"Messages of {team.name!r} written to {output}.", err=True)
+
+
+def _export_options(command):
+    """The options every export takes: the team and the file to write."""
+    command = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="CSV file to write ('-' for standard output).",
+    )(command)
+    return click.option("--team", "team_name", required=True, help="Team name or slug.")(command)
 
 
 def _write_csv(output: Path, columns, rows) -> None:

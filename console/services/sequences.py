@@ -45,40 +45,30 @@ def after_sent(session: Session, message: Message, campaign: Campaign | None) ->
 
 def stop_for_number(session: Session, team_id: int, e164: str, status: str, reason: str) -> int:
     """Stop every active enrollment to a number and cancel its unsent texts."""
-    ids = list(
-        session.scalars(
-            select(Enrollment.id).where(
-                Enrollment.team_id == team_id,
-                Enrollment.e164 == e164,
-                Enrollment.status == "active",
-            )
-        )
+    return _stop_where(
+        session, team_id, Enrollment.e164 == e164, Message.to_e164 == e164, status, reason
     )
-    _stop(session, ids, status, reason)
-    session.execute(
-        update(Message)
-        .where(Message.team_id == team_id, Message.to_e164 == e164, Message.status.in_(UNSENT))
-        .values(status="cancelled", blocked_reason=reason[:255])
-        .execution_options(synchronize_session="fetch")
-    )
-    return len(ids)
 
 
 def stop_for_lead(session: Session, team_id: int, lead_id: int, status: str, reason: str) -> int:
     """Stop a lead's active enrollments (a reply, a deal) and cancel its unsent texts."""
+    return _stop_where(
+        session, team_id, Enrollment.lead_id == lead_id, Message.lead_id == lead_id, status, reason
+    )
+
+
+def _stop_where(session, team_id, enrollments, messages, status: str, reason: str) -> int:
     ids = list(
         session.scalars(
             select(Enrollment.id).where(
-                Enrollment.team_id == team_id,
-                Enrollment.lead_id == lead_id,
-                Enrollment.status == "active",
+                Enrollment.team_id == team_id, enrollments, Enrollment.status == "active"
             )
         )
     )
     _stop(session, ids, status, reason)
     session.execute(
         update(Message)
-        .where(Message.team_id == team_id, Message.lead_id == lead_id, Message.status.in_(UNSENT))
+        .where(Message.team_id == team_id, messages, Message.status.in_(UNSENT))
         .values(status="cancelled", blocked_reason=reason[:255])
         .execution_options(synchronize_session="fetch")
     )
