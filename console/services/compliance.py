@@ -237,9 +237,13 @@ class Gate:
     def _suppression(self, e164: str) -> Suppression | None:
         if self._suppressed is not None:
             return self._suppressed.get(e164)
-        return self.session.scalars(
-            select(Suppression).where(Suppression.team_id == self.team_id, Suppression.e164 == e164)
-        ).first()
+        # Asked for every text sent: a bare id first (cheap), the row only when there is one.
+        found = self.session.scalar(
+            select(Suppression.id)
+            .where(Suppression.team_id == self.team_id, Suppression.e164 == e164)
+            .limit(1)
+        )
+        return self.session.get(Suppression, found) if found is not None else None
 
     def _line_problem(self, e164: str) -> str:
         if self._untextable is not None:

@@ -3,7 +3,8 @@
 `python -m tests.bench ingest` instead imports generated lists end to end and scores the
 merges (see tests/bench/ingest.py); `python -m tests.bench skiptrace` traces 2,000 leads
 through the HTTP skip-trace adapter (see tests/bench/skiptrace.py); `python -m tests.bench
-render` is the default below.
+campaigns` drafts, previews, approves and sends a 2,000-text batch (see
+tests/bench/campaigns.py); `python -m tests.bench render` is the default below.
 
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
@@ -255,8 +256,8 @@ def print_header(info: dict, postgres: str | None, args: argparse.Namespace) -> 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
 
-    The first argument may name the benchmark: `render` (the default), `ingest` or
-    `skiptrace`.
+    The first argument may name the benchmark: `render` (the default), `ingest`,
+    `skiptrace` or `campaigns`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:
@@ -267,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import skiptrace
 
         return skiptrace.main(argv[1:], postgres_server)
+    if argv[:1] == ["campaigns"]:
+        from tests.bench import campaigns
+
+        return campaigns.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)
