@@ -158,7 +158,9 @@ def generate_batch(session: Session, run: JobRun, progress: Progress) -> str:
         batches.mark_generation_failed(session, batch_id)
         raise
     excluded = sum(v for k, v in (batch.excluded or {}).items() if k not in ("eligible", "matched"))
-    return f"{batch.size:,} texts drafted for review; {excluded:,} leads left out."
+    texts = "text" if batch.size == 1 else "texts"
+    leads = "lead" if excluded == 1 else "leads"
+    return f"{batch.size:,} {texts} drafted for review; {excluded:,} {leads} left out."
 
 
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:

@@ -304,8 +304,20 @@ def batch(batch_id: int):
 def batch_counters(batch_id: int):
     """The batch's live counters (polled while it sends)."""
     row = team_get_or_404(Batch, batch_id)
-    return render_template(
-        "campaigns/_counters.html", batch=row, counters=batches.counters(db.session, row)
+    context = {
+        "batch": row,
+        "campaign": row.campaign,
+        "counters": batches.counters(db.session, row),
+    }
+    return (
+        render_template("campaigns/_counters.html", **context)
+        + render_template("campaigns/_batch_head.html", oob=True, **context)
+        + render_template(
+            "campaigns/_approve_bar.html",
+            oob=True,
+            needs_manager=batches.needs_manager(db.session, row),
+            **context,
+        )
     )
 
 
@@ -373,14 +385,20 @@ def batch_action(batch_id: int, action: str):
 
 
 def _row(message: Message, editing: bool = False, error: str = "", typed: str | None = None):
-    return render_template(
+    """One queue row. The row keeps its tick (the row's checkbox rides along with every
+    row action) and takes the focus back, so keyboard users carry on where they were;
+    the `batch-changed` event has the counters and the approve bar refresh themselves."""
+    row = render_template(
         "campaigns/_message.html",
         m=message,
         flags=review.live_flags(db.session, message.batch, [message])[message.id],
         editing=editing,
         error=error,
         typed=typed,
+        ticked=str(message.id) in request.values.getlist("message_id"),
+        focus=True,
     )
+    return row, {"HX-Trigger": "batch-changed"}
 
 
 @bp.get("/messages/<int:message_id>")
@@ -410,7 +428,8 @@ def message_update(message_id: int):
         db.session.rollback()
         typed = request.form.get("body") if action == "edit" else None
         editing = action == "edit" and batches.editable(message)
-        return _row(message, editing=editing, error=str(exc), typed=typed), 422
+        html, headers = _row(message, editing=editing, error=str(exc), typed=typed)
+        return html, 422, headers
     db.session.commit()
     return _row(message)
 

@@ -403,13 +403,16 @@ def edit_message(session: Session, message: Message, body: str, user: User) -> M
     measure = segments.measure(body)
     if measure.too_long:
         raise ValueError(f"The text is {measure.characters:,} characters; 1,600 is the most.")
+    settings = SendingSettings.of(session.get(Team, message.team_id))
+    if message.touch == 0 and not tokens.has_opt_out(body, settings.opt_out_wording):
+        wording = settings.opt_out_wording or tokens.OPT_OUT_DEFAULT
+        raise ValueError(f"A first text must keep its opt-out wording (\u201c{wording}\u201d).")
     message.body = body
     message.edited = body != message.rendered_body
     message.edited_by_id = user.id
     message.token_spans = [] if message.edited else message.token_spans
     message.segments = measure.segments
     message.encoding = measure.encoding
-    settings = SendingSettings.of(session.get(Team, message.team_id))
     message.cost_estimate = settings.price * measure.segments
     kept = [f for f in message.flags or [] if f[0] not in ("ucs2", "long", "fallback", "missing")]
     message.flags = kept + content_flags(measure)
@@ -643,8 +646,8 @@ class Counters:
 
     @property
     def finished(self) -> int:
-        """Approved messages that reached an end: with Twilio, blocked or failed."""
-        return self["sent"] + self["delivered"] + self["failed"] + self["blocked"]
+        """Approved messages that reached an end: delivered, failed or blocked."""
+        return self["delivered"] + self["failed"] + self["blocked"]
 
     @property
     def percent(self) -> int:
