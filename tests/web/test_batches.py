@@ -287,7 +287,10 @@ def test_queue_filters_flagged_edited_and_skipped(client, drafted):
         message.flags = []
     db.session.get(Message, flagged.id).flags = [["voip", "VoIP number", "note"]]
     db.session.commit()
-    client.post(f"/campaigns/messages/{edited.id}", data={"action": "edit", "body": "New words"})
+    client.post(
+        f"/campaigns/messages/{edited.id}",
+        data={"action": "edit", "body": "New words. Reply STOP to opt out"},
+    )
     client.post(f"/campaigns/messages/{skipped.id}", data={"action": "skip"})
 
     def listed(filter_name: str) -> set[int]:
@@ -400,7 +403,10 @@ def test_an_approved_text_cannot_be_edited_swapped_or_skipped(client, drafted):
 def test_swapping_the_variant_renders_the_text_again(client, drafted):
     batch = drafted(1)
     message = messages_of(batch)[0]
-    client.post(f"/campaigns/messages/{message.id}", data={"action": "edit", "body": "Mine"})
+    client.post(
+        f"/campaigns/messages/{message.id}",
+        data={"action": "edit", "body": "Mine. Reply STOP to opt out"},
+    )
     response = client.post(
         f"/campaigns/messages/{message.id}", data={"action": "variant", "variant": "B"}
     )
@@ -569,14 +575,18 @@ def test_counters_fragment_counts_the_batch(client, drafted):
     assert counts["Waiting for review"] == 2
     assert counts["Approved, to send"] + counts["Held (hours, caps)"] == 2
     assert counts["Skipped"] == 1
-    assert counts["Sent"] == counts["Delivered"] == counts["Failed"] == counts["Blocked"] == 0
-    assert 'hx-trigger="every 2s"' in response.text  # approved texts wait: it polls
+    assert counts["Sent, awaiting receipt"] == counts["Delivered"] == 0
+    assert counts["Failed"] == counts["Blocked"] == 0
+    assert "every 2s" in response.text  # approved texts wait: it polls
 
 
 def test_csv_export_has_every_column_and_follows_the_filter(client, drafted):
     batch = drafted(3)
     edited = messages_of(batch)[1]
-    client.post(f"/campaigns/messages/{edited.id}", data={"action": "edit", "body": "My words"})
+    client.post(
+        f"/campaigns/messages/{edited.id}",
+        data={"action": "edit", "body": "My words. Reply STOP to opt out"},
+    )
     response = client.get(f"/campaigns/batches/{batch.id}/messages.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -587,7 +597,7 @@ def test_csv_export_has_every_column_and_follows_the_filter(client, drafted):
     assert rows[0]["business"] == "Lake 0 Plumbing LLC"
     assert rows[0]["template"] == "Opener"
     assert rows[0]["to"] == "'" + mobile(0)  # cells starting with + are kept from formulas
-    assert rows[1]["body"] == "My words"
+    assert rows[1]["body"] == "My words. Reply STOP to opt out"
     assert rows[1]["edited"] == "yes"
     assert {r["status"] for r in rows} == {"draft"}
     only_edited = client.get(f"/campaigns/batches/{batch.id}/messages.csv?filter=edited")
@@ -605,7 +615,10 @@ def test_what_people_typed_is_escaped_in_the_queue(client, crew, kit):
     assert "<script>alert(1)</script>" in message.body.lower()  # the token put it in the text
     edited = client.post(
         f"/campaigns/messages/{message.id}",
-        data={"action": "edit", "body": "<b>Big</b> offer for <script>alert(1)</script>"},
+        data={
+            "action": "edit",
+            "body": "<b>Big</b> offer for <script>alert(1)</script> Reply STOP to opt out",
+        },
     )
     for html in (
         edited.text,
