@@ -100,8 +100,11 @@ class Config:
         self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "")
         self.TWILIO_SANDBOX = not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
-        # A dispatcher sends for this many seconds, then lets other jobs have the worker.
-        self.DISPATCH_TIME_SLICE = float(env.get("DISPATCH_TIME_SLICE") or 30)
+        # A dispatcher sends for this many seconds, then lets other jobs have the worker
+        # (embedded: the one worker thread also drafts batches and runs imports).
+        self.DISPATCH_TIME_SLICE = float(
+            env.get("DISPATCH_TIME_SLICE") or (5 if self.EMBEDDED else 30)
+        )
         # A text claimed this long ago without a SID is looked up at Twilio, then retried.
         self.DISPATCH_LEASE_SECONDS = int(env.get("DISPATCH_LEASE_SECONDS") or 120)
         # Lookup v2 line type intelligence, per number (Twilio's list price).

@@ -9,6 +9,7 @@ playwright package; no browser is downloaded. Each test gets a fresh browser con
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -112,10 +113,10 @@ def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None
                 )
 
 
-@pytest.fixture(scope="session")
-def console_server(tmp_path_factory) -> Iterator[ConsoleServer]:
-    """`flask --app app run` in the embedded default, on a free port, for the session."""
-    instance = tmp_path_factory.mktemp("console-instance")
+@contextlib.contextmanager
+def running_console(instance: Path) -> Iterator[ConsoleServer]:
+    """`flask --app app run` in the embedded default with its own instance folder, on a
+    free port, stopped on leaving."""
     port = servers.free_port()
     log = instance / "console.log"
     with log.open("wb") as log_file:
@@ -136,6 +137,13 @@ def console_server(tmp_path_factory) -> Iterator[ConsoleServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory) -> Iterator[ConsoleServer]:
+    """The console for the session's tests."""
+    with running_console(tmp_path_factory.mktemp("console-instance")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -29,19 +27,15 @@ from console.services import quiethours, segments
 from console.services.demo import SAMPLE_FILE
 from console.services.phones import display, to_e164
 from console.services.sandbox_twilio import outcome_for
-from tests import servers
 from tests.e2e.conftest import (
     CLIENT_ADDRESSES,
-    ROOT,
     SCREENSHOTS,
     VIEWPORT,
-    ConsoleServer,
-    _console_environment,
-    _wait_until_serving,
     assert_fits_width,
     assert_not_reloaded,
     expect,
     mark_page,
+    running_console,
     sign_in,
     url_path,
 )
@@ -303,27 +297,8 @@ def console_server(tmp_path_factory):
     """A console of this module's own, started like the session's: the leads imported
     and texted here must not reach the session's demo team, whose leads test_console
     counts as exactly the sample, every one of them new."""
-    instance = tmp_path_factory.mktemp("campaigns-instance")
-    port = servers.free_port()
-    log = instance / "console.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
-            cwd=ROOT,
-            env=_console_environment(instance),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_serving(process, port, log)
-        yield ConsoleServer(url=f"http://127.0.0.1:{port}", log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    with running_console(tmp_path_factory.mktemp("campaigns-instance")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
