@@ -398,7 +398,8 @@ def _row(message: Message, editing: bool = False, error: str = "", typed: str | 
         ticked=str(message.id) in request.values.getlist("message_id"),
         focus=True,
     )
-    return row, {"HX-Trigger": "batch-changed"}
+    # Opening or closing the editor changes nothing: only a saved change refreshes.
+    return row, ({"HX-Trigger": "batch-changed"} if request.method == "POST" else {})
 
 
 @bp.get("/messages/<int:message_id>")

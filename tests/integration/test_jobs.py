@@ -227,7 +227,11 @@ def test_real_rq_worker_process_runs_jobs(postgres_admin_url, redis_url, tmp_pat
             )
             failed = wait_until_finished(bad.id, timeout=60)
             assert failed.status == "failed" and "Team 31337 does not exist" in failed.error
+            # The run's row says failed before the work horse has filed the job with RQ.
             registry = job_queue.queue(app=app).failed_job_registry
+            deadline = time.monotonic() + 10
+            while failed.rq_job_id not in registry.get_job_ids() and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert failed.rq_job_id in registry.get_job_ids()
         finally:
             worker.terminate()
