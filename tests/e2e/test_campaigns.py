@@ -417,6 +417,7 @@ def test_operator_builds_a_campaign_edits_one_text_approves_and_it_sends(
     mark_page(page)
     row = message_row(page, edited_to)
     row.get_by_role("button", name="Edit").click()
+    page.wait_for_timeout(300)  # the editor's swap settles before typing
     text = row.get_by_role("textbox", name="Text")
     expect(text).to_be_focused()
     live_count = row.locator("form.edit-message")
@@ -555,6 +556,7 @@ def test_live_count_under_an_edited_text_follows_every_change(page):
     sign_in(page, Role.OPERATOR)
     rows = demo_campaign(page, "E2E live count MN", "MN", 1)
     rows.first.get_by_role("button", name="Edit").click()
+    page.wait_for_timeout(300)  # the editor's swap settles before typing
     text = rows.first.get_by_role("textbox", name="Text")
     live_count = page.locator("#queue tr.message-row").first.locator("form.edit-message")
 
@@ -572,6 +574,7 @@ def test_a_first_touch_cannot_lose_its_opt_out_wording_in_review(page):
     sign_in(page, Role.OPERATOR)
     rows = demo_campaign(page, "E2E opt-out NM", "NM", 1)
     rows.first.get_by_role("button", name="Edit").click()
+    page.wait_for_timeout(300)  # the editor's swap settles before typing
     rows.first.get_by_role("textbox", name="Text").fill("Hi, one quick question about your firm?")
     rows.first.get_by_role("button", name="Save").click()
 
@@ -618,6 +621,7 @@ def test_saving_an_edit_keeps_the_rows_selection_and_focus(page):
     rows = demo_campaign(page, "E2E focus OH", "OH", 1)
     rows.first.get_by_role("checkbox").check()
     rows.first.get_by_role("button", name="Edit").click()
+    page.wait_for_timeout(300)  # the editor's swap settles before typing
     text = rows.first.get_by_role("textbox", name="Text")
     expect(text).to_be_focused()
     page.keyboard.press("Control+End")
