@@ -23,6 +23,14 @@ from console.models.imports import (
 )
 from console.models.jobs import JobRun
 from console.models.leads import Business, Email, Lead, Owner, Phone
+from console.models.replies import (
+    Conversation,
+    Deal,
+    DealStageHistory,
+    Draft,
+    InboundMessage,
+    InboxItem,
+)
 from console.models.skiptrace import (
     PhoneCheck,
     SkipTraceFile,
@@ -45,6 +53,12 @@ __all__ = [
     "Sender",
     "Business",
     "ConsentEvent",
+    "Conversation",
+    "Deal",
+    "DealStageHistory",
+    "Draft",
+    "InboundMessage",
+    "InboxItem",
     "Email",
     "ImportJob",
     "ImportReject",

@@ -249,6 +249,11 @@ class Message(TeamOwned, db.Model):
         ForeignKey("message_templates.id", ondelete="SET NULL")
     )
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("senders.id", ondelete="SET NULL"))
+    # A campaign text, a reply from the inbox, or the one opt-out/in confirmation.
+    kind: Mapped[str] = mapped_column(String(12), default="campaign", server_default="campaign")
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
     touch: Mapped[int] = mapped_column(Integer, default=0)
     variant: Mapped[str] = mapped_column(String(2), default="A")
     to_e164: Mapped[str] = mapped_column(String(16))

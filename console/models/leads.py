@@ -206,6 +206,9 @@ class Lead(TeamOwned, Timestamps, db.Model):
     # The last finished skip trace: when, and whether it found the owner's contact.
     traced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     trace_status: Mapped[str] = mapped_column(String(12), default="")
+    # A call the owner asked for, scheduled from the inbox.
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    callback_note: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     business: Mapped[Business | None] = relationship()
     owner: Mapped[Owner | None] = relationship()
