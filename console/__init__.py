@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from console.campaigns.routes import bp as campaigns_bp
     from console.dashboard.routes import bp as dashboard_bp
     from console.imports.routes import bp as imports_bp
+    from console.inbox.routes import bp as inbox_bp
     from console.jobruns.routes import bp as jobruns_bp
     from console.leads.routes import bp as leads_bp
     from console.library.routes import bp as library_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         skiptrace_bp,
         campaigns_bp,
         library_bp,
+        inbox_bp,
         webhooks_bp,
         settings_bp,
         jobruns_bp,
@@ -177,6 +179,21 @@ def _register_template_helpers(app: Flask) -> None:
             return f"{minutes} min {seconds:02d} s"
         hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
+
+    @app.template_filter("timesince_short")
+    def _timesince_short(value, now) -> str:
+        """ "in 12 min", "3 h ago": a deadline against now, in a few characters."""
+        if value is None:
+            return ""
+        seconds = int((value - now).total_seconds())
+        span = abs(seconds)
+        if span < 3600:
+            text = f"{max(1, span // 60)} min"
+        elif span < 86400:
+            text = f"{span // 3600} h {span % 3600 // 60:02d}"
+        else:
+            text = f"{span // 86400} d"
+        return f"in {text}" if seconds >= 0 else f"{text} ago"
 
     @app.template_filter("money")
     def _money(value, places: int = 2) -> str:

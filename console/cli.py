@@ -177,6 +177,30 @@ def register_commands(app: Flask) -> None:
             burst=burst,
         )
 
+    @app.cli.command("classify")
+    @click.option(
+        "--rules-only", is_flag=True, help="Use the rules alone, even with an Anthropic key."
+    )
+    def classify_command(rules_only: bool) -> None:
+        """Read reply texts, one a line, on stdin; print one JSON object a line (label,
+        confidence, opt_out, extracted, source, note). Uses Claude
+        (ANTHROPIC_MODEL_CLASSIFY) when ANTHROPIC_API_KEY is set, else the rules."""
+        from console.services import reading
+        from jobs.replies import models_for
+
+        models = models_for(current_app._get_current_object())
+        claude = None if rules_only else models.claude
+        for line in sys.stdin:
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                continue
+            read = reading.read_reply(text, claude=claude, model=models.classify)
+            result = read.classification.as_json()
+            result["opt_out_suspected"] = read.opt_out_suspected
+            if read.note:
+                result["note"] = read.note
+            click.echo(json.dumps({"text": text, **result}, ensure_ascii=False))
+
     @app.cli.group("export")
     def export() -> None:
         """Export a team's records as CSV."""

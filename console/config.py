@@ -114,6 +114,8 @@ class Config:
         self.ANTHROPIC_BASE_URL = env.get("ANTHROPIC_BASE_URL", "")
         self.ANTHROPIC_MODEL_DRAFT = env.get("ANTHROPIC_MODEL_DRAFT", "claude-sonnet-5-5")
         self.ANTHROPIC_MODEL_CLASSIFY = env.get("ANTHROPIC_MODEL_CLASSIFY", "claude-haiku-5-5")
+        # Seconds a draft or classification call may take before the template stands.
+        self.ANTHROPIC_TIMEOUT = float(env.get("ANTHROPIC_TIMEOUT", "5"))
 
         # Embedded: migrate the schema and create the demo team at start.
         self.AUTO_MIGRATE = _flag(env.get("CONSOLE_AUTO_MIGRATE"), default=self.EMBEDDED)

@@ -23,6 +23,7 @@ from console.providers.messaging import Transport, TwilioTransport
 from console.providers.twilio_client import make_client
 from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
 from console.services.ratelimit import sender_limiter
+from jobs import replies
 from jobs.queue import DEFAULT_QUEUE, connection, queue
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,15 @@ def start_follow_ups(session: Session, now: datetime | None = None) -> list[int]
 
 def tick(app: Flask) -> dict[str, int]:
     """One round of the ticker; returns what it did."""
-    done = {"played": 0, "reconciled": 0, "adopted": 0, "priced": 0, "follow_ups": 0, "queued": 0}
+    done = {
+        "played": 0,
+        "reconciled": 0,
+        "adopted": 0,
+        "priced": 0,
+        "follow_ups": 0,
+        "queued": 0,
+        "replies": 0,
+    }
     with app.app_context():
         session = db.session
         try:
@@ -150,6 +159,7 @@ def tick(app: Flask) -> dict[str, int]:
             done["follow_ups"] = len(start_follow_ups(session))
             for batch_id in dispatch.due_batches(session):
                 done["queued"] += enqueue_dispatch(app, batch_id)
+            done["replies"] = replies.tick(app, session)
         finally:
             session.remove()
     return done

@@ -1,4 +1,5 @@
-"""Local stand-ins for the paid APIs: a skip-trace vendor, Twilio Lookup v2 and Messaging.
+"""Local stand-ins for the paid APIs: a skip-trace vendor, Twilio Lookup v2 and Messaging,
+and Anthropic's Messages API.
 
 Each server listens on a free loopback port in a daemon thread, answers the way the
 real service does (same paths, auth and JSON shapes), and records what it was asked,
@@ -9,6 +10,9 @@ so tests and the benchmark exercise the real HTTP clients without an account.
 
     with TwilioServer(SID, TOKEN, service_numbers=["+15125550100"]) as twilio:
         make_client(SID, TOKEN, base_url=twilio.url).messages.create(...)
+
+    with AnthropicServer(api_key="sk-test") as claude:
+        anthropic.Anthropic(api_key="sk-test", base_url=claude.url).messages.create(...)
 """
 
 from __future__ import annotations
@@ -20,15 +24,19 @@ import hashlib
 import heapq
 import itertools
 import json
+import math
 import re
+import secrets
 import socket
+import string
 import sys
 import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
@@ -1007,3 +1015,531 @@ def _matches(resource: dict[str, Any], filters: dict[str, str], bounds: dict[str
         and sent <= bounds.get("DateSent<", sent)
         and sent >= bounds.get("DateSent>", sent)
     )
+
+
+# -- Anthropic Messages API ------------------------------------------------------------
+
+# The error `type` Anthropic puts in the body for each HTTP status it answers.
+ANTHROPIC_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+ANTHROPIC_MESSAGES = {
+    400: "Invalid request",
+    401: "invalid x-api-key",
+    403: "Your API key does not have permission to use the specified resource.",
+    404: "Not found",
+    408: "Request timed out",
+    413: "Request exceeds the maximum allowed number of bytes.",
+    429: "Number of request tokens has exceeded your per-minute rate limit.",
+    500: "Internal server error",
+    503: "Service unavailable",
+    504: "Request timed out",
+    529: "Overloaded",
+}
+MALFORMED_KINDS = frozenset({"http", "html", "text"})
+CACHE_BREAKPOINT_LIMIT = 4
+# How many block boundaries before a breakpoint the API checks for an earlier cache entry.
+CACHE_LOOKBACK_BLOCKS = 20
+DEFAULT_CLASSIFICATION = {"label": "UNCLEAR", "confidence": 50, "opt_out": False, "extracted": {}}
+DEFAULT_SMS_REPLY = "Thanks for getting back to me. Would a quick call this week work?"
+# What a model cut off mid-answer leaves: the start of a JSON object.
+BROKEN_JSON_TEXT = '{"label": "POSITIVE", "confid'
+GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def _anthropic_id(prefix: str) -> str:
+    """An id shaped like Anthropic's (`msg_01…`, `req_011…`): a prefix and base62 text."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+
+
+def content_text(content: Any) -> str:
+    """The text of a system prompt or message content: a string or a list of blocks."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    return "\n".join(
+        str(block.get("text", ""))
+        for block in content
+        if isinstance(block, dict) and block.get("type") == "text"
+    )
+
+
+def last_user_text(request: dict[str, Any]) -> str:
+    """The text of the last user turn of a Messages request."""
+    turns = [m for m in request.get("messages") or [] if isinstance(m, dict)]
+    users = [m for m in turns if m.get("role") == "user"]
+    return content_text(users[-1].get("content")) if users else ""
+
+
+def default_reply(request: dict[str, Any]) -> str:
+    """A classification JSON when the prompt asks to classify or for JSON, else an SMS reply."""
+    asked = f"{content_text(request.get('system'))}\n{last_user_text(request)}".lower()
+    wants_json = bool((request.get("output_config") or {}).get("format"))
+    if "classif" in asked or wants_json:
+        return json.dumps(DEFAULT_CLASSIFICATION)
+    return DEFAULT_SMS_REPLY
+
+
+def _token_count(text: str) -> int:
+    """A rough token count: four characters a token, rounded up."""
+    return -(-len(text) // 4)
+
+
+def _block_tokens(block: dict[str, Any]) -> int:
+    """Tokens of one content block: its text, or its JSON for images and tool blocks."""
+    if block.get("type") == "text":
+        return _token_count(str(block.get("text", "")))
+    return _token_count(json.dumps(block, sort_keys=True))
+
+
+def _as_blocks(content: Any) -> list[dict[str, Any]]:
+    """Content as a list of blocks: a bare string is one text block."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [block for block in content or [] if isinstance(block, dict)]
+
+
+def _prompt_blocks(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(role, block) in the order the prompt cache reads them: system, then each turn.
+
+    A top-level `cache_control` marks the last block, as the API's automatic caching does.
+    """
+    blocks = [("system", block) for block in _as_blocks(request.get("system"))]
+    for turn in request.get("messages") or []:
+        blocks += [(str(turn.get("role")), block) for block in _as_blocks(turn.get("content"))]
+    automatic = request.get("cache_control")
+    if automatic and blocks and not blocks[-1][1].get("cache_control"):
+        role, last = blocks[-1]
+        blocks[-1] = (role, {**last, "cache_control": automatic})
+    return blocks
+
+
+def _request_problem(request: Any) -> str | None:
+    """Why Anthropic would refuse this Messages body with a 400, or None."""
+    if not isinstance(request, dict):
+        return "The request body is not valid JSON."
+    if not isinstance(request.get("model"), str) or not request["model"]:
+        return "model: Field required"
+    max_tokens = request.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        return "max_tokens: Field required"
+    if max_tokens < 1:
+        return "max_tokens: Input should be greater than or equal to 1"
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "messages: at least one message is required"
+    for index, turn in enumerate(messages):
+        if not isinstance(turn, dict) or turn.get("role") not in {"user", "assistant"}:
+            return f"messages.{index}.role: Input should be 'user' or 'assistant'"
+        if not isinstance(turn.get("content"), str | list):
+            return f"messages.{index}.content: Input should be a valid string or list"
+    system = request.get("system")
+    if system is not None and not isinstance(system, str | list):
+        return "system: Input should be a valid string or list"
+    if isinstance(system, list) and any(
+        not isinstance(block, dict) or block.get("type") != "text" for block in system
+    ):
+        return "system: every block must be a text block"
+    temperature = request.get("temperature")
+    if temperature is not None and not (
+        isinstance(temperature, int | float) and 0 <= temperature <= 1
+    ):
+        return "temperature: Input should be between 0 and 1"
+    if request.get("stream"):
+        return "stream: this fake answers non-streaming requests only"
+    return _cache_control_problem(request)
+
+
+def _cache_control_problem(request: dict[str, Any]) -> str | None:
+    """Why the request's cache_control markers are refused, or None."""
+    controls = [
+        block["cache_control"] for _, block in _prompt_blocks(request) if block.get("cache_control")
+    ]
+    if len(controls) > CACHE_BREAKPOINT_LIMIT:
+        found = len(controls)
+        limit = CACHE_BREAKPOINT_LIMIT
+        return f"A maximum of {limit} blocks with cache_control may be provided. Found {found}."
+    for control in controls:
+        if not isinstance(control, dict) or control.get("type") != "ephemeral":
+            return "cache_control.type: Input should be 'ephemeral'"
+        if control.get("ttl", "5m") not in {"5m", "1h"}:
+            return "cache_control.ttl: Input should be '5m' or '1h'"
+    return None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One planned answer: an error status, or a 200 broken the `malformed` way."""
+
+    status: int
+    message: str = ""
+    should_retry: bool | None = None
+    malformed: str = ""
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One HTTP answer: status, headers (Content-Type included) and body bytes."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class _AnthropicHandler(_Handler):
+    """Writes the fake's replies with their own headers (request-id, retry-after)."""
+
+    fake: AnthropicServer
+
+    def _dispatch(self) -> None:
+        """Read the body, ask the fake for its reply, and write it with its headers."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        reply = self.fake.respond(self, body)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+
+class AnthropicServer(FakeServer):
+    """Anthropic's Messages API, `POST /v1/messages`, for the official `anthropic` SDK.
+
+    Checks the key (401 `authentication_error`), sent as `x-api-key` or, as SDK 2.x
+    does, `Authorization: Bearer`, and that `anthropic-version` is present; refuses
+    malformed bodies with a 400 as the API does; answers a Message whose text comes
+    from `responder(request_json)` (default: `default_reply`), cut at `max_tokens` or
+    a stop sequence. Usage counts four characters a token.
+
+    Prompt caching is simulated: a block carrying `cache_control` marks the prefix up
+    to it (system blocks, then message blocks, keyed per model; a top-level
+    `cache_control` marks the last block). A prefix written before, ending at the
+    marked block or up to CACHE_LOOKBACK_BLOCKS blocks earlier, is read; the rest up
+    to the mark is written. `cache_creations`/`cache_reads` count requests that wrote
+    or read, `cache_creation_tokens`/`cache_read_tokens` their tokens. Prefixes shorter
+    than `min_cache_tokens` are not cached, like the API's minimum cacheable length.
+
+    Behaviours, settable while it runs: `delay` (seconds the model takes to write a
+    200 answer; other requests go on meanwhile), `responder`, `retry_after` (the wait
+    planned 429/5xx answers ask for, as `retry-after-ms` and whole-second
+    `retry-after`; None sends neither, leaving the SDK to its own backoff),
+    `fail_next(status, count)` and `garbage_next(count, malformed)`.
+    """
+
+    PATH = "/v1/messages"
+
+    def __init__(
+        self,
+        api_key: str = "sk-ant-test-key",
+        responder: Callable[[dict[str, Any]], str] | None = None,
+        delay: float = 0.0,
+        retry_after: float | None = 0.01,
+        min_cache_tokens: int = 0,
+        models: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.responder: Callable[[dict[str, Any]], str] = responder or default_reply
+        self.delay = delay
+        self.retry_after = retry_after
+        self.min_cache_tokens = min_cache_tokens
+        # None takes any model name; a set makes others a 404 as unknown models are.
+        self.models = frozenset(models) if models is not None else None
+        self.requests: list[dict[str, Any]] = []
+        self.cache_creations = 0
+        self.cache_reads = 0
+        self.cache_creation_tokens = 0
+        self.cache_read_tokens = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.current = 0
+        self.peak = 0
+        self._planned: deque[_Plan] = deque()
+        self._cache: set[str] = set()
+        self._idle = threading.Condition(self.lock)
+
+    # -- running -------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Serve, writing replies through the handler that sends this fake's headers."""
+        super().start()
+        # Swapped before `start` returns, so before anyone knows the port to call.
+        assert self._server is not None
+        self._server.RequestHandlerClass = type(
+            f"{type(self).__name__}Handler", (_AnthropicHandler,), {"fake": self}
+        )
+        return self
+
+    @property
+    def calls(self) -> int:
+        """How many requests arrived, whatever they were answered."""
+        with self.lock:
+            return len(self.requests)
+
+    def reset(self) -> None:
+        """Forget requests, counters, planned failures and the prompt cache."""
+        with self.lock:
+            self.requests.clear()
+            self.cache_creations = self.cache_reads = 0
+            self.cache_creation_tokens = self.cache_read_tokens = 0
+            self.input_tokens = self.output_tokens = 0
+            self.peak = self.current
+            self._planned.clear()
+            self._cache.clear()
+
+    def clear_cache(self) -> None:
+        """Drop every cached prefix, as if their time to live ran out."""
+        with self.lock:
+            self._cache.clear()
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        message: str | None = None,
+        should_retry: bool | None = None,
+    ) -> None:
+        """Answer the next `count` authorized requests with this error status.
+
+        429 is `rate_limit_error`, 500 `api_error`, 529 `overloaded_error`, 400
+        `invalid_request_error` (see ANTHROPIC_ERRORS). `should_retry` sends
+        `x-should-retry`, which the SDK obeys over its status rules.
+        """
+        if status not in ANTHROPIC_ERRORS:
+            raise ValueError(f"no Anthropic error type for HTTP {status}")
+        with self.lock:
+            self._planned.extend([_Plan(status, message or "", should_retry)] * count)
+
+    def garbage_next(self, count: int = 1, malformed: str = "http") -> None:
+        """Answer the next `count` authorized requests 200 with a broken answer.
+
+        "http": a Message cut off mid-JSON, sent as application/json; "html": a proxy's
+        error page, sent as text/html; "text": a valid Message whose text is the start
+        of a JSON object (BROKEN_JSON_TEXT), as a model stopped mid-answer writes.
+        """
+        if malformed not in MALFORMED_KINDS:
+            raise ValueError(f"malformed must be one of {sorted(MALFORMED_KINDS)}")
+        with self.lock:
+            self._planned.extend([_Plan(200, malformed=malformed)] * count)
+
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        """Wait until no request is being answered; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self.current:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    # -- answering -----------------------------------------------------------------
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, Any]:
+        """The status and body bytes of the reply (`respond` also gives its headers)."""
+        reply = self.respond(handler, body)
+        return reply.status, reply.body
+
+    def respond(self, handler: BaseHTTPRequestHandler, body: bytes) -> _Reply:
+        """Record one request, answer it, and note the status it got."""
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        record: dict[str, Any] = {
+            "path": urlsplit(handler.path).path,
+            "method": handler.command,
+            "headers": {key.lower(): value for key, value in handler.headers.items()},
+            "json": parsed,
+            "received_at": time.monotonic(),
+            "status": None,
+            "usage": None,
+        }
+        with self.lock:
+            self.requests.append(record)
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+        reply = None
+        try:
+            reply = self._answer(record)
+            return reply
+        finally:
+            with self._idle:
+                record["status"] = reply.status if reply else None
+                self.current -= 1
+                self._idle.notify_all()
+
+    def _answer(self, record: dict[str, Any]) -> _Reply:
+        """Authenticate, then a planned failure, a 400 for a bad body, or a Message."""
+        headers, request = record["headers"], record["json"]
+        if not self._authorized(headers):
+            return self._error(401)
+        if not headers.get("anthropic-version"):
+            return self._error(400, "anthropic-version: header is required")
+        if record["method"] != "POST" or record["path"] != self.PATH:
+            return self._error(404, f"Not found: {record['method']} {record['path']}")
+        with self.lock:
+            planned = self._planned.popleft() if self._planned else None
+        if planned and planned.status != 200:
+            return self._planned_error(planned)
+        problem = _request_problem(request)
+        if problem:
+            return self._error(400, problem)
+        if self.models is not None and request["model"] not in self.models:
+            return self._error(404, f"model: {request['model']}")
+        self.sleep(self.delay)
+        malformed = planned.malformed if planned else ""
+        if malformed == "html":
+            return _Reply(200, {"Content-Type": "text/html"}, GATEWAY_PAGE)
+        message = self._message(request, record, BROKEN_JSON_TEXT if malformed == "text" else None)
+        if isinstance(message, _Reply):
+            return message
+        data = json.dumps(message).encode()
+        if malformed == "http":
+            data = data[: len(data) // 2]
+        return _Reply(200, self._headers(), data)
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        """Whether the key came as `x-api-key` or, as SDK 2.x sends it, a Bearer token."""
+        bearer = headers.get("authorization", "")
+        return headers.get("x-api-key") == self.api_key or bearer == f"Bearer {self.api_key}"
+
+    def _message(
+        self, request: dict[str, Any], record: dict[str, Any], text: str | None
+    ) -> dict[str, Any] | _Reply:
+        """The Message for a valid request, or a 500 when the responder raised."""
+        if text is None:
+            try:
+                text = str(self.responder(request))
+            except Exception as exc:
+                # A broken responder is a bug in the test: say so in the answer.
+                return self._error(500, f"the fake's responder raised {exc!r}")
+        text, stop_reason, stop_sequence = self._stop(request, text)
+        usage = self._usage(request)
+        usage["output_tokens"] = max(_token_count(text), 1)
+        with self.lock:
+            record["usage"] = usage
+            self.output_tokens += usage["output_tokens"]
+        return {
+            "id": _anthropic_id("msg_01"),
+            "type": "message",
+            "role": "assistant",
+            "model": request["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": stop_reason,
+            "stop_sequence": stop_sequence,
+            "usage": usage,
+        }
+
+    @staticmethod
+    def _stop(request: dict[str, Any], text: str) -> tuple[str, str, str | None]:
+        """Cut the text where the model would stop: max_tokens or a stop sequence."""
+        limit = request["max_tokens"] * 4
+        truncated = len(text) > limit
+        text = text[:limit]
+        hits = [(text.find(s), s) for s in request.get("stop_sequences") or [] if s and s in text]
+        if hits:
+            at, sequence = min(hits)
+            return text[:at], "stop_sequence", sequence
+        return text, "max_tokens" if truncated else "end_turn", None
+
+    def _usage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Input token counts, reading and writing the simulated prompt cache."""
+        digest = hashlib.sha256(request["model"].encode())
+        total = 0
+        # (tokens of the prefix ending at each block, that prefix's key)
+        prefixes: list[tuple[int, str]] = []
+        marks: list[tuple[int, str]] = []  # (index of a marked block, its ttl)
+        for index, (role, block) in enumerate(_prompt_blocks(request)):
+            bare = {key: value for key, value in block.items() if key != "cache_control"}
+            digest.update(json.dumps([role, bare], sort_keys=True).encode())
+            total += _block_tokens(bare)
+            prefixes.append((total, digest.hexdigest()))
+            control = block.get("cache_control")
+            if control and total >= self.min_cache_tokens:
+                marks.append((index, control.get("ttl", "5m")))
+        looked_at = {
+            prefixes[earlier]
+            for index, _ in marks
+            for earlier in range(max(index - CACHE_LOOKBACK_BLOCKS, 0), index + 1)
+        }
+        written = {"5m": 0, "1h": 0}
+        with self.lock:
+            read = max((tokens for tokens, key in looked_at if key in self._cache), default=0)
+            covered = read
+            for index, ttl in marks:
+                tokens, key = prefixes[index]
+                if tokens > covered:
+                    written[ttl] += tokens - covered
+                    covered = tokens
+                self._cache.add(key)
+            created = written["5m"] + written["1h"]
+            self.cache_creations += created > 0
+            self.cache_reads += read > 0
+            self.cache_creation_tokens += created
+            self.cache_read_tokens += read
+            self.input_tokens += total - read - created
+        return {
+            "input_tokens": total - read - created,
+            "cache_creation_input_tokens": created,
+            "cache_read_input_tokens": read,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": written["5m"],
+                "ephemeral_1h_input_tokens": written["1h"],
+            },
+            "output_tokens": 0,
+            "service_tier": "standard",
+        }
+
+    # -- errors --------------------------------------------------------------------
+
+    def _planned_error(self, plan: _Plan) -> _Reply:
+        """A failure from `fail_next`, with the retry hints a client reads."""
+        extra: dict[str, str] = {}
+        retry_after = self.retry_after
+        if retry_after is not None and (plan.status == 429 or plan.status >= 500):
+            extra["retry-after-ms"] = str(round(retry_after * 1000))
+            extra["retry-after"] = str(math.ceil(retry_after))
+        if plan.should_retry is not None:
+            extra["x-should-retry"] = "true" if plan.should_retry else "false"
+        return self._error(plan.status, plan.message, extra)
+
+    def _error(self, status: int, message: str = "", extra: dict[str, str] | None = None) -> _Reply:
+        """Anthropic's error body, `{"type": "error", "error": {...}}`, with a request-id."""
+        headers = self._headers(extra)
+        body = {
+            "type": "error",
+            "error": {
+                "type": ANTHROPIC_ERRORS[status],
+                "message": message or ANTHROPIC_MESSAGES[status],
+            },
+            "request_id": headers["request-id"],
+        }
+        return _Reply(status, headers, json.dumps(body).encode())
+
+    @staticmethod
+    def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+        """JSON content type and a fresh request-id, plus any extra headers."""
+        return {
+            "Content-Type": "application/json",
+            "request-id": _anthropic_id("req_011"),
+            **(extra or {}),
+        }

@@ -11,6 +11,7 @@ from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.providers.lookup import LINE_TYPE_LABELS
 from console.services import imports as import_service
+from console.services import inbox as inbox_service
 from console.services import leads as lead_service
 from console.services import phones as phone_service
 from console.services import reviews as review_service
@@ -76,6 +77,7 @@ def show(lead_id: int):
         queues=scoring.QUEUES,
         actions=scoring.ACTIONS,
         personas=scoring.PERSONAS,
+        replies=inbox_service.lead_replies(db.session, lead),
     )
 
 

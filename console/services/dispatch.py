@@ -123,6 +123,8 @@ def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) ->
 
 
 SENDABLE = ("approved", "sending", "in_review")
+# Lead statuses that end campaigns to a lead but not replies in its conversation.
+REPLY_OPEN_STATUSES = ("deal", "not_interested")
 # How often a running dispatcher looks whether its batch was paused or cancelled.
 STATUS_CHECK_SECONDS = 0.5
 
@@ -270,7 +272,11 @@ def send_claimed(
     if sender.paused:
         _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
         return "paused"
-    decision = gate.decide(recipient_of(message.lead, message.to_e164), sender, now)
+    recipient = recipient_of(message.lead, message.to_e164)
+    if message.kind == "reply" and recipient.lead_status in REPLY_OPEN_STATUSES:
+        # An owner who answered may be answered, even once the lead is a deal or a no.
+        recipient.lead_status = ""
+    decision = gate.decide(recipient, sender, now)
     if decision.allowed and message.campaign is not None:
         decision = gate.campaign_cap(message.campaign, now)
     if decision.blocked:
@@ -547,6 +553,84 @@ def due_batches(session: Session, now: datetime | None = None) -> list[int]:
                     Batch.status.in_(("in_review", "approved", "sending")),
                     Sender.paused.is_(False),
                     Campaign.status == "active",
+                )
+                .distinct()
+            )
+        )
+    )
+
+
+def claim_replies(session: Session, team_id: int, now: datetime, limit: int = CHUNK) -> list[int]:
+    """Move up to `limit` due, approved inbox replies of a team to `sending`; commit."""
+    pick = (
+        select(Message.id)
+        .join(Sender, Sender.id == Message.sender_id)
+        .where(
+            Message.team_id == team_id,
+            Message.kind == "reply",
+            Message.status == "approved",
+            Message.due_at <= now,
+            Sender.paused.is_(False),
+        )
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True, of=Message)
+    picked = list(session.scalars(pick))
+    ids = []
+    if picked:
+        ids = list(
+            session.scalars(
+                update(Message)
+                .where(Message.id.in_(picked), Message.status == "approved")
+                .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+                .returning(Message.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    session.commit()
+    return sorted(ids)
+
+
+def run_replies(session: Session, team_id: int, options: DispatchOptions) -> DispatchReport:
+    """Send a team's due inbox replies through the same gate, limits and recording as
+    campaign texts, until none is due or the time slice is used."""
+    report = DispatchReport()
+    started = time.monotonic()
+    settings = SendingSettings.of(session.get(Team, team_id))
+    reconcile_stuck(session, options, team_id=team_id, report=report)
+    while time.monotonic() - started <= options.time_slice:
+        ids = claim_replies(session, team_id, options.clock(), options.chunk)
+        if not ids:
+            return report
+        messages = _load_chunk(session, ids)
+        gate = Gate(session, team_id, settings)
+        for position, message in enumerate(messages):
+            left = options.time_slice - (time.monotonic() - started)
+            outcome = "out_of_time" if left <= 0 else None
+            if outcome is None:
+                outcome = send_claimed(session, message, gate, options, settings, left)
+            if outcome == "out_of_time":
+                release(session, ids[position:])
+                report.stopped = "time slice used; continues on the next tick"
+                return report
+            _count(report, outcome)
+    report.stopped = "time slice used; continues on the next tick"
+    return report
+
+
+def teams_with_due_replies(session: Session, now: datetime | None = None) -> list[int]:
+    """Teams with inbox replies approved and due now."""
+    now = now or utcnow()
+    return sorted(
+        set(
+            session.scalars(
+                select(Message.team_id)
+                .where(
+                    Message.kind == "reply",
+                    Message.status == "approved",
+                    Message.due_at <= now,
                 )
                 .distinct()
             )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.models import Enrollment, Message, Sender, Team
 from console.models.base import utcnow
-from console.services import quiethours
+from console.services import personas, quiethours, segments, tokens
 
 # A fictional number (555-01xx is reserved for fiction) the sandbox sends from.
 SANDBOX_NUMBER = "+15125550100"
@@ -92,6 +92,43 @@ class SendingSettings:
         return f"{_clock(window.start)}-{_clock(window.end)}, {named}"
 
 
+@dataclass
+class ReplySettings:
+    """What a team decided about replies (Settings > Replies), with safe defaults."""
+
+    # Twilio's Advanced Opt-Out answers STOP/START/HELP keywords itself: the console then
+    # sends no confirmation for an exact keyword (it still confirms free-text opt-outs,
+    # which Twilio does not see as opt-outs).
+    twilio_advanced_opt_out: bool = False
+    # Texts the console answers with; "" means the persona module's default.
+    opt_out_confirmation: str = ""
+    opt_in_confirmation: str = ""
+    help_text: str = ""
+    # Drafts may carry links (the team's site) only when the team allows it.
+    allow_links: bool = False
+    link: str = ""
+    # Replies that go without a person: off by default; never a first reply, a price
+    # question or a callback request (console.services.inbox.AUTO_SEND_NEVER).
+    auto_send: bool = False
+    auto_send_min_confidence: int = 85
+    auto_send_max_per_lead: int = 3
+    # Use Claude for drafts and classification when a key is configured.
+    ai_enabled: bool = True
+
+    @classmethod
+    def of(cls, team: Team) -> ReplySettings:
+        """The team's settings, defaults filled in for anything not saved."""
+        saved = (team.settings or {}).get("replies") or {}
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in known})
+
+    def save(self, team: Team) -> None:
+        """Store these settings on the team."""
+        settings = dict(team.settings or {})
+        settings["replies"] = asdict(self)
+        team.settings = settings
+
+
 def _parse_time(text: str, default: time) -> time:
     try:
         hours, minutes = str(text).split(":")
@@ -119,6 +156,105 @@ def settings_from_form(data: Mapping, current: SendingSettings) -> SendingSettin
     updated.filtering_pause_rate = float(data["filtering_pause_percent"]) / 100
     updated.recipient_daily_cap = int(data.get("recipient_daily_cap") or 0)
     updated.segment_price = str(data["segment_price"])
+    return updated
+
+
+# ----------------------------------------------------------------------------- replies
+
+# The texts the console answers with by itself, and the persona module's defaults.
+REPLY_TEXT_DEFAULTS: dict[str, str] = {
+    "opt_out_confirmation": personas.OPT_OUT_CONFIRMATION,
+    "opt_in_confirmation": personas.OPT_IN_CONFIRMATION,
+    "help_text": personas.HELP_TEXT,
+}
+REPLY_TEXT_LABELS: dict[str, str] = {
+    "opt_out_confirmation": "Opt-out confirmation",
+    "opt_in_confirmation": "Opt-in confirmation",
+    "help_text": "Help text",
+}
+REPLY_TEXT_MAX = 320  # characters as typed, tokens unfilled
+OPT_OUT_CONFIRMATION_SEGMENTS = 2
+# Texts that must say how to opt out (CTIA asks it of opt-in confirmations and HELP).
+_NEEDS_OPT_OUT_WORDING = frozenset({"opt_in_confirmation", "help_text"})
+
+
+@dataclass(frozen=True)
+class ReplyText:
+    """One of the team's automatic texts as owners would get it, with its problems."""
+
+    name: str  # the ReplySettings field
+    label: str
+    text: str  # what is sent, tokens unfilled: the team's own text, or the default
+    is_default: bool
+    rendered: tokens.Rendered  # for the team, with no lead (an unmatched number)
+    measure: segments.Measure  # of `rendered`
+    problems: tuple[str, ...]
+
+
+def _reply_body(typed: str | None) -> str:
+    """A reply text as stored: browser line endings made LF, outer spaces gone."""
+    return (typed or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def reply_text(name: str, typed: str | None, sender: str, team_wording: str = "") -> ReplyText:
+    """The text `name` as typed (blank means the default), rendered for a team whose
+    texts come from `sender`, measured, and checked."""
+    default = REPLY_TEXT_DEFAULTS[name]
+    text = _reply_body(typed) or default
+    rendered = tokens.render(text, {"senderName": sender})
+    measure = segments.measure(rendered.text.strip())
+    problems: list[str] = []
+    if len(text) > REPLY_TEXT_MAX:
+        problems.append(f"At most {REPLY_TEXT_MAX} characters (this has {len(text):,}).")
+    unknown = tokens.unknown_tokens(text)
+    if unknown:
+        named = ", ".join(f"{{{token}}}" for token in unknown)
+        problems.append(f"Unknown token {named}: use {{senderName}} for the team's name.")
+    if not rendered.text.strip():
+        problems.append("Empty once filled in: an unmatched number has no owner's name.")
+    elif name == "opt_out_confirmation" and measure.segments > OPT_OUT_CONFIRMATION_SEGMENTS:
+        problems.append(
+            f"At most {OPT_OUT_CONFIRMATION_SEGMENTS} segments: a confirmation says only "
+            f"that they are opted out (this takes {measure.segments})."
+        )
+    if name in _NEEDS_OPT_OUT_WORDING and not tokens.has_opt_out(text, team_wording):
+        problems.append(f'Say how to opt out, as in "{tokens.OPT_OUT_DEFAULT}".')
+    return ReplyText(
+        name=name,
+        label=REPLY_TEXT_LABELS[name],
+        text=text,
+        is_default=text == default,
+        rendered=rendered,
+        measure=measure,
+        problems=tuple(problems),
+    )
+
+
+def reply_texts(settings: ReplySettings, sender: str, team_wording: str = "") -> list[ReplyText]:
+    """The team's three automatic texts as owners get them now."""
+    return [
+        reply_text(name, getattr(settings, name), sender, team_wording)
+        for name in REPLY_TEXT_DEFAULTS
+    ]
+
+
+def reply_settings_from_form(data: Mapping, current: ReplySettings) -> ReplySettings:
+    """New reply settings from the replies form's cleaned data (a WTForms `data` dict).
+
+    A text left blank or equal to its default is stored blank, so the team keeps getting
+    the default as it improves.
+    """
+    updated = ReplySettings(**asdict(current))
+    updated.twilio_advanced_opt_out = bool(data.get("twilio_advanced_opt_out"))
+    for name, default in REPLY_TEXT_DEFAULTS.items():
+        text = _reply_body(data.get(name))
+        setattr(updated, name, "" if text == default else text)
+    updated.allow_links = bool(data.get("allow_links"))
+    updated.link = (data.get("link") or "").strip()
+    updated.auto_send = bool(data.get("auto_send"))
+    updated.auto_send_min_confidence = int(data["auto_send_min_confidence"])
+    updated.auto_send_max_per_lead = int(data["auto_send_max_per_lead"])
+    updated.ai_enabled = bool(data.get("ai_enabled"))
     return updated
 
 

@@ -3,11 +3,17 @@ checked against the URL Twilio was given (`PUBLIC_BASE_URL`), before anything is
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from console.extensions import csrf, db
-from console.services import delivery
+from console.services import delivery, inbound
+from jobs.replies import enqueue_reading
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -31,3 +37,32 @@ def twilio_status():
     delivery.apply_callback(db.session, request.form)
     db.session.commit()
     return "", 204
+
+
+@bp.post("/twilio/sms")
+@csrf.exempt
+def twilio_sms():
+    """An owner's text: stored once per MessageSid, any opt-out committed, then answered
+    with TwiML (the one confirmation, or nothing); reading and drafting run in a job."""
+    if not _signed():
+        abort(403)
+    try:
+        reception = inbound.receive(db.session, request.form)
+    except ValueError:
+        abort(400)
+    if reception.needs_job:
+        try:
+            enqueue_reading(current_app._get_current_object(), reception.item_id)
+        except Exception:  # noqa: BLE001 - the ticker re-queues items left processing
+            log.exception("Could not queue the reading of inbox item %s", reception.item_id)
+    if reception.handled == "no_team":
+        log.warning("Inbound text %s matches no team's sender", reception.inbound_id)
+    return twiml(reception.reply)
+
+
+def twiml(text: str) -> Response:
+    """A TwiML answer: one message, or an empty <Response/> that sends nothing."""
+    answer = MessagingResponse()
+    if text:
+        answer.message(text)
+    return Response(str(answer), mimetype="application/xml")

@@ -1,0 +1,1 @@
+"""The inbox: replies to work, most urgent first."""

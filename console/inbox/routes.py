@@ -1,0 +1,293 @@
+"""The inbox: owners' replies sorted by priority and deadline, each with its reading,
+the conversation, the lead and a draft to approve, edit or replace; and the actions a
+reviewer takes (send, escalate, archive, suppress, callback, deal, assign)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.extensions import db
+from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Team, User
+from console.models.base import utcnow
+from console.models.campaigns import PERSONAS
+from console.models.replies import RESOLUTIONS
+from console.services import drafting, inbound, inbox, priority, segments
+from console.services.classify import LABEL_NAMES, LABELS
+from console.web import csv_download, render, roles_required
+from jobs.replies import enqueue_reading, enqueue_replies
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+WORKERS = (Role.REVIEWER, Role.OPERATOR)
+PAGE = 100
+
+
+def _item_or_404(item_id: int) -> InboxItem:
+    item = inbox.load_item(db.session, current_user.team_id, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _list_context(filters: inbox.InboxFilters) -> dict:
+    team_id = current_user.team_id
+    query = inbox.items_query(team_id, filters, current_user.id)
+    items = db.session.scalars(query.limit(PAGE)).unique().all()
+    return {
+        "items": items,
+        "filters": filters,
+        "summary": inbox.summary(db.session, team_id),
+        "version": inbox.version(db.session, team_id),
+        "now": utcnow(),
+    }
+
+
+def _choices() -> dict:
+    team_id = current_user.team_id
+    return {
+        "labels": LABELS,
+        "label_names": LABEL_NAMES,
+        "buckets": priority.BUCKET_NAMES,
+        "routes": priority.ROUTES,
+        "views": inbox.VIEWS,
+        "personas": PERSONAS,
+        "resolutions": RESOLUTIONS,
+        "campaigns": db.session.scalars(
+            select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
+        ).all(),
+        "teammates": db.session.scalars(
+            select(User).where(User.team_id == team_id).order_by(User.email)
+        ).all(),
+        "sandbox": current_app.config.get("TWILIO_SANDBOX", True),
+    }
+
+
+@bp.get("")
+@roles_required(*WORKERS)
+def index():
+    """The inbox, filtered; the first item open beside it."""
+    filters = inbox.InboxFilters.from_args(request.args)
+    if request.args.get("format") == "csv":
+        query = inbox.items_query(current_user.team_id, filters, current_user.id)
+        items = db.session.scalars(query).unique()
+        return csv_download("inbox.csv", inbox.EXPORT_COLUMNS, inbox.export_rows(items))
+    context = _list_context(filters)
+    selected = context["items"][0] if context["items"] else None
+    return render(
+        "inbox/index.html",
+        "inbox/_list.html",
+        **context,
+        **_choices(),
+        **(_detail(selected) if selected is not None else {"item": None}),
+    )
+
+
+@bp.get("/changes")
+@roles_required(*WORKERS)
+def changes():
+    """204 while nothing changed since `v`; else tells the list to reload itself."""
+    if request.args.get("v") == inbox.version(db.session, current_user.team_id):
+        return Response(status=204)
+    return Response(status=200, headers={"HX-Trigger": "inbox-changed"})
+
+
+def _detail(item: InboxItem) -> dict:
+    conversation = item.conversation
+    deal = None
+    if item.lead_id:
+        deal = db.session.scalars(
+            select(Deal).where(Deal.team_id == item.team_id, Deal.lead_id == item.lead_id)
+        ).first()
+    draft = inbox.current_draft(db.session, item)
+    body = draft.body if draft is not None else ""
+    return {
+        "item": item,
+        "turns": drafting.history(db.session, conversation.id, limit=50),
+        "draft": draft,
+        "measure": segments.measure(body),
+        "deal": deal,
+        "breached": inbox.breached(item),
+        "sender": inbox.reply_sender(db.session, conversation),
+        "queued": db.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.kind == "reply",
+                Message.status.in_(("approved", "sending")),
+            )
+            .order_by(Message.id)
+        ).all(),
+    }
+
+
+@bp.get("/<int:item_id>")
+@roles_required(*WORKERS)
+def show(item_id: int):
+    """One item: the conversation, the lead, the reading and the draft."""
+    item = _item_or_404(item_id)
+    if request.headers.get("HX-Target") == "inbox-detail":
+        return render_template("inbox/_detail.html", **_detail(item), **_choices(), now=utcnow())
+    filters = inbox.InboxFilters.from_args(request.args)
+    return render_template(
+        "inbox/index.html", **_list_context(filters), **_choices(), **_detail(item)
+    )
+
+
+def _after_action(item: InboxItem, status: int = 200, error: str = "") -> Response:
+    """The item's panel again, and a nudge for the list to refresh."""
+    db.session.refresh(item)
+    html = render_template(
+        "inbox/_detail.html", **_detail(item), **_choices(), now=utcnow(), error=error
+    )
+    return Response(html, status=status, headers={"HX-Trigger": "inbox-changed"})
+
+
+@bp.post("/<int:item_id>/send")
+@roles_required(*WORKERS)
+def send(item_id: int):
+    """Send the draft as it is, edited, or the reviewer's own words."""
+    item = _item_or_404(item_id)
+    if item.state == "done":
+        return _after_action(item, 422, "This item is already done.")
+    try:
+        inbox.send_reply(db.session, item, current_user, request.form.get("body", ""))
+    except inbox.InboxProblem as problem:
+        db.session.rollback()
+        return _after_action(_item_or_404(item_id), 422, str(problem))
+    enqueue_replies(current_app._get_current_object(), item.team_id)
+    return _after_action(item)
+
+
+ACTIONS = {
+    "archive": lambda item: inbox.archive(db.session, item, current_user),
+    "escalate": lambda item: inbox.escalate(
+        db.session, item, current_user, request.form.get("note", "")
+    ),
+    "suppress": lambda item: inbox.suppress(db.session, item, current_user),
+    "confirm-opt-out": lambda item: inbox.suppress(db.session, item, current_user, opt_out=True),
+    "dismiss-opt-out": lambda item: inbox.dismiss_opt_out(db.session, item, current_user),
+    "deal": lambda item: inbox.convert_to_deal(db.session, item, current_user),
+}
+
+
+@bp.post("/<int:item_id>/do/<action>")
+@roles_required(*WORKERS)
+def act(item_id: int, action: str):
+    """Archive, escalate, suppress, confirm or dismiss an opt-out, convert to a deal."""
+    if action not in ACTIONS:
+        abort(404)
+    item = _item_or_404(item_id)
+    try:
+        ACTIONS[action](item)
+    except inbox.InboxProblem as problem:
+        db.session.rollback()
+        return _after_action(_item_or_404(item_id), 422, str(problem))
+    db.session.commit()
+    return _after_action(item)
+
+
+@bp.post("/<int:item_id>/callback")
+@roles_required(*WORKERS)
+def callback(item_id: int):
+    """Schedule the call the owner asked for (the reviewer's local date and time)."""
+    item = _item_or_404(item_id)
+    when = _local_datetime(request.form.get("when", ""), request.form.get("tz", ""))
+    if when is None:
+        return _after_action(item, 422, "Pick a date and time for the callback.")
+    try:
+        inbox.schedule_callback(db.session, item, current_user, when, request.form.get("note", ""))
+    except inbox.InboxProblem as problem:
+        db.session.rollback()
+        return _after_action(_item_or_404(item_id), 422, str(problem))
+    db.session.commit()
+    return _after_action(item)
+
+
+def _local_datetime(text: str, zone: str) -> datetime | None:
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (KeyError, ValueError):
+        tz = UTC
+    return naive.replace(tzinfo=naive.tzinfo or tz).astimezone(UTC)
+
+
+@bp.post("/<int:item_id>/assign")
+@roles_required(*WORKERS)
+def assign_one(item_id: int):
+    """Give one item to a teammate (or nobody)."""
+    item = _item_or_404(item_id)
+    inbox.assign(db.session, current_user.team_id, [item.id], _assignee(), current_user)
+    db.session.commit()
+    return _after_action(item)
+
+
+def _assignee() -> User | None:
+    value = request.form.get("assignee", "")
+    if not value.isdigit():
+        return None
+    user = db.session.get(User, int(value))
+    if user is None or user.team_id != current_user.team_id:
+        abort(404)
+    return user
+
+
+@bp.post("/bulk")
+@roles_required(*WORKERS)
+def bulk():
+    """Archive or assign the ticked items."""
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    action = request.form.get("action", "")
+    if action == "archive":
+        inbox.archive_many(db.session, current_user.team_id, ids, current_user)
+    elif action == "assign":
+        inbox.assign(db.session, current_user.team_id, ids, _assignee(), current_user)
+    else:
+        abort(400)
+    db.session.commit()
+    filters = inbox.InboxFilters.from_args(request.form)
+    html = render_template("inbox/_list.html", **_list_context(filters), **_choices())
+    return Response(html, headers={"HX-Trigger": "inbox-changed"})
+
+
+@bp.post("/measure")
+@roles_required(*WORKERS)
+def measure():
+    """The live segment count under a reply being written."""
+    return render_template(
+        "campaigns/_measure.html", measure=segments.measure(request.form.get("body", ""))
+    )
+
+
+@bp.post("/simulate")
+@roles_required(*WORKERS)
+def simulate():
+    """Sandbox only: a reply from a number, as if Twilio had posted it."""
+    if not current_app.config.get("TWILIO_SANDBOX", True):
+        abort(404)
+    team = db.session.get(Team, current_user.team_id)
+    sender = db.session.scalars(
+        select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
+    ).first()
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "From": request.form.get("from", ""),
+        "To": sender.address if sender is not None else "",
+        "Body": request.form.get("body", ""),
+    }
+    reception = inbound.receive(db.session, form)
+    if reception.needs_job:
+        enqueue_reading(current_app._get_current_object(), reception.item_id)
+    target = url_for("inbox.show", item_id=reception.item_id) if reception.item_id else None
+    return Response(
+        status=204,
+        headers={"HX-Trigger": "inbox-changed", **({"HX-Redirect": target} if target else {})},
+    )

@@ -1,0 +1,412 @@
+"""An owner's text arriving: stored once, matched to its team, lead and conversation,
+and, before the webhook answers, any opt-out honoured and committed.
+
+Everything here runs inside Twilio's request, so it does only what must not wait:
+the suppression (a STOP is final the moment Twilio hears back), the one confirmation
+(sent as the TwiML answer, so it goes exactly once), stopping sequences, and the inbox
+item in "processing". Reading the reply and drafting an answer run in a job
+(`console.services.inbox.process_item`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from console.models import (
+    ConsentEvent,
+    Conversation,
+    InboundMessage,
+    InboxItem,
+    Lead,
+    Message,
+    Phone,
+    Sender,
+    Suppression,
+    Team,
+)
+from console.models.base import utcnow
+from console.services import optout, personas, phones, segments, sequences, templates
+from console.services.delivery import suppress_number
+from console.services.outreach import ReplySettings
+from console.services.tokens import lead_values, render
+
+# Inbox items still being worked; a new text from the same number joins one of these.
+OPEN_STATES = ("processing", "open", "escalated")
+# Lead statuses a reply moves forward to "replied".
+REPLY_MOVES = ("new", "ready", "contacted")
+
+
+@dataclass
+class Reception:
+    """What the webhook does with an inbound text: the TwiML reply (if any) and whether
+    an inbox item waits for the reading job."""
+
+    inbound_id: int | None = None
+    item_id: int | None = None
+    reply: str = ""
+    handled: str = ""
+    duplicate: bool = False
+
+    @property
+    def needs_job(self) -> bool:
+        """The item must be read and drafted in the background."""
+        return self.item_id is not None and self.handled in ("", "opted_in")
+
+
+def receive(session: Session, form: Mapping[str, str], now: datetime | None = None) -> Reception:
+    """Store one inbound text (once per MessageSid), act on opt-out words, commit.
+
+    The caller answers Twilio with `reception.reply` as TwiML once this returns: by
+    then the suppression, if any, is committed.
+    """
+    now = now or utcnow()
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    if not sid:
+        raise ValueError("An inbound message needs a MessageSid.")
+    if session.scalar(select(InboundMessage.id).where(InboundMessage.provider_sid == sid)):
+        return Reception(duplicate=True)
+    sender_number = (form.get("From") or "").strip()
+    from_e164 = phones.to_e164(sender_number) or sender_number[:16]
+    to_address = (form.get("To") or "").strip()
+    service_sid = (form.get("MessagingServiceSid") or "").strip()
+    body = form.get("Body") or ""
+    sender = match_sender(session, to_address, service_sid, from_e164)
+    team_id = sender.team_id if sender is not None else _team_that_texted(session, from_e164)
+    intent = optout.read(body)
+    inbound = InboundMessage(
+        team_id=team_id,
+        provider_sid=sid,
+        from_e164=from_e164,
+        to_address=to_address,
+        messaging_service_sid=service_sid,
+        body=body,
+        media=_media(form),
+        intent=intent.kind,
+        intent_exact=intent.exact,
+        intent_matched=intent.matched[:80],
+        received_at=now,
+    )
+    session.add(inbound)
+    try:
+        session.flush()
+    except IntegrityError:  # the same SID in a concurrent request won
+        session.rollback()
+        return Reception(duplicate=True)
+    if team_id is None:
+        session.commit()
+        return Reception(inbound_id=inbound.id, handled="no_team")
+    conversation = _conversation(session, team_id, from_e164, sender, now)
+    inbound.conversation_id = conversation.id
+    inbound.lead_id = conversation.lead_id
+    conversation.inbound_count += 1
+    conversation.last_inbound_at = now
+    team = session.get(Team, team_id)
+    settings = ReplySettings.of(team)
+    reception = Reception(inbound_id=inbound.id)
+    if intent.kind == "opt_out":
+        reception.reply, reception.handled = _opt_out(session, conversation, intent, settings)
+    elif intent.kind == "opt_in" and _suppressed_by_owner(session, team_id, from_e164):
+        reception.reply, reception.handled = _opt_in(session, conversation, intent, settings)
+    elif intent.kind == "help" and intent.exact:
+        reception.handled = "help"
+        if not settings.twilio_advanced_opt_out:
+            reception.reply = _team_text(
+                session, conversation, settings.help_text or personas.HELP_TEXT
+            )
+    inbound.handled = reception.handled
+    if reception.handled != "help":
+        _lead_replied(session, conversation, now)
+        item = _inbox_item(session, conversation, inbound, reception.handled, now)
+        reception.item_id = item.id
+    if reception.reply:
+        _record_answer(session, conversation, reception.reply, now)
+    session.commit()
+    return reception
+
+
+def match_sender(
+    session: Session, to_address: str, service_sid: str, from_e164: str
+) -> Sender | None:
+    """The team's sender the text was sent to (its number, or its Messaging Service).
+
+    When several teams share the number (a demo sandbox), the team that last texted the
+    owner wins.
+    """
+    wanted = [to_address] + ([service_sid] if service_sid else [])
+    candidates = list(session.scalars(select(Sender).where(Sender.address.in_(wanted))))
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    last = session.scalar(
+        select(Message.sender_id)
+        .where(
+            Message.to_e164 == from_e164,
+            Message.sender_id.in_([s.id for s in candidates]),
+            Message.sent_at.is_not(None),
+        )
+        .order_by(Message.sent_at.desc())
+        .limit(1)
+    )
+    chosen = [s for s in candidates if s.id == last]
+    return chosen[0] if chosen else candidates[0]
+
+
+def _team_that_texted(session: Session, e164: str) -> int | None:
+    return session.scalar(
+        select(Message.team_id)
+        .where(Message.to_e164 == e164, Message.sent_at.is_not(None))
+        .order_by(Message.sent_at.desc())
+        .limit(1)
+    )
+
+
+def _media(form: Mapping[str, str]) -> list[str]:
+    try:
+        count = int(form.get("NumMedia") or 0)
+    except ValueError:
+        count = 0
+    return [form[f"MediaUrl{i}"] for i in range(min(count, 10)) if form.get(f"MediaUrl{i}")]
+
+
+def match_lead(session: Session, team_id: int, e164: str) -> tuple[int | None, Message | None]:
+    """The lead a number belongs to: the lead last texted at it, else the lead whose
+    owner or business has the number (the most recently contacted). Also returns the
+    last text sent to the number, for the campaign and sender."""
+    last = session.scalars(
+        select(Message)
+        .where(
+            Message.team_id == team_id,
+            Message.to_e164 == e164,
+            Message.sent_at.is_not(None),
+            Message.kind == "campaign",
+        )
+        .order_by(Message.sent_at.desc())
+        .limit(1)
+    ).first()
+    if last is not None and last.lead_id is not None:
+        return last.lead_id, last
+    owners, businesses = set(), set()
+    for owner_id, business_id in session.execute(
+        select(Phone.owner_id, Phone.business_id).where(
+            Phone.team_id == team_id, Phone.e164 == e164
+        )
+    ):
+        if owner_id:
+            owners.add(owner_id)
+        if business_id:
+            businesses.add(business_id)
+    if not owners and not businesses:
+        return None, last
+    lead_id = session.scalar(
+        select(Lead.id)
+        .where(
+            Lead.team_id == team_id,
+            or_(Lead.owner_id.in_(owners), Lead.business_id.in_(businesses)),
+        )
+        .order_by(Lead.last_contacted_at.desc().nulls_last(), Lead.id.desc())
+        .limit(1)
+    )
+    return lead_id, last
+
+
+def _conversation(
+    session: Session, team_id: int, e164: str, sender: Sender | None, now: datetime
+) -> Conversation:
+    """The team's conversation with a number, started on its first text."""
+    found = session.scalars(
+        select(Conversation).where(Conversation.team_id == team_id, Conversation.e164 == e164)
+    ).first()
+    if found is not None:
+        if found.lead_id is None:
+            found.lead_id, _ = match_lead(session, team_id, e164)
+        return found
+    lead_id, last = match_lead(session, team_id, e164)
+    conversation = Conversation(
+        team_id=team_id,
+        e164=e164,
+        lead_id=lead_id,
+        sender_id=(last.sender_id if last is not None else None) or (sender.id if sender else None),
+        campaign_id=last.campaign_id if last is not None else None,
+        last_outbound_at=last.sent_at if last is not None else None,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:  # a text from the same number in a concurrent request
+        return session.scalars(
+            select(Conversation).where(Conversation.team_id == team_id, Conversation.e164 == e164)
+        ).one()
+    return conversation
+
+
+def _opt_out(
+    session: Session, conversation: Conversation, intent: optout.Intent, settings: ReplySettings
+) -> tuple[str, str]:
+    """Suppress the number (once) and stop everything to it; the confirmation, if due."""
+    team_id, e164 = conversation.team_id, conversation.e164
+    already = session.scalar(
+        select(Suppression.id).where(Suppression.team_id == team_id, Suppression.e164 == e164)
+    )
+    source = f"Reply: {intent.matched}"[:60]
+    suppress_number(
+        session, team_id, e164, reason="opt_out", source=source, lead_id=conversation.lead_id
+    )
+    if conversation.lead_id is not None:
+        lead = session.get(Lead, conversation.lead_id)
+        if lead is not None:
+            lead.status = "do_not_contact"
+            sequences.stop_for_lead(session, team_id, lead.id, "opted_out", source)
+    if already:
+        return "", "already"
+    if intent.exact and settings.twilio_advanced_opt_out:
+        return "", "suppressed"
+    text = settings.opt_out_confirmation or personas.OPT_OUT_CONFIRMATION
+    return _team_text(session, conversation, text), "suppressed"
+
+
+def _suppressed_by_owner(session: Session, team_id: int, e164: str) -> bool:
+    """The number opted itself out (only its own START lifts that; a team's DNC stays)."""
+    return bool(
+        session.scalar(
+            select(Suppression.id).where(
+                Suppression.team_id == team_id,
+                Suppression.e164 == e164,
+                Suppression.reason == "opt_out",
+            )
+        )
+    )
+
+
+def _opt_in(
+    session: Session, conversation: Conversation, intent: optout.Intent, settings: ReplySettings
+) -> tuple[str, str]:
+    """The number asked to hear from the team again: lift its opt-out, record consent."""
+    team_id, e164 = conversation.team_id, conversation.e164
+    session.execute(
+        delete(Suppression).where(
+            Suppression.team_id == team_id,
+            Suppression.e164 == e164,
+            Suppression.reason == "opt_out",
+        )
+    )
+    session.add(
+        ConsentEvent(
+            team_id=team_id,
+            e164=e164,
+            kind="opt_in",
+            source=f"Reply: {intent.matched}"[:60],
+            detail="Opted back in by a text from the number itself.",
+            lead_id=conversation.lead_id,
+        )
+    )
+    if conversation.lead_id is not None:
+        lead = session.get(Lead, conversation.lead_id)
+        if lead is not None and lead.status == "do_not_contact":
+            lead.status = "replied"
+    if intent.exact and settings.twilio_advanced_opt_out:
+        return "", "opted_in"
+    text = settings.opt_in_confirmation or personas.OPT_IN_CONFIRMATION
+    return _team_text(session, conversation, text), "opted_in"
+
+
+def _team_text(session: Session, conversation: Conversation, text: str) -> str:
+    """A confirmation or help text with the team's name filled in."""
+    team = session.get(Team, conversation.team_id)
+    lead = session.get(Lead, conversation.lead_id) if conversation.lead_id else None
+    sender_name = templates.sender_name(team)
+    values = lead_values(lead, sender_name) if lead is not None else {"senderName": sender_name}
+    return render(text, values).text.strip()
+
+
+def _lead_replied(session: Session, conversation: Conversation, now: datetime) -> None:
+    """A reply ends the lead's sequences; the lead moves to "replied"."""
+    if conversation.lead_id is None:
+        return
+    lead = session.get(Lead, conversation.lead_id)
+    if lead is None:
+        return
+    if lead.status in REPLY_MOVES:
+        lead.status = "replied"
+    sequences.stop_for_lead(session, lead.team_id, lead.id, "replied", "The owner replied.")
+
+
+def _inbox_item(
+    session: Session,
+    conversation: Conversation,
+    inbound: InboundMessage,
+    handled: str,
+    now: datetime,
+) -> InboxItem:
+    """The conversation's open item (a new text joins it), or a new one."""
+    item = session.scalars(
+        select(InboxItem)
+        .where(
+            InboxItem.conversation_id == conversation.id,
+            InboxItem.state.in_(OPEN_STATES),
+        )
+        .order_by(InboxItem.id.desc())
+        .limit(1)
+    ).first()
+    if item is None:
+        item = InboxItem(
+            team_id=conversation.team_id,
+            conversation_id=conversation.id,
+            campaign_id=conversation.campaign_id,
+            created_at=now,
+        )
+        session.add(item)
+    item.inbound_id = inbound.id
+    item.lead_id = conversation.lead_id
+    item.unmatched = conversation.lead_id is None
+    if handled in ("suppressed", "already"):
+        item.state, item.resolution = "done", "opted_out"
+        item.label, item.confidence, item.opt_out = "STOP", 100, True
+        item.classified_by, item.route, item.bucket = "rules", "suppressed", "low"
+        item.extracted = {}
+        item.resolved_at = item.ready_at = now
+        _supersede_drafts(session, item)
+    else:
+        item.state = "processing"
+    session.flush()
+    return item
+
+
+def _supersede_drafts(session: Session, item: InboxItem) -> None:
+    from console.models import Draft
+
+    for draft in session.scalars(
+        select(Draft).where(Draft.item_id == item.id, Draft.state == "proposed")
+    ):
+        draft.state = "superseded"
+
+
+def _record_answer(session: Session, conversation: Conversation, text: str, now) -> None:
+    """Keep the TwiML answer (confirmation or help) in the conversation as sent."""
+    measure = segments.measure(text)
+    sender = session.get(Sender, conversation.sender_id) if conversation.sender_id else None
+    session.add(
+        Message(
+            team_id=conversation.team_id,
+            kind="confirmation",
+            conversation_id=conversation.id,
+            lead_id=conversation.lead_id,
+            sender_id=conversation.sender_id,
+            to_e164=conversation.e164,
+            body=text,
+            rendered_body=text,
+            segments=measure.segments,
+            encoding=measure.encoding,
+            status="sent",
+            provider_status="twiml",
+            from_address=sender.address if sender is not None else "",
+            sent_at=now,
+            status_at=now,
+        )
+    )
+    conversation.last_outbound_at = now

@@ -1,0 +1,84 @@
+// The inbox from the keyboard: j/k move through the list, a sends, e edits, x archives,
+// s suppresses, c converts to a deal, ? shows the keys. The server does the work; this
+// only clicks the buttons a mouse would.
+(function () {
+  "use strict";
+
+  function rows() {
+    return Array.from(document.querySelectorAll("#inbox-list .inbox-row"));
+  }
+
+  function selectedIndex(list) {
+    const open = document.querySelector("#inbox-detail .inbox-item");
+    const id = open ? open.dataset.item : null;
+    return list.findIndex((row) => row.dataset.item === id);
+  }
+
+  function mark(id) {
+    rows().forEach((row) => {
+      const on = row.dataset.item === id;
+      row.classList.toggle("selected", on);
+      row.setAttribute("aria-selected", on ? "true" : "false");
+    });
+  }
+
+  function move(step) {
+    const list = rows();
+    if (!list.length) return;
+    const at = selectedIndex(list);
+    const next = list[Math.min(list.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
+    const link = next.querySelector(".row-link");
+    if (link) link.click();
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  function click(selector) {
+    const button = document.querySelector("#inbox-detail " + selector);
+    if (button && !button.disabled) button.click();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target.closest && target.closest("input, textarea, select");
+    if (typing) {
+      if (event.key === "Escape") target.blur();
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.name === "body") {
+        event.preventDefault();
+        click("#send-reply");
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const actions = {
+      j: () => move(1),
+      k: () => move(-1),
+      a: () => click("#send-reply"),
+      e: () => click("#own-reply"),
+      x: () => click("#do-archive"),
+      s: () => click("#do-suppress"),
+      c: () => click("#do-deal"),
+      "?": () => {
+        const help = document.getElementById("inbox-help");
+        if (help.open) help.close();
+        else help.showModal();
+      },
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+
+  function fillZones(root) {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    root.querySelectorAll("input.local-tz").forEach((input) => (input.value = zone));
+  }
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    fillZones(event.target);
+    const open = document.querySelector("#inbox-detail .inbox-item");
+    if (open) mark(open.dataset.item);
+  });
+  document.addEventListener("DOMContentLoaded", () => fillZones(document));
+})();
