@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -286,8 +286,4 @@ def simulate():
     reception = inbound.receive(db.session, form)
     if reception.needs_job:
         enqueue_reading(current_app._get_current_object(), reception.item_id)
-    target = url_for("inbox.show", item_id=reception.item_id) if reception.item_id else None
-    return Response(
-        status=204,
-        headers={"HX-Trigger": "inbox-changed", **({"HX-Redirect": target} if target else {})},
-    )
+    return Response(status=204, headers={"HX-Trigger": "inbox-changed"})

@@ -1,8 +1,10 @@
-"""Settings forms: teammates and their roles, senders, sending rules, texting hours."""
+"""Settings forms: teammates and their roles, senders, sending rules, texting hours, and
+the rules for answering owners' replies."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +18,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -33,7 +36,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from console.models import Role
 from console.models.campaigns import SENDER_KINDS
 from console.services.accounts import MIN_PASSWORD_LENGTH
-from console.services.outreach import WEEKDAYS, SendingSettings
+from console.services.outreach import (
+    REPLY_TEXT_DEFAULTS,
+    REPLY_TEXT_MAX,
+    WEEKDAYS,
+    ReplySettings,
+    SendingSettings,
+    reply_text,
+)
 from console.services.senders import MPS_RANGE
 from console.services.tokens import OPT_OUT_DEFAULT, has_opt_out
 
@@ -244,3 +254,115 @@ class StateHoursForm(FlaskForm):
             "per_24h_cap": rule.per_24h_cap,
             "note": rule.note,
         }
+
+
+LINK_MAX = 200
+AUTO_SEND_CONFIDENCE = (50, 100)
+AUTO_SEND_PER_LEAD = (0, 10)
+
+
+def _reply_text_field(label: str) -> TextAreaField:
+    """A textarea for one of the team's automatic texts (blank puts the default back)."""
+    return TextAreaField(
+        label,
+        validators=[Length(max=REPLY_TEXT_MAX, message=f"At most {REPLY_TEXT_MAX} characters.")],
+        description="Blank puts back the default. {senderName} is the team's name.",
+    )
+
+
+class RepliesForm(FlaskForm):
+    """The team's rules for answering owners; its `data` is what
+    outreach.reply_settings_from_form reads. Texts are checked as the team's owners
+    would get them, so the form takes the team's `sender` name and opt-out wording."""
+
+    twilio_advanced_opt_out = BooleanField("Twilio Advanced Opt-Out is on for our senders")
+    opt_out_confirmation = _reply_text_field("Opt-out confirmation")
+    opt_in_confirmation = _reply_text_field("Opt-in confirmation")
+    help_text = _reply_text_field("Help text")
+    ai_enabled = BooleanField("Use Claude to read replies and draft answers")
+    allow_links = BooleanField("Drafts may include the team's link")
+    link = StringField(
+        "Link",
+        validators=[Length(max=LINK_MAX)],
+        description="The one address drafts may carry, as https://example.com/call.",
+        render_kw={"placeholder": "https://", "inputmode": "url"},
+    )
+    auto_send = BooleanField("Send some replies without a person")
+    auto_send_min_confidence = IntegerField(
+        "Only when the reading is at least (% sure)",
+        validators=[
+            InputRequired("Give a percentage."),
+            NumberRange(*AUTO_SEND_CONFIDENCE, "A percentage from 50 to 100."),
+        ],
+    )
+    auto_send_max_per_lead = IntegerField(
+        "At most, per lead (automatic replies)",
+        validators=[
+            InputRequired("Give a number of replies."),
+            NumberRange(*AUTO_SEND_PER_LEAD, "A number from 0 to 10."),
+        ],
+    )
+
+    def __init__(self, *args, sender: str = "", team_wording: str = "", **kwargs) -> None:
+        """The form, checking texts for a team named `sender`."""
+        super().__init__(*args, **kwargs)
+        self.sender = sender
+        self.team_wording = team_wording
+
+    def _check_text(self, field) -> None:
+        """A text that owners can receive: see outreach.reply_text."""
+        if field.errors:
+            return  # too long: Length said so, and the rest can wait for a shorter text
+        problems = reply_text(field.name, field.data, self.sender, self.team_wording).problems
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+    validate_opt_out_confirmation = _check_text
+    validate_opt_in_confirmation = _check_text
+    validate_help_text = _check_text
+
+    def validate_link(self, field) -> None:
+        """An http(s) address, required when drafts may carry it."""
+        link = (field.data or "").strip()
+        if not link:
+            if self.allow_links.data:
+                raise ValidationError("Give the link drafts may carry, or turn links off.")
+            return
+        if not _is_web_address(link):
+            raise ValidationError("A web address starting with https:// or http://.")
+
+    @staticmethod
+    def initial(settings: ReplySettings) -> dict:
+        """The form's values for the team's current settings (texts as they are sent)."""
+        texts = {
+            name: getattr(settings, name) or default
+            for name, default in REPLY_TEXT_DEFAULTS.items()
+        }
+        return {
+            "twilio_advanced_opt_out": settings.twilio_advanced_opt_out,
+            **texts,
+            "ai_enabled": settings.ai_enabled,
+            "allow_links": settings.allow_links,
+            "link": settings.link,
+            "auto_send": settings.auto_send,
+            "auto_send_min_confidence": settings.auto_send_min_confidence,
+            "auto_send_max_per_lead": settings.auto_send_max_per_lead,
+        }
+
+
+def _is_web_address(link: str) -> bool:
+    """Whether `link` is an http(s) address with a host name, and nothing odd in it."""
+    if any(c.isspace() for c in link) or "<" in link or ">" in link or '"' in link:
+        return False
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    labels = host.split(".")
+    return (
+        parts.scheme in ("http", "https")
+        and not (parts.username or parts.password)
+        and len(labels) >= 2
+        and all(labels)
+    )

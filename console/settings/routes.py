@@ -1,5 +1,6 @@
 """Team settings: the team's mode and integrations, its users, skip tracing, scoring,
-sending (senders, rules, texting hours), and demo data."""
+sending (senders, rules, texting hours), replies (automatic texts, drafts, auto-send),
+and demo data."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ from console.services import (
     trace_providers,
 )
 from console.services.delivery import FILTERING_WINDOW
+from console.services.templates import sender_name
 from console.settings.forms import (
     AddUserForm,
     EditUserForm,
+    RepliesForm,
     SenderForm,
     SendingRulesForm,
     StateHoursForm,
@@ -528,7 +531,7 @@ def reset_state_hours(state: str):
 
 
 def _audit(action: str, entity, before: dict | None, after: dict | None) -> None:
-    """Record a sending-settings change by the signed-in user."""
+    """Record a settings change (sending or replies) by the signed-in user."""
     audit.record(
         db.session,
         team_id=current_user.team_id,
@@ -538,3 +541,67 @@ def _audit(action: str, entity, before: dict | None, after: dict | None) -> None
         before=before,
         after=after,
     )
+
+
+# ----------------------------------------------------------------------------- replies
+
+
+@bp.get("/replies")
+@roles_required(Role.MANAGER)
+def replies():
+    """The team's rules for answering owners: automatic texts, drafts, auto-send."""
+    settings = outreach.ReplySettings.of(current_user.team)
+    form = _replies_form(formdata=None, data=RepliesForm.initial(settings))
+    return _replies_page(form, settings)
+
+
+@bp.post("/replies")
+@roles_required(Role.ADMIN)
+def save_replies():
+    """Save the reply rules; a form with problems comes back with them, nothing saved."""
+    team = current_user.team
+    before = outreach.ReplySettings.of(team)
+    form = _replies_form()
+    if not form.validate_on_submit():
+        return _replies_page(form, before, status=400)
+    updated = outreach.reply_settings_from_form(form.data, before)
+    updated.save(team)
+    _audit("replies.saved", None, dataclasses.asdict(before), dataclasses.asdict(updated))
+    db.session.commit()
+    flash("Reply settings saved.", "success")
+    return redirect(url_for("settings.replies"))
+
+
+@bp.post("/replies/preview")
+@roles_required(Role.ADMIN)
+def preview_reply_text():
+    """One automatic text as typed: filled in for the team, measured, checked (htmx)."""
+    name = request.form.get("text", "")
+    if name not in outreach.REPLY_TEXT_DEFAULTS:
+        abort(400)
+    form = _replies_form()
+    return render_template("settings/_replies_text.html", form=form, text=_reply_text(form, name))
+
+
+def _replies_form(**kwargs) -> RepliesForm:
+    """The replies form, checking texts for the signed-in user's team."""
+    team = current_user.team
+    wording = outreach.SendingSettings.of(team).opt_out_wording
+    return RepliesForm(sender=sender_name(team), team_wording=wording, **kwargs)
+
+
+def _reply_text(form: RepliesForm, name: str) -> outreach.ReplyText:
+    """The text `name` as the form holds it, ready to preview."""
+    return outreach.reply_text(name, form[name].data, form.sender, form.team_wording)
+
+
+def _replies_page(form: RepliesForm, settings: outreach.ReplySettings, status: int = 200):
+    """Settings > Replies with `form` (kept with its errors) and the saved settings."""
+    return render_template(
+        "settings/replies.html",
+        form=form,
+        settings=settings,
+        texts=[_reply_text(form, name) for name in outreach.REPLY_TEXT_DEFAULTS],
+        claude_configured=bool(current_app.config.get("ANTHROPIC_API_KEY")),
+        opt_out_segments=outreach.OPT_OUT_CONFIRMATION_SEGMENTS,
+    ), status

@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import campaigns
 
         return campaigns.main(argv[1:], postgres_server)
+    if argv[:1] == ["replies"]:
+        from tests.bench import replies
+
+        return replies.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)
