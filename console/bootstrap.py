@@ -28,6 +28,9 @@ def bootstrap_embedded(app: Flask) -> None:
             counts = demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))
             team.settings = {**team.settings, "sample_loaded": True}
             log.warning("Demo team ready: %s sample leads loaded", counts["created"])
+        if not team.settings.get("replies_seeded"):
+            demo.seed_replies(db.session, team)
+            team.settings = {**team.settings, "replies_seeded": True}
         db.session.commit()
         if "console.start_embedded_worker" in app.extensions:
             from jobs.queue import reconcile

@@ -113,6 +113,7 @@ def _detail(item: InboxItem) -> dict:
         "deal": deal,
         "breached": inbox.breached(item),
         "sender": inbox.reply_sender(db.session, conversation),
+        "suppression": inbox.suppression_of(db.session, item),
         "queued": db.session.scalars(
             select(Message)
             .where(

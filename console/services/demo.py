@@ -81,3 +81,76 @@ def seed_sample(
         "skipped": counts.get("merged", 0),
         "rejected": counts.get("rejected", 0),
     }
+
+
+# Replies the demo inbox starts with: an opener went out, the owner answered.
+DEMO_REPLIES: tuple[tuple[int, str], ...] = (
+    (7, "Yes, I'd consider it for the right buyer. Call me tomorrow after 3pm"),
+    (25, "What would you pay? I wouldn't take less than 2.5M"),
+    (48, "Who is this and how did you get my number?"),
+    (95, "Not right now, maybe next year after tax season"),
+    (160, "Sure, send details to owner@example.com"),
+    (300, "No thanks, not for sale"),
+)
+
+
+def seed_replies(session: Session, team: Team, now=None) -> int:
+    """A few owners who answered an opener, read and drafted, so the inbox has work.
+
+    The texts go through the same `inbound.receive` as the webhook and are read by the
+    rules with persona templates (the demo needs no Anthropic key).
+    """
+    from datetime import timedelta
+
+    from console.models import Lead, Message, Phone, Sender
+    from console.models.base import utcnow
+    from console.services import inbound, inbox
+
+    now = now or utcnow()
+    sender = session.scalars(select(Sender).where(Sender.team_id == team.id)).first()
+    if sender is None:
+        return 0
+    numbers = session.execute(
+        select(Lead, Phone.e164)
+        .join(Phone, Phone.owner_id == Lead.owner_id)
+        .where(Lead.team_id == team.id, Phone.kind == "mobile")
+        .order_by(Lead.priority.desc().nulls_last(), Lead.id)
+        .limit(len(DEMO_REPLIES))
+    ).all()
+    seeded = 0
+    for (minutes_ago, text), (lead, e164) in zip(DEMO_REPLIES, numbers, strict=False):
+        name = lead.owner.first_name if lead.owner is not None else ""
+        business = lead.business.name if lead.business is not None else "your business"
+        sent_at = now - timedelta(minutes=minutes_ago + 30)
+        session.add(
+            Message(
+                team_id=team.id,
+                lead_id=lead.id,
+                sender_id=sender.id,
+                to_e164=e164,
+                body=f"Hi {name or 'there'}, would you ever consider selling {business}? "
+                "Reply STOP to opt out",
+                status="delivered",
+                provider_status="delivered",
+                sent_at=sent_at,
+                delivered_at=sent_at,
+                status_at=sent_at,
+            )
+        )
+        lead.last_contacted_at = sent_at
+        lead.status = "contacted"
+        session.flush()
+        reception = inbound.receive(
+            session,
+            {
+                "MessageSid": f"SMdemo{lead.id:026d}",
+                "From": e164,
+                "To": sender.address,
+                "Body": text,
+            },
+            now=now - timedelta(minutes=minutes_ago),
+        )
+        if reception.item_id is not None:
+            inbox.process_item(session, reception.item_id, inbox.Models(None, "", ""))
+            seeded += 1
+    return seeded

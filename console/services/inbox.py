@@ -25,6 +25,7 @@ from console.models import (
     Lead,
     Message,
     Sender,
+    Suppression,
     Team,
     User,
 )
@@ -118,7 +119,14 @@ def process_item(
     item.state, item.ready_at = "open", utcnow()
     session.commit()
     if draft is not None and auto_send_allowed(session, item, draft, settings, conversation):
-        send_reply(session, item, None, draft.body, auto=True)
+        try:
+            send_reply(session, item, None, draft.body, auto=True)
+        except InboxProblem as problem:  # the gate refused: a person decides
+            session.rollback()
+            item = session.get(InboxItem, item_id)
+            item.classify_note = f"{item.classify_note} Not sent automatically: {problem}"[:255]
+            session.commit()
+            return f"{item.label}; auto-send refused"
         return f"{item.label}; sent automatically"
     source = draft.source if draft is not None else "none"
     return f"{item.label} ({item.confidence}%), {item.bucket}; draft from {source}"
@@ -281,6 +289,15 @@ def _log_draft(session, item, user, body, message, now) -> None:
     draft.message_id = message.id
     draft.decided_by_id = user.id if user is not None else None
     draft.decided_at = now
+
+
+def suppression_of(session: Session, item: InboxItem) -> Suppression | None:
+    """The do-not-text entry of the item's number, if it has one."""
+    return session.scalars(
+        select(Suppression).where(
+            Suppression.team_id == item.team_id, Suppression.e164 == item.conversation.e164
+        )
+    ).first()
 
 
 def current_draft(session: Session, item: InboxItem) -> Draft | None:
