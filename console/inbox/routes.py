@@ -4,6 +4,7 @@ reviewer takes (send, escalate, archive, suppress, callback, deal, assign)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -107,7 +108,7 @@ def _detail(item: InboxItem) -> dict:
     body = draft.body if draft is not None else ""
     return {
         "item": item,
-        "turns": drafting.history(db.session, conversation.id, limit=50),
+        "turns": drafting.history(db.session, conversation, limit=50),
         "draft": draft,
         "measure": segments.measure(body),
         "deal": deal,
@@ -145,7 +146,10 @@ def _after_action(item: InboxItem, status: int = 200, error: str = "") -> Respon
     html = render_template(
         "inbox/_detail.html", **_detail(item), **_choices(), now=utcnow(), error=error
     )
-    return Response(html, status=status, headers={"HX-Trigger": "inbox-changed"})
+    trigger = {"inbox-changed": True}
+    if item.state == "done" and status == 200:
+        trigger["inbox-done"] = item.id  # the page moves on to the next reply
+    return Response(html, status=status, headers={"HX-Trigger": json.dumps(trigger)})
 
 
 @bp.post("/<int:item_id>/send")

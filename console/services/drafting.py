@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import Draft, InboundMessage, InboxItem, Lead, Message, Team
+from console.models import Conversation, Draft, InboundMessage, InboxItem, Lead, Message, Team
 from console.providers.claude import Claude, ModelFailure
 from console.services import personas, segments, templates
 from console.services.classify import LABEL_NAMES
@@ -36,17 +36,22 @@ class Turn:
     at: object
 
 
-def history(session: Session, conversation_id: int, limit: int = HISTORY) -> list[Turn]:
-    """The conversation's last texts, oldest first (inbound and what went out)."""
+def history(session: Session, conversation: Conversation, limit: int = HISTORY) -> list[Turn]:
+    """The conversation's last texts, oldest first: what the owner sent and every text
+    that went to the number (campaign touches, replies, confirmations)."""
     ins = session.execute(
         select(InboundMessage.body, InboundMessage.received_at)
-        .where(InboundMessage.conversation_id == conversation_id)
+        .where(InboundMessage.conversation_id == conversation.id)
         .order_by(InboundMessage.received_at.desc())
         .limit(limit)
     ).all()
     outs = session.execute(
         select(Message.body, Message.sent_at)
-        .where(Message.conversation_id == conversation_id, Message.sent_at.is_not(None))
+        .where(
+            Message.team_id == conversation.team_id,
+            Message.to_e164 == conversation.e164,
+            Message.sent_at.is_not(None),
+        )
         .order_by(Message.sent_at.desc())
         .limit(limit)
     ).all()
@@ -117,7 +122,7 @@ def _ask_claude(session, draft, item, lead, claude, model, settings, sender_name
     system = personas.system_blocks(
         item.persona, team_name=sender_name, allow_links=settings.allow_links, link=settings.link
     )
-    turns = history(session, item.conversation_id)
+    turns = history(session, item.conversation)
     transcript = (
         "\n".join(f"{'Owner' if t.direction == 'in' else 'Us'}: {t.body}" for t in turns)
         or "(no texts on record)"

@@ -81,4 +81,14 @@
     if (open) mark(open.dataset.item);
   });
   document.addEventListener("DOMContentLoaded", () => fillZones(document));
+
+  // A reply sent, archived, suppressed or converted: open the next one in the list.
+  document.body.addEventListener("inbox-done", (event) => {
+    const done = String(event.detail.value);
+    const list = rows();
+    const at = list.findIndex((row) => row.dataset.item === done);
+    const next = list.slice(at + 1).concat(list.slice(0, Math.max(at, 0)))
+      .find((row) => row.dataset.item !== done);
+    if (next) next.querySelector(".row-link").click();
+  });
 })();
