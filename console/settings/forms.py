@@ -289,18 +289,20 @@ class RepliesForm(FlaskForm):
     )
     auto_send = BooleanField("Send some replies without a person")
     auto_send_min_confidence = IntegerField(
-        "Only when the reading is at least (% sure)",
+        "Minimum confidence (%)",
         validators=[
             InputRequired("Give a percentage."),
             NumberRange(*AUTO_SEND_CONFIDENCE, "A percentage from 50 to 100."),
         ],
+        description="How sure the reading of the owner's text must be, from 50 to 100.",
     )
     auto_send_max_per_lead = IntegerField(
-        "At most, per lead (automatic replies)",
+        "Automatic replies per lead, at most",
         validators=[
             InputRequired("Give a number of replies."),
             NumberRange(*AUTO_SEND_PER_LEAD, "A number from 0 to 10."),
         ],
+        description="0 sends none without a person.",
     )
 
     def __init__(self, *args, sender: str = "", team_wording: str = "", **kwargs) -> None:
