@@ -231,6 +231,20 @@ def register_commands(app: Flask) -> None:
         )
         click.echo(f"Messages of {team.name!r} written to {output}.", err=True)
 
+    @export.command("deals")
+    @_export_options
+    def export_deals(team_name: str, output: Path) -> None:
+        """Every deal of a team: stage, lead, business, owner, number and value."""
+        from console.services import deals
+
+        team = _team(team_name)
+        rows = deals.export_rows(
+            deals.team_deals(db.session, team.id),
+            deals.conversation_numbers(db.session, team.id),
+        )
+        _write_csv(output, deals.EXPORT_COLUMNS, rows)
+        click.echo(f"Deals of {team.name!r} written to {output}.", err=True)
+
 
 def _export_options(command):
     """The options every export takes: the team and the file to write."""

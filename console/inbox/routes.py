@@ -17,7 +17,7 @@ from console.extensions import db
 from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Team, User
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS
-from console.models.replies import RESOLUTIONS
+from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services import drafting, inbound, inbox, priority, segments
 from console.services.classify import LABEL_NAMES, LABELS
 from console.web import csv_download, render, roles_required
@@ -58,6 +58,7 @@ def _choices() -> dict:
         "views": inbox.VIEWS,
         "personas": PERSONAS,
         "resolutions": RESOLUTIONS,
+        "draft_sources": DRAFT_SOURCES,
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
@@ -78,6 +79,7 @@ def index():
         items = db.session.scalars(query).unique()
         return csv_download("inbox.csv", inbox.EXPORT_COLUMNS, inbox.export_rows(items))
     context = _list_context(filters)
+    context["quality"] = inbox.draft_quality(db.session, current_user.team_id)
     selected = context["items"][0] if context["items"] else None
     return render(
         "inbox/index.html",
@@ -136,7 +138,11 @@ def show(item_id: int):
         return render_template("inbox/_detail.html", **_detail(item), **_choices(), now=utcnow())
     filters = inbox.InboxFilters.from_args(request.args)
     return render_template(
-        "inbox/index.html", **_list_context(filters), **_choices(), **_detail(item)
+        "inbox/index.html",
+        **_list_context(filters),
+        **_choices(),
+        **_detail(item),
+        quality=inbox.draft_quality(db.session, current_user.team_id),
     )
 
 

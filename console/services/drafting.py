@@ -23,6 +23,8 @@ from console.services.tokens import lead_values
 # Drafts over this many segments are cut back to the template (guardrail: short).
 MAX_SEGMENTS = 2
 HISTORY = 12
+# JSON, placeholders or markup: a broken answer, not a text for an owner.
+_MARKUP = re.compile(r"[{}\[\]<>]")
 _LINK = re.compile(r"(https?://|www\.)|\b[\w-]+\.(com|net|org|io|co|us|biz)\b", re.IGNORECASE)
 _PRICE = re.compile(r"\$\s?\d|\b\d+(\.\d+)?\s?(k|m|mm|million|thousand)\b|\bmultiple of\b", re.I)
 
@@ -178,4 +180,6 @@ def guardrail_breach(text: str, *, allow_links: bool) -> str:
         return "carried a link"
     if _PRICE.search(text):
         return "named a figure"
+    if _MARKUP.search(text):
+        return "was not plain text (braces, brackets or markup)"
     return ""

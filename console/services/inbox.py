@@ -749,3 +749,54 @@ def lead_replies(session: Session, lead: Lead) -> dict:
         .limit(5)
     ).all()
     return {"deals": deals, "items": items}
+
+
+@dataclass(frozen=True)
+class DraftQuality:
+    """How one source's drafts fared once a person decided (the AI quality figures)."""
+
+    source: str
+    sent: int
+    as_written: int
+    edited: int
+    discarded: int
+    avg_latency_ms: int
+
+    @property
+    def share_as_written(self) -> float | None:
+        """Of the drafts sent, the share sent without a change."""
+        return self.as_written / self.sent if self.sent else None
+
+
+def draft_quality(session: Session, team_id: int) -> list[DraftQuality]:
+    """Drafts by source (AI, template, a person's own): sent as written, edited,
+    discarded, and Claude's mean latency; the last row is the total."""
+    rows = session.execute(
+        select(
+            Draft.source,
+            func.count(Draft.id).filter(Draft.state == "sent"),
+            func.count(Draft.id).filter(Draft.state == "sent", Draft.edited.is_(False)),
+            func.count(Draft.id).filter(Draft.state == "sent", Draft.edited.is_(True)),
+            func.count(Draft.id).filter(Draft.state == "discarded"),
+            func.avg(Draft.latency_ms).filter(Draft.source == "ai"),
+        )
+        .where(Draft.team_id == team_id)
+        .group_by(Draft.source)
+        .order_by(Draft.source)
+    ).all()
+    result = [
+        DraftQuality(source, sent, same, edited, dropped, int(latency or 0))
+        for source, sent, same, edited, dropped, latency in rows
+    ]
+    if result:
+        result.append(
+            DraftQuality(
+                "total",
+                sum(r.sent for r in result),
+                sum(r.as_written for r in result),
+                sum(r.edited for r in result),
+                sum(r.discarded for r in result),
+                next((r.avg_latency_ms for r in result if r.source == "ai"), 0),
+            )
+        )
+    return result

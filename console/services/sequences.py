@@ -51,9 +51,15 @@ def stop_for_number(session: Session, team_id: int, e164: str, status: str, reas
 
 
 def stop_for_lead(session: Session, team_id: int, lead_id: int, status: str, reason: str) -> int:
-    """Stop a lead's active enrollments (a reply, a deal) and cancel its unsent texts."""
+    """Stop a lead's active enrollments (a reply, a deal) and cancel its unsent campaign
+    texts; replies a person approved in the inbox still go."""
     return _stop_where(
-        session, team_id, Enrollment.lead_id == lead_id, Message.lead_id == lead_id, status, reason
+        session,
+        team_id,
+        Enrollment.lead_id == lead_id,
+        (Message.lead_id == lead_id) & (Message.kind == "campaign"),
+        status,
+        reason,
     )
 
 
