@@ -75,8 +75,25 @@
     root.querySelectorAll("input.local-tz").forEach((input) => (input.value = zone));
   }
 
+  // Ticks survive the list refreshing itself (a new reply, a deadline ticking on).
+  let ticked = [];
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (from && from.id === "inbox-bulk") {
+      ticked = [];  // the bulk action was done on them
+    } else if (event.detail.target && event.detail.target.id === "inbox-list") {
+      ticked = Array.from(document.querySelectorAll("#inbox-list input[name=ids]:checked"))
+        .map((box) => box.value);
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", (event) => {
     fillZones(event.target);
+    if (ticked.length && document.getElementById("inbox-list")) {
+      document.querySelectorAll("#inbox-list input[name=ids]").forEach((box) => {
+        if (ticked.includes(box.value)) box.checked = true;
+      });
+    }
     const open = document.querySelector("#inbox-detail .inbox-item");
     if (open) mark(open.dataset.item);
   });
