@@ -190,9 +190,9 @@ def _register_template_helpers(app: Flask) -> None:
         if span < 3600:
             text = f"{max(1, span // 60)} min"
         elif span < 86400:
-            text = f"{span // 3600} h {span % 3600 // 60:02d}"
+            text = f"{span // 3600} h {span % 3600 // 60} min"
         else:
-            text = f"{span // 86400} d"
+            text = f"{span // 86400} d {span % 86400 // 3600} h"
         return f"in {text}" if seconds >= 0 else f"{text} ago"
 
     @app.template_filter("money")

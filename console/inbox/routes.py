@@ -18,7 +18,7 @@ from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Tea
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
-from console.services import drafting, inbound, inbox, priority, segments
+from console.services import drafting, inbound, inbox, personas, priority, segments
 from console.services.classify import LABEL_NAMES, LABELS
 from console.web import csv_download, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
@@ -37,14 +37,17 @@ def _item_or_404(item_id: int) -> InboxItem:
 
 def _list_context(filters: inbox.InboxFilters) -> dict:
     team_id = current_user.team_id
+    # The version first: a change committed while the rows are read shows on the next poll.
+    version = inbox.version(db.session, team_id)
     query = inbox.items_query(team_id, filters, current_user.id)
     items = db.session.scalars(query.limit(PAGE)).unique().all()
     return {
         "items": items,
         "filters": filters,
         "summary": inbox.summary(db.session, team_id),
-        "version": inbox.version(db.session, team_id),
+        "version": version,
         "now": utcnow(),
+        "numbers": inbox.recent_numbers(db.session, team_id),
     }
 
 
@@ -59,6 +62,7 @@ def _choices() -> dict:
         "personas": PERSONAS,
         "resolutions": RESOLUTIONS,
         "draft_sources": DRAFT_SOURCES,
+        "stages": personas.STAGES,
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
@@ -266,7 +270,8 @@ def bulk():
     db.session.commit()
     filters = inbox.InboxFilters.from_args(request.form)
     html = render_template("inbox/_list.html", **_list_context(filters), **_choices())
-    return Response(html, headers={"HX-Trigger": "inbox-changed"})
+    # The open reply may be among them: the page reloads its panel (see inbox.js).
+    return Response(html, headers={"HX-Trigger-After-Swap": json.dumps({"inbox-bulk-done": ids})})
 
 
 @bp.post("/measure")

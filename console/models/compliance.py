@@ -26,6 +26,9 @@ class Suppression(TeamOwned, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    # Set by delivery.suppress_number: whether that call added the row (not stored).
+    created = False
+
 
 class ConsentEvent(TeamOwned, db.Model):
     """An opt-out, opt-in or help request from a number, kept as an audit trail."""

@@ -33,6 +33,7 @@ RESOLUTIONS: dict[str, str] = {
     "suppressed": "Number suppressed",
     "opted_out": "Opted out",
     "converted": "Converted to a deal",
+    "callback": "Callback scheduled",
 }
 DRAFT_SOURCES: dict[str, str] = {
     "ai": "AI",

@@ -201,21 +201,36 @@ def suppress_number(
     user_id: int | None = None,
 ) -> Suppression:
     """Put a number on the team's do-not-text list (once), stop its sequences and
-    cancel texts to it that have not gone yet."""
-    existing = session.scalars(
-        select(Suppression).where(Suppression.team_id == team_id, Suppression.e164 == e164)
-    ).first()
+    cancel texts to it that have not gone yet. `created` on the row says whether this
+    call added it (two STOPs at the same moment add it once, and the loser knows)."""
+    query = select(Suppression).where(Suppression.team_id == team_id, Suppression.e164 == e164)
+    existing = session.scalars(query).first()
+    created = False
     if existing is None:
-        existing = Suppression(
-            team_id=team_id, e164=e164, reason=reason, source=source, created_by_id=user_id
-        )
-        session.add(existing)
-        if reason.startswith("opt"):
-            session.add(
-                ConsentEvent(
-                    team_id=team_id, e164=e164, kind="opt_out", source=source, lead_id=lead_id
+        try:
+            with session.begin_nested():
+                existing = Suppression(
+                    team_id=team_id,
+                    e164=e164,
+                    reason=reason,
+                    source=source,
+                    created_by_id=user_id,
                 )
-            )
+                session.add(existing)
+                if reason.startswith("opt"):
+                    session.add(
+                        ConsentEvent(
+                            team_id=team_id,
+                            e164=e164,
+                            kind="opt_out",
+                            source=source,
+                            lead_id=lead_id,
+                        )
+                    )
+            created = True
+        except IntegrityError:  # a concurrent request suppressed it first
+            existing = session.scalars(query).one()
+    existing.created = created
     status = "opted_out" if reason.startswith("opt") else "stopped"
     sequences.stop_for_number(session, team_id, e164, status, f"Suppressed: {source}")
     session.flush()

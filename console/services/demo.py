@@ -85,12 +85,12 @@ def seed_sample(
 
 # Replies the demo inbox starts with: an opener went out, the owner answered.
 DEMO_REPLIES: tuple[tuple[int, str], ...] = (
-    (7, "Yes, I'd consider it for the right buyer. Call me tomorrow after 3pm"),
-    (25, "What would you pay? I wouldn't take less than 2.5M"),
-    (48, "Who is this and how did you get my number?"),
-    (95, "Not right now, maybe next year after tax season"),
-    (160, "Sure, send details to owner@example.com"),
-    (300, "No thanks, not for sale"),
+    (3, "Yes, I'd consider it for the right buyer. Call me tomorrow after 3pm"),
+    (6, "What would you pay? I wouldn't take less than 2.5M"),
+    (12, "Who is this and how did you get my number?"),
+    (30, "Not right now, maybe next year after tax season"),
+    (50, "Sure, send details to owner@example.com"),
+    (240, "No thanks, not for sale"),
 )
 
 

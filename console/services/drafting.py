@@ -20,6 +20,8 @@ from console.services.classify import LABEL_NAMES
 from console.services.outreach import ReplySettings
 from console.services.tokens import lead_values
 
+NO_KEY = "No Anthropic key is configured: the persona's template."
+AI_OFF = "AI drafts are turned off for the team: the persona's template."
 # Drafts over this many segments are cut back to the template (guardrail: short).
 MAX_SEGMENTS = 2
 HISTORY = 12
@@ -85,56 +87,74 @@ def lead_facts(lead: Lead | None) -> str:
     return "\n".join(facts) or "No details on file."
 
 
-def write_draft(
-    session: Session,
-    item: InboxItem,
-    *,
-    claude: Claude | None,
-    model: str,
-    settings: ReplySettings,
-) -> Draft | None:
-    """Propose a reply for an item (none for an opt-out); earlier proposals are superseded."""
-    for old in session.scalars(
-        select(Draft).where(Draft.item_id == item.id, Draft.state == "proposed")
-    ):
-        old.state = "superseded"
-    if item.label == "STOP" or item.opt_out:
-        return None
-    team = session.get(Team, item.team_id)
-    lead = session.get(Lead, item.lead_id) if item.lead_id else None
+@dataclass(frozen=True)
+class DraftContext:
+    """What a draft is written from, read from the database before Claude is asked (so
+    no transaction is open while Claude thinks)."""
+
+    team_id: int
+    sender_name: str
+    values: dict[str, str]
+    facts: str
+    transcript: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A draft before it is stored: its text and where it came from."""
+
+    body: str
+    source: str
+    model: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    latency_ms: int = 0
+    fallback_reason: str = ""
+
+
+def prepare(session: Session, conversation: Conversation, lead: Lead | None) -> DraftContext:
+    """Read what a draft needs: the team's name, the lead's values and facts, the texts."""
+    team = session.get(Team, conversation.team_id)
     sender_name = templates.sender_name(team)
     values = lead_values(lead, sender_name) if lead is not None else {"senderName": sender_name}
-    fallback = personas.fallback_reply(item.persona, item.label, values)
-    draft = Draft(team_id=item.team_id, item_id=item.id, persona=item.persona, label=item.label)
-    session.add(draft)
-    reason = ""
-    if claude is None:
-        reason = "No Anthropic key is configured: the persona's template."
-    elif not settings.ai_enabled:
-        reason = "AI drafts are turned off for the team: the persona's template."
-    else:
-        reason = _ask_claude(session, draft, item, lead, claude, model, settings, sender_name)
-    if reason:
-        draft.source, draft.body, draft.fallback_reason = "template", fallback, reason[:255]
-    return draft
-
-
-def _ask_claude(session, draft, item, lead, claude, model, settings, sender_name) -> str:
-    """Fill the draft from Claude; returns why the template must stand instead, or ""."""
-    system = personas.system_blocks(
-        item.persona, team_name=sender_name, allow_links=settings.allow_links, link=settings.link
-    )
-    turns = history(session, item.conversation)
+    turns = history(session, conversation)
     transcript = (
         "\n".join(f"{'Owner' if t.direction == 'in' else 'Us'}: {t.body}" for t in turns)
         or "(no texts on record)"
     )
-    extracted = ", ".join(f"{k}: {v}" for k, v in (item.extracted or {}).items()) or "nothing"
+    return DraftContext(conversation.team_id, sender_name, values, lead_facts(lead), transcript)
+
+
+def compose(
+    context: DraftContext,
+    *,
+    persona: str,
+    label: str,
+    extracted: dict,
+    claude: Claude | None,
+    model: str,
+    settings: ReplySettings,
+) -> Proposal:
+    """Claude's draft in the persona's voice, or the persona's template and why."""
+    fallback = personas.fallback_reply(persona, label, context.values)
+    if claude is None:
+        return Proposal(fallback, "template", fallback_reason=NO_KEY)
+    if not settings.ai_enabled:
+        return Proposal(fallback, "template", fallback_reason=AI_OFF)
+    system = personas.system_blocks(
+        persona,
+        team_name=context.sender_name,
+        allow_links=settings.allow_links,
+        link=settings.link,
+    )
+    details = ", ".join(f"{k}: {v}" for k, v in (extracted or {}).items()) or "nothing"
     prompt = (
-        f"About the lead:\n{lead_facts(lead)}\n\n"
-        f"The conversation so far:\n{transcript}\n\n"
-        f"Their last text reads as: {LABEL_NAMES.get(item.label, item.label)}; "
-        f"details they gave: {extracted}.\n\n"
+        f"About the lead:\n{context.facts}\n\n"
+        f"The conversation so far:\n{context.transcript}\n\n"
+        f"Their last text reads as: {LABEL_NAMES.get(label, label)}; "
+        f"details they gave: {details}.\n\n"
         "Write our next text. Reply with the text only."
     )
     try:
@@ -145,19 +165,77 @@ def _ask_claude(session, draft, item, lead, claude, model, settings, sender_name
             max_tokens=250,
         )
     except ModelFailure as failure:
-        return f"{failure}: the persona's template."
-    draft.model = answer.model
-    draft.input_tokens = answer.input_tokens
-    draft.output_tokens = answer.output_tokens
-    draft.cache_read_tokens = answer.cache_read_tokens
-    draft.cache_write_tokens = answer.cache_write_tokens
-    draft.latency_ms = answer.latency_ms
+        return Proposal(fallback, "template", fallback_reason=f"{failure}: the persona's template.")
+    usage = {
+        "model": answer.model,
+        "input_tokens": answer.input_tokens,
+        "output_tokens": answer.output_tokens,
+        "cache_read_tokens": answer.cache_read_tokens,
+        "cache_write_tokens": answer.cache_write_tokens,
+        "latency_ms": answer.latency_ms,
+    }
     text = tidy(answer.text)
     broken = guardrail_breach(text, allow_links=settings.allow_links)
     if broken:
-        return f"Claude's draft {broken}: the persona's template."
-    draft.source, draft.body = "ai", text
-    return ""
+        reason = f"Claude's draft {broken}: the persona's template."
+        return Proposal(fallback, "template", fallback_reason=reason, **usage)
+    return Proposal(text, "ai", **usage)
+
+
+def record(session: Session, item: InboxItem, proposal: Proposal | None) -> Draft | None:
+    """Store a proposal as the item's draft; earlier proposals are superseded."""
+    for old in session.scalars(
+        select(Draft).where(Draft.item_id == item.id, Draft.state == "proposed")
+    ):
+        old.state = "superseded"
+    if proposal is None:
+        return None
+    draft = Draft(
+        team_id=item.team_id,
+        item_id=item.id,
+        persona=item.persona,
+        label=item.label,
+        body=proposal.body,
+        source=proposal.source,
+        model=proposal.model,
+        input_tokens=proposal.input_tokens,
+        output_tokens=proposal.output_tokens,
+        cache_read_tokens=proposal.cache_read_tokens,
+        cache_write_tokens=proposal.cache_write_tokens,
+        latency_ms=proposal.latency_ms,
+        fallback_reason=proposal.fallback_reason[:255],
+    )
+    session.add(draft)
+    return draft
+
+
+def write_draft(
+    session: Session,
+    item: InboxItem,
+    *,
+    claude: Claude | None,
+    model: str,
+    settings: ReplySettings,
+) -> Draft | None:
+    """Prepare, compose and record a draft for an item in one go (none for an opt-out).
+
+    The inbox job does the three steps apart so that no transaction is open while
+    Claude writes; this is for callers that hold no locks worth minding.
+    """
+    if item.label == "STOP" or item.opt_out:
+        return record(session, item, None)
+    lead = session.get(Lead, item.lead_id) if item.lead_id else None
+    context = prepare(session, item.conversation, lead)
+    proposal = compose(
+        context,
+        persona=item.persona,
+        label=item.label,
+        extracted=item.extracted or {},
+        claude=claude,
+        model=model,
+        settings=settings,
+    )
+    return record(session, item, proposal)
 
 
 def tidy(text: str) -> str:

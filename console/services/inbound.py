@@ -250,11 +250,8 @@ def _opt_out(
 ) -> tuple[str, str]:
     """Suppress the number (once) and stop everything to it; the confirmation, if due."""
     team_id, e164 = conversation.team_id, conversation.e164
-    already = session.scalar(
-        select(Suppression.id).where(Suppression.team_id == team_id, Suppression.e164 == e164)
-    )
     source = f"Reply: {intent.matched}"[:60]
-    suppress_number(
+    suppression = suppress_number(
         session, team_id, e164, reason="opt_out", source=source, lead_id=conversation.lead_id
     )
     if conversation.lead_id is not None:
@@ -262,7 +259,7 @@ def _opt_out(
         if lead is not None:
             lead.status = "do_not_contact"
             sequences.stop_for_lead(session, team_id, lead.id, "opted_out", source)
-    if already:
+    if not suppression.created:
         return "", "already"
     if intent.exact and settings.twilio_advanced_opt_out:
         return "", "suppressed"

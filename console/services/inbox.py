@@ -67,58 +67,77 @@ class Models:
 def process_item(
     session: Session, item_id: int, models: Models, now: datetime | None = None
 ) -> str:
-    """Read, prioritize and draft one inbox item; idempotent (a done item is left alone)."""
+    """Read, prioritize and draft one inbox item; idempotent (a read item is left alone).
+
+    Three steps, so that no transaction is open while Claude reads and writes (a STOP
+    arriving meanwhile must never wait on this job): read what is needed and end the
+    transaction; ask Claude (or the rules and templates); store the result in one short
+    transaction, unless a newer text joined the item meanwhile.
+    """
     item = session.get(InboxItem, item_id)
     if item is None or item.state != "processing":
         return "nothing to read"
-    now = now or utcnow()
-    inbound = item.inbound
-    inbound_id = inbound.id
+    inbound_id = item.inbound_id
     conversation = item.conversation
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     last_out = _last_outbound(session, conversation)
     settings = ReplySettings.of(session.get(Team, item.team_id))
     claude = models.claude if settings.ai_enabled else None
-    read = reading.read_reply(
-        inbound.body,
-        claude=claude,
-        model=models.classify,
-        our_last_text=last_out.body if last_out is not None else "",
-    )
+    body, received_at = item.inbound.body, item.inbound.received_at
+    touches = _touches_sent(session, conversation)
+    earlier_replies = (conversation.inbound_count or 0) > 1
+    lead_score = lead.quality_score if lead is not None else None
+    title = lead.owner.title if lead is not None and lead.owner is not None else ""
+    our_last = (last_out.body, last_out.sent_at) if last_out is not None else ("", None)
+    context = drafting.prepare(session, conversation, lead)
+    session.commit()  # nothing is held while Claude works
+
+    read = reading.read_reply(body, claude=claude, model=models.classify, our_last_text=our_last[0])
     result = read.classification
+    stage = personas.stage_for(result.label, touches, earlier_replies)
+    persona = personas.persona_for(stage)
+    place = priority.prioritize(
+        result.label,
+        lead_score=lead_score,
+        title=title,
+        received_at=received_at,
+        last_outbound_at=our_last[1],
+        opt_out_suspected=read.opt_out_suspected,
+    )
+    proposal = None
+    if not result.opt_out and result.label not in personas.NO_REPLY_LABELS:
+        proposal = drafting.compose(
+            context,
+            persona=persona,
+            label=result.label,
+            extracted=result.extracted,
+            claude=claude,
+            model=models.draft,
+            settings=settings,
+        )
+
+    item = session.get(InboxItem, item_id, populate_existing=True)
+    if item is None or item.state != "processing":
+        session.commit()
+        return "nothing to read"
+    if item.inbound_id != inbound_id:
+        session.commit()
+        return READ_AGAIN
     item.label, item.confidence = result.label, int(result.confidence)
     item.extracted = dict(result.extracted)
     item.classified_by, item.classify_note = result.source, read.note
     item.opt_out_suspected = read.opt_out_suspected
-    touches = _touches_sent(session, conversation)
-    earlier_replies = (conversation.inbound_count or 0) > 1
-    item.stage = personas.stage_for(result.label, touches, earlier_replies)
-    item.persona = personas.persona_for(item.stage)
-    conversation.stage, conversation.persona = item.stage, item.persona
-    place = priority.prioritize(
-        result.label,
-        lead_score=lead.quality_score if lead is not None else None,
-        title=lead.owner.title if lead is not None and lead.owner is not None else "",
-        received_at=inbound.received_at,
-        last_outbound_at=last_out.sent_at if last_out is not None else None,
-        opt_out_suspected=read.opt_out_suspected,
-    )
+    item.stage, item.persona = stage, persona
+    item.conversation.stage, item.conversation.persona = stage, persona
     item.priority, item.bucket, item.route = place.score, place.bucket, place.route
     item.sla_due_at = place.sla_due_at
+    lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is not None and result.label in INTERESTED and lead.status in REPLY_MOVES:
         lead.status = "interested"
-    draft = drafting.write_draft(
-        session, item, claude=claude, model=models.draft, settings=settings
-    )
-    session.flush()
-    # A newer text joined the item while it was read: leave it for the next reading.
-    session.refresh(item, ["inbound_id"])
-    if item.inbound_id != inbound_id:
-        session.commit()
-        return READ_AGAIN
+    draft = drafting.record(session, item, proposal)
     item.state, item.ready_at = "open", utcnow()
     session.commit()
-    if draft is not None and auto_send_allowed(session, item, draft, settings, conversation):
+    if draft is not None and auto_send_allowed(session, item, draft, settings, item.conversation):
         try:
             send_reply(session, item, None, draft.body, auto=True)
         except InboxProblem as problem:  # the gate refused: a person decides
@@ -434,8 +453,9 @@ def schedule_callback(
         raise InboxProblem("This number matches no lead, so a callback has nowhere to go.")
     lead.callback_at = when
     lead.callback_note = (note or item.extracted.get("callback_time", ""))[:255]
-    _discard_drafts(session, item, user)
-    _resolve(item, user, "callback")
+    if item.state != "done":
+        _discard_drafts(session, item, user)
+        _resolve(item, user, "callback")
     audit.record(
         session,
         team_id=item.team_id,
@@ -482,8 +502,9 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
         )
     lead.status = "deal"
     sequences.stop_for_lead(session, item.team_id, lead.id, "deal", "Converted to a deal")
-    _discard_drafts(session, item, user)
-    _resolve(item, user, "converted")
+    if item.state != "done":  # a reply already sent keeps its resolution
+        _discard_drafts(session, item, user)
+        _resolve(item, user, "converted")
     audit.record(
         session,
         team_id=item.team_id,
@@ -800,3 +821,15 @@ def draft_quality(session: Session, team_id: int) -> list[DraftQuality]:
             )
         )
     return result
+
+
+def recent_numbers(session: Session, team_id: int, limit: int = 30) -> list[str]:
+    """Numbers the team texted last (the sandbox's "simulate a reply" suggests them)."""
+    rows = session.execute(
+        select(Message.to_e164, func.max(Message.sent_at))
+        .where(Message.team_id == team_id, Message.sent_at.is_not(None))
+        .group_by(Message.to_e164)
+        .order_by(func.max(Message.sent_at).desc())
+        .limit(limit)
+    ).all()
+    return [e164 for e164, _ in rows]

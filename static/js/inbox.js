@@ -99,6 +99,16 @@
   });
   document.addEventListener("DOMContentLoaded", () => fillZones(document));
 
+  // Ticked replies archived or assigned: if the open one was among them, show it afresh.
+  document.body.addEventListener("inbox-bulk-done", (event) => {
+    const open = document.querySelector("#inbox-detail .inbox-item");
+    const ids = (event.detail.value || []).map(String);
+    if (!open || !ids.includes(open.dataset.item)) return;
+    const next = rows().find((row) => !ids.includes(row.dataset.item));
+    if (next) next.querySelector(".row-link").click();
+    else htmx.ajax("GET", "/inbox/" + open.dataset.item, { target: "#inbox-detail", swap: "innerHTML" });
+  });
+
   // A reply sent, archived, suppressed or converted: open the next one in the list.
   document.body.addEventListener("inbox-done", (event) => {
     const done = String(event.detail.value);
