@@ -16,7 +16,7 @@ from sqlalchemy import select
 from console.extensions import db
 from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Team, User
 from console.models.base import utcnow
-from console.models.campaigns import PERSONAS
+from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services import drafting, inbound, inbox, personas, priority, segments
 from console.services.classify import LABEL_NAMES, LABELS
@@ -80,8 +80,11 @@ def index():
     filters = inbox.InboxFilters.from_args(request.args)
     if request.args.get("format") == "csv":
         query = inbox.items_query(current_user.team_id, filters, current_user.id)
-        items = db.session.scalars(query).unique()
-        return csv_download("inbox.csv", inbox.EXPORT_COLUMNS, inbox.export_rows(items))
+
+        def rows():  # runs while the response streams, inside the request's context
+            yield from inbox.export_rows(db.session.scalars(query).unique().all())
+
+        return csv_download("inbox.csv", inbox.EXPORT_COLUMNS, rows())
     context = _list_context(filters)
     context["quality"] = inbox.draft_quality(db.session, current_user.team_id)
     selected = context["items"][0] if context["items"] else None
@@ -125,7 +128,7 @@ def _detail(item: InboxItem) -> dict:
             select(Message)
             .where(
                 Message.conversation_id == conversation.id,
-                Message.kind == "reply",
+                Message.kind.in_(REPLY_KINDS),
                 Message.status.in_(("approved", "sending")),
             )
             .order_by(Message.id)

@@ -38,6 +38,10 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
     "booking": "Booking",
     "nurture": "Nurture",
 }
+# What an outbound text is: a campaign touch, a reply from the inbox, the one apology to
+# a wrong number (the number is suppressed once it has gone), or an opt-out/in/help answer.
+MESSAGE_KINDS = ("campaign", "reply", "farewell", "confirmation")
+REPLY_KINDS = ("reply", "farewell")
 SENDER_KINDS: dict[str, str] = {
     "number": "Phone number",
     "messaging_service": "Messaging Service",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from console.models import Batch, Campaign, Lead, Message, Sender, Team
 from console.models.base import utcnow
+from console.models.campaigns import REPLY_KINDS
 from console.providers.messaging import SendError, SendResult, Transport
 from console.services import batches, delivery, sequences
 from console.services.compliance import Gate, recipient_of
@@ -273,7 +274,7 @@ def send_claimed(
         _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
         return "paused"
     recipient = recipient_of(message.lead, message.to_e164)
-    if message.kind == "reply" and recipient.lead_status in REPLY_OPEN_STATUSES:
+    if message.kind in REPLY_KINDS and recipient.lead_status in REPLY_OPEN_STATUSES:
         # An owner who answered may be answered, even once the lead is a deal or a no.
         recipient.lead_status = ""
     decision = gate.decide(recipient, sender, now)
@@ -337,12 +338,27 @@ def record_sent(
             lead.status = "contacted"
     campaign = message.campaign
     sequences.after_sent(session, message, campaign)
+    _after_farewell(session, message)
     if adopt_early:
         delivery.apply_early_events(session, message)
     session.commit()
 
 
+def _after_farewell(session: Session, message: Message) -> None:
+    """The apology to a wrong number went (or never can): the number is not texted again."""
+    if message.kind == "farewell":
+        delivery.suppress_number(
+            session,
+            message.team_id,
+            message.to_e164,
+            reason="wrong_number",
+            source="Wrong number (after our apology)",
+            lead_id=message.lead_id,
+        )
+
+
 def _block(session: Session, message: Message, reason: str, code: str = "") -> str:
+    _after_farewell(session, message)
     message.status = "blocked"
     message.blocked_reason = reason[:255]
     message.hold_reason = ""
@@ -385,6 +401,7 @@ def _send_failed(
             return "retried"
     if error.kind in ("retry", "ambiguous"):
         return _retry_later(session, message, error, options.clock())
+    _after_farewell(session, message)
     message.status = "failed"
     message.error_code = error.code
     message.error_message = delivery.error_text(error.code, str(error))[:255]
@@ -567,7 +584,7 @@ def claim_replies(session: Session, team_id: int, now: datetime, limit: int = CH
         .join(Sender, Sender.id == Message.sender_id)
         .where(
             Message.team_id == team_id,
-            Message.kind == "reply",
+            Message.kind.in_(REPLY_KINDS),
             Message.status == "approved",
             Message.due_at <= now,
             Sender.paused.is_(False),
@@ -628,7 +645,7 @@ def teams_with_due_replies(session: Session, now: datetime | None = None) -> lis
             session.scalars(
                 select(Message.team_id)
                 .where(
-                    Message.kind == "reply",
+                    Message.kind.in_(REPLY_KINDS),
                     Message.status == "approved",
                     Message.due_at <= now,
                 )

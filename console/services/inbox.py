@@ -253,7 +253,8 @@ def send_reply(
     business = lead.business if lead is not None else None
     message = Message(
         team_id=item.team_id,
-        kind="reply",
+        # The apology to a wrong number goes once; the number is suppressed when it has.
+        kind="farewell" if item.label == "WRONG_NUMBER" else "reply",
         conversation_id=conversation.id,
         lead_id=item.lead_id,
         campaign_id=None,
@@ -275,8 +276,6 @@ def send_reply(
     session.flush()
     _log_draft(session, item, user, body, message, now)
     _resolve(item, user, "auto_sent" if auto else "sent", now)
-    if item.label == "WRONG_NUMBER":
-        _suppress_wrong_number(session, item, user)
     audit.record(
         session,
         team_id=item.team_id,
@@ -349,6 +348,8 @@ def _discard_drafts(session: Session, item: InboxItem, user: User | None) -> Non
 
 def archive(session: Session, item: InboxItem, user: User) -> None:
     """Close the item without a reply (a no becomes "not interested")."""
+    if item.state == "done":
+        raise InboxProblem("This reply is already done.")
     _discard_drafts(session, item, user)
     _resolve(item, user, "archived")
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
@@ -520,6 +521,11 @@ def assign(
     session: Session, team_id: int, item_ids: list[int], assignee: User | None, user: User
 ) -> int:
     """Give items to a teammate (or nobody); returns how many changed."""
+    item_ids = list(
+        session.scalars(
+            select(InboxItem.id).where(InboxItem.team_id == team_id, InboxItem.id.in_(item_ids))
+        )
+    )
     changed = session.execute(
         update(InboxItem)
         .where(InboxItem.team_id == team_id, InboxItem.id.in_(item_ids))
