@@ -18,7 +18,7 @@ from console.extensions import db
 from console.models import InboxItem
 from console.models.base import utcnow
 from console.providers.claude import Claude
-from console.services import dispatch, inbox
+from console.services import dispatch, inbound, inbox
 from jobs.queue import DEFAULT_QUEUE, connection, queue
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,37 @@ def read_reply(item_id: int) -> str:
         return outcome
 
 
+def enqueue_inbound(app: Flask, inbound_id: int) -> None:
+    """Queue the attaching and reading of a text the webhook only stored."""
+    queue(DEFAULT_QUEUE, app).enqueue(
+        "jobs.replies.read_inbound",
+        inbound_id,
+        job_timeout=120,
+        result_ttl=600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"read inbound text #{inbound_id}",
+    )
+    _wake(app)
+
+
+def read_inbound(inbound_id: int) -> str:
+    """RQ entry point: match a stored text to its lead and conversation, then read it."""
+    from jobs.runner import _app
+
+    app = _app()
+    with app.app_context():
+        try:
+            item_id = inbound.attach(db.session, inbound_id)
+            if item_id is None:
+                return "nothing to read"
+            outcome = inbox.process_item(db.session, item_id, models_for(app))
+        finally:
+            db.session.remove()
+        if outcome == inbox.READ_AGAIN:
+            enqueue_reading(app, item_id)
+        return outcome
+
+
 def enqueue_replies(app: Flask, team_id: int) -> bool:
     """Queue the reply sender of a team unless one is queued or running."""
     lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + 30
@@ -132,6 +163,10 @@ def stale_items(session: Session, now=None) -> list[int]:
 def tick(app: Flask, session: Session) -> int:
     """The ticker's share: re-queue stale readings and queue due replies."""
     queued = 0
+    for inbound_id in inbound.unattached(session, utcnow() - STALE_AFTER):
+        if connection(app).set(f"console:reply:inbound:{inbound_id}", "1", nx=True, ex=60):
+            enqueue_inbound(app, inbound_id)
+            queued += 1
     for item_id in stale_items(session):
         queued += enqueue_reading(app, item_id)
     for team_id in dispatch.teams_with_due_replies(session):

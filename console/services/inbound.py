@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,33 +44,47 @@ REPLY_MOVES = ("new", "ready", "contacted")
 
 @dataclass
 class Reception:
-    """What the webhook does with an inbound text: the TwiML reply (if any) and whether
-    an inbox item waits for the reading job."""
+    """What the webhook does with an inbound text: the TwiML reply (if any) and the work
+    left for a job (`attach_and_read` of the inbound text, or `read` of its item)."""
 
     inbound_id: int | None = None
     item_id: int | None = None
     reply: str = ""
     handled: str = ""
     duplicate: bool = False
+    deferred: bool = False
 
     @property
     def needs_job(self) -> bool:
-        """The item must be read and drafted in the background."""
+        """The text must be attached and read (or its item read) in the background."""
+        if self.deferred:
+            return True
         return self.item_id is not None and self.handled in ("", "opted_in")
 
 
-def receive(session: Session, form: Mapping[str, str], now: datetime | None = None) -> Reception:
+# What the request itself must act on; any other text is stored and left to the job.
+ACTS_NOW = (optout.OPT_OUT, optout.OPT_IN, optout.HELP)
+
+
+def receive(
+    session: Session,
+    form: Mapping[str, str],
+    now: datetime | None = None,
+    *,
+    defer: bool = False,
+) -> Reception:
     """Store one inbound text (once per MessageSid), act on opt-out words, commit.
 
     The caller answers Twilio with `reception.reply` as TwiML once this returns: by
-    then the suppression, if any, is committed.
+    then the suppression, if any, is committed. With `defer` (the webhook), an ordinary
+    reply is only stored, in two statements, and `attach` (matching the lead and
+    conversation, the inbox item, stopping sequences) runs in the job; opt-out, opt-in
+    and help words are always handled here.
     """
     now = now or utcnow()
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     if not sid:
         raise ValueError("An inbound message needs a MessageSid.")
-    if session.scalar(select(InboundMessage.id).where(InboundMessage.provider_sid == sid)):
-        return Reception(duplicate=True)
     sender_number = (form.get("From") or "").strip()
     from_e164 = phones.to_e164(sender_number) or sender_number[:16]
     to_address = (form.get("To") or "").strip()
@@ -79,12 +93,13 @@ def receive(session: Session, form: Mapping[str, str], now: datetime | None = No
     sender = match_sender(session, to_address, service_sid, from_e164)
     team_id = sender.team_id if sender is not None else _team_that_texted(session, from_e164)
     intent = optout.read(body)
-    inbound = InboundMessage(
+    inbound_id = _store_once(
+        session,
         team_id=team_id,
         provider_sid=sid,
         from_e164=from_e164,
-        to_address=to_address,
-        messaging_service_sid=service_sid,
+        to_address=to_address[:40],
+        messaging_service_sid=service_sid[:40],
         body=body,
         media=_media(form),
         intent=intent.kind,
@@ -92,22 +107,100 @@ def receive(session: Session, form: Mapping[str, str], now: datetime | None = No
         intent_matched=intent.matched[:80],
         received_at=now,
     )
-    session.add(inbound)
-    try:
-        session.flush()
-    except IntegrityError:  # the same SID in a concurrent request won
+    if inbound_id is None:  # a replay, or the same SID in a concurrent request
         session.rollback()
         return Reception(duplicate=True)
     if team_id is None:
         session.commit()
-        return Reception(inbound_id=inbound.id, handled="no_team")
-    conversation = _conversation(session, team_id, from_e164, sender, now)
+        return Reception(inbound_id=inbound_id, handled="no_team")
+    if defer and intent.kind not in ACTS_NOW:
+        session.commit()
+        return Reception(inbound_id=inbound_id, deferred=True)
+    inbound = session.get(InboundMessage, inbound_id)
+    reception = _attach(session, inbound, sender, intent, now)
+    session.commit()
+    return reception
+
+
+def _store_once(session: Session, **values) -> int | None:
+    """Insert the inbound text unless its SID is stored already; its id, or None."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(InboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider_sid"])
+        .returning(InboundMessage.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def attach(session: Session, inbound_id: int, now: datetime | None = None) -> int | None:
+    """The job's first step for a deferred text: match it to its lead and conversation,
+    stop the lead's sequences and put it in the inbox; commit. Returns the inbox item
+    to read (None when another run attached it and a newer text took the item over)."""
+    now = now or utcnow()
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.conversation_id.is_(None))
+        .values(handled="attaching")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    inbound = session.get(InboundMessage, inbound_id, populate_existing=True)
+    if inbound is None or inbound.team_id is None:
+        session.commit()
+        return None
+    if not claimed or inbound.conversation_id is not None:
+        session.commit()
+        return session.scalar(
+            select(InboxItem.id).where(
+                InboxItem.inbound_id == inbound_id, InboxItem.state == "processing"
+            )
+        )
+    sender = match_sender(
+        session, inbound.to_address, inbound.messaging_service_sid, inbound.from_e164
+    )
+    intent = optout.Intent(inbound.intent, inbound.intent_exact, inbound.intent_matched)
+    reception = _attach(session, inbound, sender, intent, now)
+    session.commit()
+    return reception.item_id
+
+
+def unattached(session: Session, older_than: datetime, limit: int = 200) -> list[int]:
+    """Stored texts whose job never attached them (Redis lost it, a worker died)."""
+    return list(
+        session.scalars(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.team_id.is_not(None),
+                InboundMessage.conversation_id.is_(None),
+                InboundMessage.received_at < older_than,
+            )
+            .order_by(InboundMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def _attach(
+    session: Session,
+    inbound: InboundMessage,
+    sender: Sender | None,
+    intent: optout.Intent,
+    now: datetime,
+) -> Reception:
+    """Conversation, lead, opt-out/in/help handling and the inbox item of a stored text."""
+    team_id, from_e164 = inbound.team_id, inbound.from_e164
+    conversation = _conversation(session, team_id, from_e164, sender, inbound.received_at)
     inbound.conversation_id = conversation.id
     inbound.lead_id = conversation.lead_id
     conversation.inbound_count += 1
-    conversation.last_inbound_at = now
-    team = session.get(Team, team_id)
-    settings = ReplySettings.of(team)
+    if conversation.last_inbound_at is None or conversation.last_inbound_at < inbound.received_at:
+        conversation.last_inbound_at = inbound.received_at
+    settings = ReplySettings.of(session.get(Team, team_id))
     reception = Reception(inbound_id=inbound.id)
     if intent.kind == "opt_out":
         reception.reply, reception.handled = _opt_out(session, conversation, intent, settings)
@@ -126,7 +219,6 @@ def receive(session: Session, form: Mapping[str, str], now: datetime | None = No
         reception.item_id = item.id
     if reception.reply:
         _record_answer(session, conversation, reception.reply, now)
-    session.commit()
     return reception
 
 
@@ -358,7 +450,12 @@ def _inbox_item(
             created_at=now,
         )
         session.add(item)
-    item.inbound_id = inbound.id
+    newer = item.inbound_id is None or item.inbound_id == inbound.id
+    if not newer:
+        current = session.get(InboundMessage, item.inbound_id)
+        newer = current is None or current.received_at <= inbound.received_at
+    if newer:  # texts attached out of order keep the item on the newest
+        item.inbound_id = inbound.id
     item.lead_id = conversation.lead_id
     item.unmatched = conversation.lead_id is None
     if handled in ("suppressed", "already"):

@@ -11,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from console.extensions import csrf, db
 from console.services import delivery, inbound
-from jobs.replies import enqueue_reading
+from jobs.replies import enqueue_inbound, enqueue_reading
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,17 @@ def twilio_sms():
     if not _signed():
         abort(403)
     try:
-        reception = inbound.receive(db.session, request.form)
+        reception = inbound.receive(db.session, request.form, defer=True)
     except ValueError:
         abort(400)
     if reception.needs_job:
         try:
-            enqueue_reading(current_app._get_current_object(), reception.item_id)
-        except Exception:  # noqa: BLE001 - the ticker re-queues items left processing
-            log.exception("Could not queue the reading of inbox item %s", reception.item_id)
+            if reception.deferred:
+                enqueue_inbound(current_app._get_current_object(), reception.inbound_id)
+            else:
+                enqueue_reading(current_app._get_current_object(), reception.item_id)
+        except Exception:  # noqa: BLE001 - the ticker re-queues what was left
+            log.exception("Could not queue the reading of inbound text %s", reception.inbound_id)
     if reception.handled == "no_team":
         log.warning("Inbound text %s matches no team's sender", reception.inbound_id)
     return twiml(reception.reply)

@@ -41,7 +41,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.messaging import SendResult
-from console.services import compliance, dispatch, inbox, optout, personas
+from console.services import compliance, dispatch, inbound, inbox, optout, personas
 from console.services.compliance import recipient_of
 from console.services.outreach import ReplySettings, SendingSettings
 from console.services.templates import sender_name
@@ -173,10 +173,19 @@ def post_signed(client, params: dict):
 
 
 def text_in(client, body: str, **form):
-    """An owner texts `body` (see `inbound_form`); the webhook's 200 response."""
+    """An owner texts `body` (see `inbound_form`); the webhook's 200 response, after the
+    reading job's first step (attaching the text to its lead, conversation and item)."""
     response = post_signed(client, inbound_form(body, **form))
     assert response.status_code == 200, response.text
+    attach_stored()
     return response
+
+
+def attach_stored() -> list[int]:
+    """Run the job's first step for every text the webhook only stored; the item ids."""
+    db.session.expire_all()
+    waiting = inbound.unattached(db.session, utcnow() + timedelta(days=1))
+    return [inbound.attach(db.session, inbound_id) for inbound_id in waiting]
 
 
 def answers(response) -> list[str]:
@@ -445,6 +454,8 @@ def test_a_replayed_text_is_stored_once_and_answered_empty(client, texted):
     assert replay.status_code == 200
     assert answers(replay) == []
     assert count(InboundMessage) == 1
+    attach_stored()
+    attach_stored()  # the job run twice attaches once
     assert count(InboxItem) == 1
     assert fresh(db.session.scalars(select(Conversation)).one()).inbound_count == 1
 
@@ -1050,12 +1061,17 @@ def test_html_from_an_unmatched_number_is_escaped_too(client, crew, line):
 
 
 def test_the_reading_is_queued_not_done_in_the_request(app, client, crew, texted):
-    text_in(client, "Possibly interested, what's the next step?")
-    (item,) = items()
+    response = post_signed(client, inbound_form("Possibly interested, what's the next step?"))
+    assert response.status_code == 200
+    (stored,) = inbound_rows()
+    assert stored.conversation_id is None  # only stored: matching waits for the job
+    assert items() == []
+    jobs = queue(app=app).jobs
+    assert [(j.func_name, j.args) for j in jobs] == [("jobs.replies.read_inbound", (stored.id,))]
+    (item_id,) = attach_stored()
+    item = fresh(db.session.get(InboxItem, item_id))
     assert (item.state, item.label, item.bucket, item.sla_due_at) == ("processing", "", "low", None)
     assert count(Draft) == 0
-    jobs = queue(app=app).jobs
-    assert [(j.func_name, j.args) for j in jobs] == [("jobs.replies.read_reply", (item.id,))]
 
     drain(app)
 
@@ -1071,7 +1087,7 @@ def test_a_second_text_while_queued_is_read_with_the_item(app, client, crew, tex
     text_in(client, "Who is this?")
     text_in(client, "Nevermind, call me tomorrow at 3pm")
     (item,) = items()
-    assert len(queue(app=app).jobs) == 1
+    assert len(queue(app=app).jobs) == 2  # one per text; both lead to the one item
     drain(app)
     read = fresh(item)
     assert read.state == "open"
@@ -1170,13 +1186,19 @@ def test_a_lost_enqueue_still_answers_and_the_ticker_finds_the_item(
         raise redis.exceptions.ConnectionError("Redis is down")
 
     monkeypatch.setattr(replies, "connection", redis_down)
+    monkeypatch.setattr(replies, "queue", redis_down)
     response = post_signed(client, inbound_form("Yes, tell me more"))
     assert response.status_code == 200
     assert answers(response) == []
-    (item,) = items()
-    assert item.state == "processing"
     monkeypatch.undo()
     assert queue(app=app).jobs == []
+    (stored,) = inbound_rows()
+    later = stored.received_at + replies.STALE_AFTER + timedelta(seconds=1)
+    assert inbound.unattached(db.session, stored.received_at) == []
+    assert inbound.unattached(db.session, later) == [stored.id]
+    attach_stored()
+    (item,) = items()
+    assert item.state == "processing"
 
     just_before = item.updated_at + replies.STALE_AFTER - timedelta(seconds=1)
     assert item.id not in replies.stale_items(db.session, now=just_before)
