@@ -22,14 +22,21 @@
     });
   }
 
+  // Open a row's reply in the panel (as its link would, without depending on the link
+  // having been wired by htmx yet: a list swapped in a moment ago may not be).
+  function openRow(row) {
+    const url = row.dataset.url;
+    htmx.ajax("GET", url, { target: "#inbox-detail", swap: "innerHTML" }).then(() => {
+      history.pushState({}, "", url + window.location.search);
+    });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
   function move(step) {
     const list = rows();
     if (!list.length) return;
     const at = selectedIndex(list);
-    const next = list[Math.min(list.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
-    const link = next.querySelector(".row-link");
-    if (link) link.click();
-    next.scrollIntoView({ block: "nearest" });
+    openRow(list[Math.min(list.length - 1, Math.max(0, at < 0 ? 0 : at + step))]);
   }
 
   function click(selector) {
@@ -105,8 +112,8 @@
     const ids = (event.detail.value || []).map(String);
     if (!open || !ids.includes(open.dataset.item)) return;
     const next = rows().find((row) => !ids.includes(row.dataset.item));
-    if (next) next.querySelector(".row-link").click();
-    else htmx.ajax("GET", "/inbox/" + open.dataset.item, { target: "#inbox-detail", swap: "innerHTML" });
+    if (next) openRow(next);
+    else htmx.ajax("GET", open.dataset.url, { target: "#inbox-detail", swap: "innerHTML" });
   });
 
   // A reply sent, archived, suppressed or converted: open the next one in the list.
@@ -116,6 +123,6 @@
     const at = list.findIndex((row) => row.dataset.item === done);
     const next = list.slice(at + 1).concat(list.slice(0, Math.max(at, 0)))
       .find((row) => row.dataset.item !== done);
-    if (next) next.querySelector(".row-link").click();
+    if (next) openRow(next);
   });
 })();
