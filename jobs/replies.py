@@ -45,6 +45,19 @@ def models_for(app: Flask) -> inbox.Models:
     )
 
 
+def _enqueue(app: Flask, function: str, argument: int, description: str, timeout: int) -> None:
+    """Put one job on the default queue and wake the embedded worker, if any."""
+    queue(DEFAULT_QUEUE, app).enqueue(
+        function,
+        argument,
+        job_timeout=timeout,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description=description,
+    )
+    _wake(app)
+
+
 def _wake(app: Flask) -> None:
     starter = app.extensions.get("console.start_embedded_worker")
     if starter is not None:
@@ -55,15 +68,7 @@ def enqueue_reading(app: Flask, item_id: int) -> bool:
     """Queue the reading of an inbox item unless it is queued already; True if queued."""
     if not connection(app).set(f"console:reply:item:{item_id}", "1", nx=True, ex=ITEM_LOCK_SECONDS):
         return False
-    queue(DEFAULT_QUEUE, app).enqueue(
-        "jobs.replies.read_reply",
-        item_id,
-        job_timeout=120,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"read reply #{item_id}",
-    )
-    _wake(app)
+    _enqueue(app, "jobs.replies.read_reply", item_id, f"read reply #{item_id}", 120)
     return True
 
 
@@ -85,15 +90,7 @@ def read_reply(item_id: int) -> str:
 
 def enqueue_inbound(app: Flask, inbound_id: int) -> None:
     """Queue the attaching and reading of a text the webhook only stored."""
-    queue(DEFAULT_QUEUE, app).enqueue(
-        "jobs.replies.read_inbound",
-        inbound_id,
-        job_timeout=120,
-        result_ttl=600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"read inbound text #{inbound_id}",
-    )
-    _wake(app)
+    _enqueue(app, "jobs.replies.read_inbound", inbound_id, f"read inbound text #{inbound_id}", 120)
 
 
 def read_inbound(inbound_id: int) -> str:
@@ -119,15 +116,7 @@ def enqueue_replies(app: Flask, team_id: int) -> bool:
     lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + 30
     if not connection(app).set(f"console:dispatch:replies:{team_id}", "1", nx=True, ex=lock):
         return False
-    queue(DEFAULT_QUEUE, app).enqueue(
-        "jobs.replies.send_replies",
-        team_id,
-        job_timeout=600,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"send replies of team #{team_id}",
-    )
-    _wake(app)
+    _enqueue(app, "jobs.replies.send_replies", team_id, f"send replies of team #{team_id}", 600)
     return True
 
 

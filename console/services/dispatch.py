@@ -103,10 +103,18 @@ def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) ->
         .order_by(Message.due_at, Message.id)
         .limit(limit)
     )
+    return _claim_picked(session, pick, now)
+
+
+def _claim_picked(session: Session, pick, now: datetime) -> list[int]:
+    """Claim the messages a SELECT picks (`approved -> sending`, claim time); commit.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED. Pick first, then update the
+    picked rows: PostgreSQL would re-run a locking LIMIT subquery inside the UPDATE for
+    every row and claim far more than the chunk.
+    """
     if _is_postgres(session):
         pick = pick.with_for_update(skip_locked=True, of=Message)
-    # Pick first, then update the picked rows: PostgreSQL would re-run a locking LIMIT
-    # subquery inside the UPDATE for every row and claim far more than the chunk.
     picked = list(session.scalars(pick))
     ids = []
     if picked:
@@ -592,22 +600,7 @@ def claim_replies(session: Session, team_id: int, now: datetime, limit: int = CH
         .order_by(Message.due_at, Message.id)
         .limit(limit)
     )
-    if _is_postgres(session):
-        pick = pick.with_for_update(skip_locked=True, of=Message)
-    picked = list(session.scalars(pick))
-    ids = []
-    if picked:
-        ids = list(
-            session.scalars(
-                update(Message)
-                .where(Message.id.in_(picked), Message.status == "approved")
-                .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-                .returning(Message.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-    session.commit()
-    return sorted(ids)
+    return _claim_picked(session, pick, now)
 
 
 def run_replies(session: Session, team_id: int, options: DispatchOptions) -> DispatchReport:
