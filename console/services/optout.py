@@ -224,6 +224,13 @@ REVOCATION_PHRASES: tuple[Phrase, ...] = (
         r"(?:i|im|i'm|we|we're|not|no|wrong|this|who|you|u|ur|your|you're|youre|dude|man|bro"
         r"|sir|lady|already|with)\b",
     ),
+    # Compliance first: a reply that opens with the keyword ("STOP maybe", "Stop. lol") is
+    # read as the keyword; known look-alikes ("stop by", "stop sign") were blanked before.
+    Phrase(
+        "stop as the first word",
+        ("sto",),
+        rf"\A\W*{_STOP}\b(?!\s*(?:by|in|over|sign|light|watch|gap|loss)\b)",
+    ),
     Phrase(
         "stop texting me",
         ("sto",),

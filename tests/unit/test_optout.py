@@ -24,6 +24,8 @@ from console.services.optout import (
 
 # Revocation in words owners really use; each one must opt the number out.
 REVOCATIONS = [
+    "STOP maybe",
+    "Stop. lol",
     "stop texting me",
     "STOP!!!",
     "pls stop",
