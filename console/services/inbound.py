@@ -1,11 +1,12 @@
-"""An owner's text arriving: stored once, matched to its team, lead and conversation,
-and, before the webhook answers, any opt-out honoured and committed.
+"""An owner's text arriving: stored once, and, before the webhook answers, any opt-out
+honoured and committed; then matched to its lead, conversation and inbox item.
 
-Everything here runs inside Twilio's request, so it does only what must not wait:
-the suppression (a STOP is final the moment Twilio hears back), the one confirmation
-(sent as the TwiML answer, so it goes exactly once), stopping sequences, and the inbox
-item in "processing". Reading the reply and drafting an answer run in a job
-(`console.services.inbox.process_item`).
+Inside Twilio's request only what must not wait is done: storing the text (once per
+MessageSid) with its team, and for opt-out, opt-in and help words the suppression or
+its lifting (final the moment Twilio hears back), the one confirmation (the TwiML
+answer, so it goes exactly once), stopping sequences and closing the item. An ordinary
+reply is `attach`ed by the job (lead, conversation, sequences stopped, the inbox item)
+before it is read and drafted (`console.services.inbox.process_item`).
 """
 
 from __future__ import annotations
