@@ -73,10 +73,22 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture
+def app_settings() -> dict:
+    """Settings a test module gives the app (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Settings one test changes on the app (parametrize this name to change them)."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request, tmp_path):
+def app(request, tmp_path, app_settings, app_overrides):
     """The console on an empty schema, on SQLite and again on PostgreSQL."""
-    config = TestConfig(UPLOAD_DIR=str(tmp_path / "uploads"))
+    config = TestConfig(UPLOAD_DIR=str(tmp_path / "uploads"), **(app_settings | app_overrides))
     if request.param == "postgres":
         config.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(request.getfixturevalue("postgres_url"))
     else:

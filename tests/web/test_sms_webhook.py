@@ -21,8 +21,6 @@ from flask import current_app
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from console import create_app
-from console.config import TestConfig, _sqlalchemy_url
 from console.extensions import db
 from console.models import (
     Campaign,
@@ -49,7 +47,7 @@ from console.services.tokens import render
 from jobs import replies
 from jobs.queue import queue
 from jobs.worker import drain
-from tests.conftest import PASSWORD, IsolatedClient, login, make_lead
+from tests.conftest import PASSWORD, login, make_lead
 from tests.fakeservers import AnthropicServer
 from tests.sending_helpers import limiters
 from tests.web.campaign_helpers import add_campaign, make_template, sent_message
@@ -101,29 +99,9 @@ LOOK_ALIKES = (
 
 
 @pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes on the app (parametrize this name to change them)."""
-    return {}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request, tmp_path, app_overrides):
+def app_settings() -> dict:
     """The console with a Twilio auth token and the public URL Twilio posts texts to."""
-    settings = {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE_URL} | app_overrides
-    config = TestConfig(UPLOAD_DIR=str(tmp_path / "uploads"), **settings)
-    if request.param == "postgres":
-        config.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(request.getfixturevalue("postgres_url"))
-    else:
-        config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'console.db'}"
-    app = create_app(config)
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE_URL}
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -10,14 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from console import create_app
-from console.config import TestConfig, _sqlalchemy_url
 from console.extensions import db
 from console.models import ConsentEvent, Message, MessageEvent, Suppression
 from console.providers.messaging import SendResult
 from console.services import delivery, dispatch
 from console.services.outreach import SendingSettings
-from tests.conftest import PASSWORD, IsolatedClient, login
+from tests.conftest import PASSWORD, login
 from tests.web.campaign_helpers import (
     add_campaign,
     generate_batch,
@@ -36,29 +34,9 @@ SID = "SM" + "a" * 32
 
 
 @pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes on the app (parametrize this name to change them)."""
-    return {}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app(request, tmp_path, app_overrides):
+def app_settings() -> dict:
     """The console with a Twilio auth token and the public URL Twilio calls back."""
-    settings = {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE_URL} | app_overrides
-    config = TestConfig(UPLOAD_DIR=str(tmp_path / "uploads"), **settings)
-    if request.param == "postgres":
-        config.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(request.getfixturevalue("postgres_url"))
-    else:
-        config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'console.db'}"
-    app = create_app(config)
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE_URL}
 
 
 def signature(params: dict, url: str = URL, token: str = TOKEN) -> str:
