@@ -389,18 +389,26 @@ def _recipient(state: str, zip_code: str, e164: str) -> _Recipient:
         business = zip_state(zip_code)
         basis = f"ZIP {zip_code.strip()} ({business})" if business else ""
     number = _number_facts(e164)
+    elsewhere = ""  # the phone's state when its zones lie wholly outside the business's
     if business in STATE_ZONES:
         zones = STATE_ZONES[business]
         narrowed = tuple(z for z in zones if z in number.zones)
         if narrowed:
             zones = narrowed
             basis += f", area code {number.area_code}" if number.area_code else ""
+        elif number.zones and number.state not in AREA_CODES_PRESUMED_IN_STATE:
+            # The owner may be at the business or where the mobile's area code is: both
+            # clocks must allow the text, and both places' rules apply (strictest wins).
+            zones += number.zones
+            elsewhere = number.state if number.state != business else ""
+            where = f" ({elsewhere})" if elsewhere else ""
+            basis += f"; area code {number.area_code}{where} too" if number.area_code else ""
     elif number.zones:
         zones = number.zones
         basis = f"area code {number.area_code}" if number.area_code else "the phone number"
     else:
         zones, basis = CONTINENTAL_ZONES, "nothing known: every continental US zone"
-    states = (business,) if business else ()
+    states = tuple(s for s in (business, elsewhere) if s)
     if number.state in AREA_CODES_PRESUMED_IN_STATE and number.state != business:
         states += (number.state,)
         # The presumption puts the recipient in that state too, so its clock counts.
@@ -414,9 +422,10 @@ def zones_for(state: str, zip_code: str, e164: str) -> tuple[list[str], str]:
     """Candidate IANA zones for a recipient and the basis in words ("state TX, area code 915").
 
     The business's state (or, without one, its ZIP's) gives that state's zones, narrowed
-    to the phone's own zones where they overlap; with no place, the phone's zones; with
-    nothing, every continental US zone. A CT or OK number adds its zone (see
-    `states_for`).
+    to the phone's own zones where they overlap, and joined by them where they do not
+    (a Guam business with a 512 mobile: both clocks must allow the text); with no place,
+    the phone's zones; with nothing, every continental US zone. A CT or OK number adds
+    its zone (see `states_for`).
     """
     recipient = _recipient(state, zip_code, e164)
     return [name for name, _ in recipient.zones], recipient.basis
@@ -424,7 +433,8 @@ def zones_for(state: str, zip_code: str, e164: str) -> tuple[list[str], str]:
 
 def states_for(state: str, e164: str) -> list[str]:
     """The states whose rules apply: the business's, plus the number's where the law
-    presumes its area codes are in state (CT, OK)."""
+    presumes its area codes are in state (CT, OK) or where the number's zones lie
+    outside the business's state."""
     return list(_recipient(state, "", e164).states)
 
 

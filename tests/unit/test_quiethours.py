@@ -311,6 +311,18 @@ def test_an_allowed_check_names_the_latest_opening_zone(recipient, wall_clock, z
     assert check(at(*wall_clock), **recipient) == QuietCheck(True, "", None, zone)
 
 
+def test_a_mobile_far_from_the_business_needs_both_clocks_open():
+    """A Guam business's Austin mobile was texted at 02:45 Texas time: both windows count."""
+    at_0245_austin = at(CT, 2026, 3, 16, 2, 45)  # 18:45 in Guam, inside its window
+    assert check(at_0245_austin, state="GU").allowed
+    blocked = check(at_0245_austin, state="GU", e164=AUSTIN)
+    assert not blocked.allowed
+    assert blocked.zone == CT
+    # Texas's rule (9am-9pm) applies too, on both clocks: they overlap from 9am in Guam
+    # (6pm in Austin) until 9pm in Austin.
+    assert blocked.next_allowed_at == at(CT, 2026, 3, 16, 18, 0)
+
+
 def test_check_needs_an_aware_time():
     """A naive datetime is a bug in the caller, not a time in some zone."""
     with pytest.raises(ValueError, match="aware"):
@@ -399,7 +411,8 @@ NOTHING_KNOWN = "nothing known: every continental US zone"
         ("TX", "", EL_PASO, [MT], "state TX, area code 915"),
         ("TX", "", AUSTIN, [CT], "state TX, area code 512"),
         ("FL", "", "", [ET, CT], "state FL"),
-        ("NY", "", AUSTIN, [ET], "state NY"),
+        ("NY", "", AUSTIN, [ET, CT], "state NY; area code 512 (TX) too"),
+        ("GU", "", AUSTIN, ["Pacific/Guam", CT], "state GU; area code 512 (TX) too"),
         ("KY", "", PADUCAH_UNLISTED, [ET, CT], "state KY, area code 270"),
         ("", "", AUSTIN, [CT], "area code 512"),
         ("", "", "5125550142", [CT], "area code 512"),
@@ -431,7 +444,9 @@ def test_zones_for(state, zip_code, e164, zones, basis):
         ("", "+12035550142", ["CT"]),
         ("", "+14055550142", ["OK"]),
         ("OK", TULSA, ["OK"]),
-        ("TX", MIAMI, ["TX"]),
+        ("TX", MIAMI, ["TX", "FL"]),
+        ("FL", MIAMI, ["FL"]),
+        ("GU", AUSTIN, ["GU", "TX"]),
         ("", MIAMI, []),
         ("", "", []),
         ("NY", "", ["NY"]),
