@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import fakeredis
 import pytest
+from fakeredis.commands_mixins import server_mixin
 
 from console.services.ratelimit import RateLimitWait, RedisRateLimiter, sender_limiter
 from tests.integration.test_ratelimit_redis import achieved_rate
 
-# The fake server reads the real clock, so waits computed a few microseconds apart
-# differ from the ideal by about that much (more on a busy machine).
-CLOCK = 0.02
+# The fake server's TIME is frozen in these tests, so waits are exact up to float sums.
+CLOCK = 1e-6
 
 
 @pytest.fixture
-def conn():
-    """A Redis connection to a fresh in-memory server."""
+def conn(monkeypatch):
+    """A Redis connection to a fresh in-memory server whose clock stands still."""
+    frozen = 1_800_000_000.0
+    monkeypatch.setattr(server_mixin, "time", SimpleNamespace(time=lambda: frozen))
+    return fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+
+
+@pytest.fixture
+def live_conn():
+    """A Redis connection to a fresh in-memory server on the real clock."""
     return fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
 
 
@@ -116,14 +125,14 @@ def test_nonsense_limits_are_refused(conn, rate, burst):
         RedisRateLimiter(conn, "console:rate:test", rate=rate, burst=burst)
 
 
-def test_eight_threads_together_keep_to_the_rate(conn):
+def test_eight_threads_together_keep_to_the_rate(live_conn):
     rate, seconds = 20.0, 2.0
     stamps: list[float] = []
     lock = threading.Lock()
     end = time.monotonic() + seconds
 
     def send() -> None:
-        sender = RedisRateLimiter(conn, "console:rate:threads", rate=rate)
+        sender = RedisRateLimiter(live_conn, "console:rate:threads", rate=rate)
         while time.monotonic() < end:
             sender.acquire()
             with lock:
