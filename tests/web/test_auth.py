@@ -64,9 +64,9 @@ def test_failed_logins_are_throttled_per_account_and_address(client, crew, clock
 
 
 def test_guesses_from_one_address_do_not_lock_the_owner_out_elsewhere(client, crew, clock):
-    for _ in range(12):
+    for _ in range(5):
         _fail(client, crew.reviewer.email, "10.9.9.9")
-        clock.advance(seconds=901)  # waiting out every back-off
+    assert _fail(client, crew.reviewer.email, "10.9.9.9", PASSWORD).status_code == 429
     assert _fail(client, crew.reviewer.email, "10.1.1.1", PASSWORD).status_code == 302
 
 
