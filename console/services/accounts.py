@@ -452,15 +452,16 @@ def accept_invitation(
 ) -> User:
     """Create the invitee's account with the password they chose; a link works once."""
     check_password_strength(password)
+    now = now or utcnow()
     taken = session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
-        .values(accepted_at=now or utcnow())
+        .values(accepted_at=now)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
         raise AccountError("This invitation has already been used.")
-    return create_user(
+    user = create_user(
         session,
         invitation.team,
         email=invitation.email,
@@ -469,3 +470,5 @@ def accept_invitation(
         name=name or invitation.name,
         hash_method=hash_method,
     )
+    user.last_login_at = now  # accepting signs them in
+    return user
