@@ -53,8 +53,12 @@ class Config:
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     # Start the in-process worker thread (embedded mode only).
     EMBEDDED_WORKER = True
+    # Failed sign-ins in a row at one account from one address, then from all addresses,
+    # before it backs off: first for WINDOW seconds, doubling per failure up to MAX.
     LOGIN_THROTTLE_LIMIT = 5
+    LOGIN_THROTTLE_ACCOUNT_LIMIT = 20
     LOGIN_THROTTLE_WINDOW_SECONDS = 60
+    LOGIN_THROTTLE_MAX_SECONDS = 900
     LEADS_PAGE_SIZE = 50
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:

@@ -1,18 +1,26 @@
-"""Sign-in and password forms."""
+"""Sign-in, password and invitation forms."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from console.services.accounts import MIN_PASSWORD_LENGTH
+from console.services.accounts import MIN_PASSWORD_LENGTH, AccountError, check_email
+
+
+def account_email(_form, field) -> None:
+    """Accept only an email people can sign in with (the accounts service decides)."""
+    try:
+        check_email(field.data or "")
+    except AccountError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), account_email])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Sign in")
 
@@ -31,3 +39,19 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+class AcceptInvitationForm(FlaskForm):
+    """The invitee's name and the password they choose."""
+
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+    submit = SubmitField("Join the team")

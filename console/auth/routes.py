@@ -1,4 +1,4 @@
-"""Signing in and out, and changing one's password."""
+"""Signing in and out, changing one's password, and accepting an invitation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from console.auth.forms import LoginForm, PasswordForm
+from console.auth.forms import AcceptInvitationForm, LoginForm, PasswordForm
 from console.extensions import db
 from console.services import accounts, demo
 from console.web import client_ip
@@ -40,8 +40,8 @@ def login():
             form.email.data,
             form.password.data,
             ip=client_ip(),
-            limit=current_app.config["LOGIN_THROTTLE_LIMIT"],
-            window_seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"],
+            policy=accounts.ThrottlePolicy.of(current_app.config),
+            hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
         )
         db.session.commit()
         if result.user is not None:
@@ -67,7 +67,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out."""
+    """Sign out, ending every session of the account (copied cookies stop working)."""
+    accounts.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -96,6 +98,35 @@ def password():
             flash("Password changed. Other sessions were signed out.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """Join a team through an invitation link by choosing a password."""
+    invitation = accounts.open_invitation(db.session, token)
+    if invitation is None:
+        return render_template("auth/invitation.html", invitation=None), 404
+    form = AcceptInvitationForm(name=invitation.name)
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(
+                db.session,
+                invitation,
+                password=form.password.data,
+                name=form.name.data,
+                hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome to {user.team.name}.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/invitation.html", invitation=invitation, form=form), (
+        400 if form.errors else 200
+    )
 
 
 # Pages a user who must choose a new password may still open.

@@ -39,7 +39,7 @@ from console.models.skiptrace import (
     SkipTraceResult,
     SkipTraceRun,
 )
-from console.models.team import LoginAttempt, Role, Team, User
+from console.models.team import Invitation, LoginAttempt, LoginThrottle, Role, Team, User
 
 __all__ = [
     "AuditEvent",
@@ -69,7 +69,9 @@ __all__ = [
     "MergeHistory",
     "JobRun",
     "Lead",
+    "Invitation",
     "LoginAttempt",
+    "LoginThrottle",
     "Owner",
     "Phone",
     "PhoneCheck",

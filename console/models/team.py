@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
-from console.models.base import Timestamps, UTCDateTime, utcnow
+from console.models.base import TeamOwned, Timestamps, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -71,7 +71,8 @@ class User(UserMixin, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(String(120), default="")
     role: Mapped[str] = mapped_column(String(20), default=Role.OPERATOR.value)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Rotated on password change so every other session of this user ends.
+    # Rotated on sign-out, password change and loss of access: every session of the
+    # user (remember-me cookies too) carries it, so all of them end at once.
     session_token: Mapped[str] = mapped_column(
         String(43), default=lambda: secrets.token_urlsafe(32)
     )
@@ -103,7 +104,7 @@ class User(UserMixin, Timestamps, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One sign-in attempt, kept to throttle guessing per account and per address."""
+    """One sign-in attempt, kept as the record of who tried to sign in from where."""
 
     __tablename__ = "login_attempts"
 
@@ -112,3 +113,43 @@ class LoginAttempt(db.Model):
     ip: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins in a row at one account, from everywhere (`ip` empty) or one address.
+
+    Counted before the password is checked, so parallel guesses cannot pass the limit.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("email", "ip"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Invitation(TeamOwned, Timestamps, db.Model):
+    """An admin's invitation to join a team, accepted once through a secret link."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.OPERATOR.value)
+    # Only a hash is kept: the link itself is shown once, to the admin who invited.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    team: Mapped[Team] = relationship()
+
+    @property
+    def role_enum(self) -> Role:
+        """The role the invitee will have."""
+        return Role(self.role)

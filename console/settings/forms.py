@@ -13,7 +13,6 @@ from wtforms import (
     EmailField,
     FloatField,
     IntegerField,
-    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,7 +23,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -33,9 +31,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from console.auth.forms import account_email
 from console.models import Role
 from console.models.campaigns import SENDER_KINDS
-from console.services.accounts import MIN_PASSWORD_LENGTH
 from console.services.outreach import (
     REPLY_TEXT_DEFAULTS,
     REPLY_TEXT_MAX,
@@ -51,17 +49,12 @@ ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 class AddUserForm(FlaskForm):
-    """Add a teammate with a temporary password they must change at first sign-in."""
+    """Invite a teammate, who chooses their own password through the invitation link."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), account_email])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR.value)
-    password = PasswordField(
-        "Temporary password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description="Share it with them privately; they choose their own at first sign-in.",
-    )
-    submit = SubmitField("Add user")
+    submit = SubmitField("Invite user")
 
 
 class EditUserForm(FlaskForm):

@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -59,31 +60,35 @@ def index():
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def users():
-    """The team's users, and a form to add one."""
+    """The team's users and open invitations, and a form to invite one more."""
     form = AddUserForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                db.session,
-                current_user.team,
-                email=form.email.data,
-                password=form.password.data,
-                role=form.role.data,
-                name=form.name.data,
-                must_change_password=True,
-                actor=current_user,
-                hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
-            )
-        except accounts.AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"{user.email} added as {user.role_enum.label}.", "success")
-            return redirect(url_for("settings.users"))
-    team_users = accounts.team_users(db.session, current_user.team_id)
-    return render_template("settings/users.html", form=form, users=team_users), (
-        400 if form.errors else 200
-    )
+        issued = accounts.invite_user(
+            db.session,
+            current_user.team,
+            email=form.email.data,
+            role=form.role.data,
+            name=form.name.data,
+            actor=current_user,
+        )
+        db.session.commit()
+        # Shown once, on the next page; only its hash is stored.
+        session["invitation_link"] = url_for(
+            "auth.accept_invitation", token=issued.token, _external=True
+        )
+        flash(
+            f"Invitation recorded for {issued.invitation.email}; they can sign in once they "
+            "accept it.",
+            "success",
+        )
+        return redirect(url_for("settings.users"))
+    return render_template(
+        "settings/users.html",
+        form=form,
+        users=accounts.team_users(db.session, current_user.team_id),
+        invitations=accounts.pending_invitations(db.session, current_user.team_id),
+        invitation_link=session.pop("invitation_link", None),
+    ), (400 if form.errors else 200)
 
 
 @bp.get("/users.csv")

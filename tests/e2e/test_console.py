@@ -11,6 +11,7 @@ import csv
 import re
 import uuid
 from functools import cache
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -320,24 +321,38 @@ def test_lead_page_shows_code_owner_and_business(page, shoot):
 # Users and roles
 
 
-def test_admin_adds_a_user_and_changes_their_role(page, shoot):
+def test_admin_invites_a_user_who_joins_and_gets_a_new_role(page, shoot, console_server):
     sign_in(page, Role.ADMIN)
     main_nav(page).get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Users").click()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
     email = f"casey-{uuid.uuid4().hex[:8]}@demo.example.com"
 
-    add = page.locator("form", has=page.get_by_role("button", name="Add user"))
-    add.get_by_label("Name").fill("Casey Closer")
-    add.get_by_label("Email").fill(email)
-    add.get_by_label("Role").select_option(label="Reviewer")
-    add.get_by_label("Temporary password").fill("temporary-pass-42")
-    add.get_by_role("button", name="Add user").click()
+    invite = page.locator("form", has=page.get_by_role("button", name="Invite user"))
+    invite.get_by_label("Name").fill("Casey Closer")
+    invite.get_by_label("Email").fill(email)
+    invite.get_by_label("Role").select_option(label="Reviewer")
+    invite.get_by_role("button", name="Invite user").click()
 
-    expect(page.get_by_text(f"{email} added as Reviewer.")).to_be_visible()
-    member = page.get_by_role("row").filter(has_text=email)
+    expect(page.get_by_text(f"Invitation recorded for {email}")).to_be_visible()
+    link = page.get_by_label("Invitation link").input_value()
+    expect(page.get_by_role("row").filter(has_text=email)).to_contain_text("Reviewer")
+
+    newcomer = page.context.browser.new_context(base_url=console_server.url)
+    try:
+        joining = newcomer.new_page()
+        joining.goto(urlsplit(link).path)
+        expect(joining.get_by_label("Your name")).to_have_value("Casey Closer")
+        joining.get_by_label("Password", exact=True).fill("caseys-own-password")
+        joining.get_by_label("Repeat the password").fill("caseys-own-password")
+        joining.get_by_role("button", name="Join the team").click()
+        expect(joining.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    finally:
+        newcomer.close()
+
+    page.reload()
+    member = page.get_by_role("row").filter(has=page.get_by_label(f"Role of {email}"))
     expect(member).to_contain_text("Casey Closer")
-    expect(member).to_contain_text("temporary password")
     expect(member.get_by_label(f"Role of {email}")).to_have_value(Role.REVIEWER.value)
 
     member.get_by_label(f"Role of {email}").select_option(label="Manager")

@@ -10,8 +10,8 @@ from console.extensions import db
 from console.models import Role
 from tests.conftest import login
 
-# The only endpoints a stranger may reach.
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The only endpoints a stranger may reach (an invitation link is its own key).
+PUBLIC_ENDPOINTS = {"auth.login", "auth.accept_invitation", "static"}
 
 
 def _sample_url(rule) -> str:
