@@ -234,7 +234,7 @@ def checked_addresses(host: str, port: int) -> list[str]:
 
 
 def endpoint_problem(url: str, rules: EndpointRules, *, resolve: bool = False) -> str:
-    """"" when `url` may be called under `rules`, else what is wrong, in words for a form.
+    """ "" when `url` may be called under `rules`, else what is wrong, in words for a form.
 
     With `resolve`, a host that resolves to a refused address is refused too; one that
     does not resolve (yet) is left to the call, which checks again.
