@@ -121,6 +121,17 @@ class Config:
         # Seconds a draft or classification call may take before the template stands.
         self.ANTHROPIC_TIMEOUT = float(env.get("ANTHROPIC_TIMEOUT", "5"))
 
+        # A team's skip-trace vendor: https only in production. Private and loopback
+        # hosts (a local vendor simulator) only when the embedded console's operator
+        # says so; tests set it on TestConfig. No team setting can change either.
+        self.SKIPTRACE_ALLOW_HTTP = self.EMBEDDED
+        self.SKIPTRACE_ALLOW_PRIVATE_HOSTS = _flag(env.get("SKIPTRACE_ALLOW_PRIVATE_HOSTS"))
+        if self.SKIPTRACE_ALLOW_PRIVATE_HOSTS and not self.EMBEDDED:
+            raise ConfigError(
+                "SKIPTRACE_ALLOW_PRIVATE_HOSTS is for the embedded console and tests only; "
+                "in production a skip-trace vendor is a public https endpoint."
+            )
+
         # Embedded: migrate the schema and create the demo team at start.
         self.AUTO_MIGRATE = _flag(env.get("CONSOLE_AUTO_MIGRATE"), default=self.EMBEDDED)
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address, https).

@@ -292,6 +292,10 @@ def simulate():
     """Sandbox only: a reply from a number, as if Twilio had posted it."""
     if not current_app.config.get("TWILIO_SANDBOX", True):
         abort(404)
+    body = request.form.get("body", "")
+    if len(body) > segments.MAX_BODY:
+        problem = f"A reply is at most {segments.MAX_BODY:,} characters; this has {len(body):,}."
+        return Response(problem, status=400, mimetype="text/plain")
     team = db.session.get(Team, current_user.team_id)
     sender = db.session.scalars(
         select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
@@ -300,7 +304,7 @@ def simulate():
         "MessageSid": "SM" + uuid.uuid4().hex,
         "From": request.form.get("from", ""),
         "To": sender.address if sender is not None else "",
-        "Body": request.form.get("body", ""),
+        "Body": body,
     }
     reception = inbound.receive(db.session, form)
     if reception.needs_job:

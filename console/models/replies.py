@@ -140,6 +140,8 @@ class InboxItem(TeamOwned, db.Model):
     extracted: Mapped[dict] = mapped_column(JSON, default=dict)
     classified_by: Mapped[str] = mapped_column(String(10), default="")
     classify_note: Mapped[str] = mapped_column(String(255), default="")
+    # Readings of the current text begun; past MAX_READ_ATTEMPTS a person reads it.
+    read_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(8), default="low")
     route: Mapped[str] = mapped_column(String(12), default="review")

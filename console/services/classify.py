@@ -601,7 +601,13 @@ RULES: tuple[Rule, ...] = (
 
 # ----------------------------------------------------------------------------- extraction
 
-_EMAIL_RE = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.IGNORECASE)
+# Starts only where a run of address characters starts, and every part is bounded, so a
+# long run without an "@" is read once, not once from each of its characters.
+_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+'-])[a-z0-9._%+'-]{1,64}"
+    r"@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}(?![a-z])",
+    re.IGNORECASE,
+)
 
 _MONEY_RE = re.compile(
     r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
@@ -750,6 +756,7 @@ def _timeline(text: str) -> str:
 
 def extract(text: str) -> dict[str, str]:
     """The fields found in a reply: email, phone, callback_time, asking_price, timeline."""
+    text = text[: optout.READ_LIMIT]
     folded = optout.fold(text)
     found = {
         "email": _email(text),
@@ -811,7 +818,7 @@ def _choose(found: dict[str, tuple[int, str]]) -> tuple[str, int, str]:
 
 def by_rules(text: str) -> Classification:
     """Label one reply with the rules: STOP first, then the strongest, highest-ranked label."""
-    text = text or ""
+    text = (text or "")[: optout.READ_LIMIT]
     extracted = extract(text)
     intent = optout.read(text)
     if intent.kind == optout.OPT_OUT:

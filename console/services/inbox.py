@@ -46,6 +46,9 @@ WORKING_STATES = ("open", "escalated")
 INTERESTED = frozenset({"POSITIVE", "CALLBACK_REQUEST", "PRICE_INQUIRY", "EMAIL_CAPTURE"})
 REPLY_MOVES = ("new", "ready", "contacted", "replied")
 READ_AGAIN = "a newer text arrived; read again"
+# A reading that failed or timed out this often is not tried again: a person reads it.
+MAX_READ_ATTEMPTS = 3
+UNREADABLE = "could not be read"
 
 
 class InboxProblem(ValueError):
@@ -77,6 +80,12 @@ def process_item(
     item = session.get(InboxItem, item_id)
     if item is None or item.state != "processing":
         return "nothing to read"
+    if (item.read_attempts or 0) >= MAX_READ_ATTEMPTS:
+        _give_up_reading(item)
+        session.commit()
+        return UNREADABLE
+    # Counted before reading, so a reading that kills its job still counts.
+    item.read_attempts = (item.read_attempts or 0) + 1
     inbound_id = item.inbound_id
     conversation = item.conversation
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
@@ -121,6 +130,7 @@ def process_item(
         session.commit()
         return "nothing to read"
     if item.inbound_id != inbound_id:
+        item.read_attempts = 0  # read fine; the newer text gets attempts of its own
         session.commit()
         return READ_AGAIN
     item.label, item.confidence = result.label, int(result.confidence)
@@ -135,7 +145,7 @@ def process_item(
     if lead is not None and result.label in INTERESTED and lead.status in REPLY_MOVES:
         lead.status = "interested"
     draft = drafting.record(session, item, proposal)
-    item.state, item.ready_at = "open", utcnow()
+    item.state, item.ready_at, item.read_attempts = "open", utcnow(), 0
     session.commit()
     if draft is not None and auto_send_allowed(session, item, draft, settings, item.conversation):
         try:
@@ -149,6 +159,21 @@ def process_item(
         return f"{item.label}; sent automatically"
     source = draft.source if draft is not None else "none"
     return f"{item.label} ({item.confidence}%), {item.bucket}; draft from {source}"
+
+
+def _give_up_reading(item: InboxItem) -> None:
+    """Put an item its readings kept failing on in front of a person, unread."""
+    now = utcnow()
+    item.label, item.confidence, item.classified_by = "UNCLEAR", 0, "none"
+    item.classify_note = (
+        f"Could not be read automatically ({item.read_attempts} attempts failed or timed "
+        "out): read it yourself."
+    )
+    # As urgent as a suspected opt-out: nobody knows yet what the text says.
+    item.priority = priority.SUSPECTED_OPT_OUT_PRIORITY
+    item.bucket, within = priority.bucket_for(item.priority)
+    item.sla_due_at = now + within
+    item.state, item.ready_at = "open", now
 
 
 def _last_outbound(session: Session, conversation: Conversation) -> Message | None:

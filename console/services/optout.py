@@ -76,6 +76,9 @@ OPT_OUT_KEYWORDS: tuple[str, ...] = (
 OPT_IN_KEYWORDS: tuple[str, ...] = ("START", "UNSTOP", "YES")
 HELP_KEYWORDS: tuple[str, ...] = ("HELP", "INFO")
 
+# Replies are read this far at most: two whole SMS bodies (Twilio caps one at 1,600
+# characters), never so much that one text can hold the webhook or a worker.
+READ_LIMIT = 3200
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
 HELP = "help"
@@ -461,7 +464,7 @@ def fold(text: str) -> str:
 
 def is_reaction(text: str) -> bool:
     """Whether the reply is a phone's reaction to our text (`Liked “...”`), not words of its own."""
-    return _REACTION_RE.match(fold(text)) is not None
+    return _REACTION_RE.match(fold(text[:READ_LIMIT])) is not None
 
 
 def _exact_keyword(text: str) -> str:
@@ -495,6 +498,7 @@ def unmask(folded: str, present: frozenset[str] | None = None) -> str:
 
 def read(text: str) -> Intent:
     """What `text` means for consent: opt-out, opt-in, help, or nothing (`Intent.kind == ""`)."""
+    text = text[:READ_LIMIT]
     exact = _EXACT.get(_exact_keyword(text))
     if exact is not None:
         return exact

@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass, field
 
 from console.providers.claude import Claude, ModelAnswer, ModelFailure
-from console.services import classify, phones
+from console.services import classify, optout, phones
 from console.services.classify import LABELS, Classification
 
 EXTRACTED_FIELDS = ("email", "phone", "callback_time", "asking_price", "timeline")
 _EMAIL = re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 SYSTEM = f"""You read SMS replies that owners of small businesses send to a team that \
 asked whether they would consider selling their business. Answer with one JSON object \
@@ -56,6 +55,7 @@ class Reading:
 
 def read_reply(text: str, *, claude: Claude | None, model: str, our_last_text: str = "") -> Reading:
     """Classify one reply: rules, then Claude if configured (see the module's rules)."""
+    text = (text or "")[: optout.READ_LIMIT]
     rules = classify.by_rules(text)
     if rules.opt_out:
         return Reading(rules, notes=["Opt-out words found by the rules."])
@@ -98,11 +98,14 @@ def read_reply(text: str, *, claude: Claude | None, model: str, our_last_text: s
 
 def parse_answer(text: str) -> dict | None:
     """Claude's JSON, validated: a known label, a 0-100 confidence, clean fields; or None."""
-    match = _JSON_OBJECT.search(text or "")
-    if match is None:
+    text = text or ""
+    # From the first "{" to the last "}": found with two scans, not a pattern that
+    # scans to the end again from every "{".
+    start, end = text.find("{"), text.rfind("}")
+    if start == -1 or end < start:
         return None
     try:
-        data = json.loads(match.group(0))
+        data = json.loads(text[start : end + 1])
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("label") not in LABELS:

@@ -284,6 +284,9 @@ class PassOptions:
     secrets_key: str
     checker: object
     http_client: object | None = None
+    endpoint_rules: trace_providers.EndpointRules = field(
+        default_factory=trace_providers.EndpointRules
+    )
     sleep: Callable[[float], None] = time.sleep
     on_progress: Callable[[SkipTraceRun], None] | None = None
     should_stop: Callable[[], bool] = field(default=lambda: False)
@@ -292,7 +295,10 @@ class PassOptions:
 def pass_options(config, **seams) -> PassOptions:
     """The options of a pass run by this console: its secrets key and line checker."""
     return PassOptions(
-        secrets_key=config["SECRETS_KEY"], checker=linetype.make_checker(config), **seams
+        secrets_key=config["SECRETS_KEY"],
+        checker=linetype.make_checker(config),
+        endpoint_rules=trace_providers.endpoint_rules(config),
+        **seams,
     )
 
 
@@ -387,7 +393,11 @@ def _source(session, provider: SkipTraceProvider, chunk: list[int], options):
         tracefiles.provider_answers(session, provider, chunk) if provider.kind == "file" else None
     )
     return trace_providers.build_source(
-        provider, options.secrets_key, answers=answers, http_client=options.http_client
+        provider,
+        options.secrets_key,
+        answers=answers,
+        http_client=options.http_client,
+        rules=options.endpoint_rules,
     )
 
 

@@ -18,10 +18,24 @@ from console.models import SkipTraceProvider, Team
 from console.models.skiptrace import PROVIDER_KINDS
 from console.providers.skiptrace import Pricing, ProviderError, SkipTraceSource
 from console.providers.skiptrace.file import FileSource
-from console.providers.skiptrace.http import HttpSettings, HttpSource, check_template
+from console.providers.skiptrace.http import (
+    EndpointRules,
+    HttpSettings,
+    HttpSource,
+    check_template,
+    endpoint_problem,
+)
 from console.providers.skiptrace.sandbox import SandboxSource
 from console.services import secrets, tracefiles
 from console.services.tenancy import of_team, scoped
+
+
+def endpoint_rules(config: Mapping) -> EndpointRules:
+    """Which vendor endpoints this console may call: set by its operator, never by a team."""
+    return EndpointRules(
+        allow_http=bool(config.get("SKIPTRACE_ALLOW_HTTP", False)),
+        allow_private=bool(config.get("SKIPTRACE_ALLOW_PRIVATE_HOSTS", False)),
+    )
 
 
 class ProviderProblem(ValueError):
@@ -123,10 +137,12 @@ def update_provider(
     provider: SkipTraceProvider,
     form: Mapping[str, str],
     secrets_key: str,
+    rules: EndpointRules | None = None,
 ) -> None:
     """Save a provider's form: prices, limits, HTTP settings and (when typed) a new key.
 
-    An empty key field keeps the stored key; `clear_secret` removes it.
+    An empty key field keeps the stored key; `clear_secret` removes it. The endpoint
+    must be one `rules` allow (public https unless the console's operator says more).
     """
     provider.enabled = form.get("enabled") in ("y", "on", "1", "true")
     provider.cost_per_search = money(form.get("cost_per_search"), "cost_per_search")
@@ -134,7 +150,7 @@ def update_provider(
     provider.rate_per_second = _number(form.get("rate_per_second"), 0.1, 1000, "rate_per_second")
     provider.max_concurrency = int(_number(form.get("max_concurrency"), 1, 64, "max_concurrency"))
     if provider.kind == "http":
-        provider.settings = _http_settings(form).to_dict()
+        provider.settings = _http_settings(form, rules or EndpointRules()).to_dict()
     if form.get("clear_secret"):
         provider.secret_encrypted = ""
     elif form.get("secret"):
@@ -151,11 +167,12 @@ def _number(text: str | None, low: float, high: float, field: str) -> float:
     return value
 
 
-def _http_settings(form: Mapping[str, str]) -> HttpSettings:
+def _http_settings(form: Mapping[str, str], rules: EndpointRules) -> HttpSettings:
     settings = HttpSettings.from_dict({k: (v or "").strip() for k, v in form.items()})
     settings.auth_prefix = form.get("auth_prefix", "")  # "Bearer " keeps its space
-    if not settings.endpoint.startswith(("http://", "https://")):
-        raise ProviderProblem("The endpoint is a full http:// or https:// address.", "endpoint")
+    problem = endpoint_problem(settings.endpoint, rules, resolve=True)
+    if problem:
+        raise ProviderProblem(problem, "endpoint")
     if settings.method.upper() not in ("GET", "POST"):
         raise ProviderProblem("The method is GET or POST.", "method")
     settings.method = settings.method.upper()
@@ -206,6 +223,7 @@ def build_source(
     *,
     answers: Mapping | None = None,
     http_client: requests.Session | None = None,
+    rules: EndpointRules | None = None,
 ) -> SkipTraceSource:
     """The live source behind a provider row (the key opened only here)."""
     if provider.kind == "sandbox":
@@ -218,16 +236,20 @@ def build_source(
         secrets.unseal(provider.secret_encrypted, secrets_key),
         pricing(provider),
         client=http_client,
+        rules=rules,
     )
 
 
 def test_provider(
-    session: Session, provider: SkipTraceProvider, secrets_key: str
+    session: Session,
+    provider: SkipTraceProvider,
+    secrets_key: str,
+    rules: EndpointRules | None = None,
 ) -> tuple[bool, str]:
     """Try a provider once: (worked, what happened in words)."""
     answers = tracefiles.provider_answers(session, provider) if provider.kind == "file" else {}
     try:
-        source = build_source(provider, secrets_key, answers=answers)
+        source = build_source(provider, secrets_key, answers=answers, rules=rules)
         return True, source.test_connection()
     except (ProviderError, secrets.SecretError) as exc:
         return False, f"{provider.name} did not answer as expected: {exc}"

@@ -195,7 +195,10 @@ def edit_provider(provider_id: int):
     if request.method == "POST":
         try:
             trace_providers.update_provider(
-                provider, request.form, current_app.config["SECRETS_KEY"]
+                provider,
+                request.form,
+                current_app.config["SECRETS_KEY"],
+                trace_providers.endpoint_rules(current_app.config),
             )
         except trace_providers.ProviderProblem as exc:
             db.session.rollback()
@@ -221,7 +224,10 @@ def test_provider(provider_id: int):
     """Try the provider with one harmless call; answers a fragment (htmx) or a flash."""
     provider = team_get_or_404(SkipTraceProvider, provider_id)
     ok, message = trace_providers.test_provider(
-        db.session, provider, current_app.config["SECRETS_KEY"]
+        db.session,
+        provider,
+        current_app.config["SECRETS_KEY"],
+        trace_providers.endpoint_rules(current_app.config),
     )
     if wants_partial():
         return render_template("settings/_provider_test.html", ok=ok, message=message)

@@ -88,6 +88,8 @@ def _console_environment(instance: Path) -> dict[str, str]:
     # proxy hop lets each browser context present an address of its own.
     env["PROXY_FIX_HOPS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    # The provider tests save a loopback vendor endpoint.
+    env["SKIPTRACE_ALLOW_PRIVATE_HOSTS"] = "1"
     return env
 
 

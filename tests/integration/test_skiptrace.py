@@ -14,7 +14,7 @@ from sqlalchemy import select
 from console.extensions import db
 from console.models import Lead, SkipTraceProvider, SkipTraceResult, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
-from console.providers.skiptrace.http import DEFAULT_BODY
+from console.providers.skiptrace.http import DEFAULT_BODY, EndpointRules
 from console.services import skiptrace, trace_providers
 from tests.conftest import make_lead
 from tests.fakeservers import VendorServer
@@ -34,6 +34,10 @@ def answer(name: str, confidence: float, *numbers: str, kind: str = WIRELESS) ->
             }
         ]
     }
+
+
+# The vendors here listen on loopback, which a console refuses unless told.
+LOCAL_VENDOR = EndpointRules(allow_http=True, allow_private=True)
 
 
 @pytest.fixture
@@ -89,6 +93,7 @@ def http_provider(
             "enabled": "y",
         },
         current_app.config["SECRETS_KEY"],
+        LOCAL_VENDOR,
     )
     db.session.commit()
     return provider
@@ -100,6 +105,7 @@ def pass_options(**changes) -> skiptrace.PassOptions:
         secrets_key=current_app.config["SECRETS_KEY"],
         checker=OfflineLookup(),
         sleep=lambda seconds: None,
+        endpoint_rules=LOCAL_VENDOR,
         **changes,
     )
 

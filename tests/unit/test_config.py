@@ -64,3 +64,12 @@ def test_factory_wires_extensions_and_session_cookie_flags():
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert set(app.blueprints) >= {"auth", "dashboard", "leads", "settings", "jobruns"}
+
+
+def test_production_calls_only_public_https_vendors_and_cannot_be_told_otherwise():
+    production = {"DATABASE_URL": "postgresql://db/c", "REDIS_URL": "redis://r", "SECRET_KEY": "s"}
+    config = Config(production)
+    assert config.SKIPTRACE_ALLOW_HTTP is False
+    assert config.SKIPTRACE_ALLOW_PRIVATE_HOSTS is False
+    with pytest.raises(ConfigError, match="SKIPTRACE_ALLOW_PRIVATE_HOSTS"):
+        Config({**production, "SKIPTRACE_ALLOW_PRIVATE_HOSTS": "1"})

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import http.server
+import ipaddress
 import json
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 import requests
+from urllib3.util import connection as urllib3_connection
 
 from console.providers.skiptrace.base import FoundPhone, Pricing, ProviderError, TraceQuery
 from console.providers.skiptrace.http import (
     DEFAULT_BODY,
+    EndpointRules,
     HttpSettings,
     HttpSource,
+    address_allowed,
     check_template,
     confidence_percent,
     dig,
+    endpoint_problem,
     render_body,
 )
 from console.providers.skiptrace.sandbox import SandboxSource
 from tests.fakeservers import VendorServer
 
 PRICING = Pricing(Decimal("0.10"), Decimal("0.05"))
+# The vendor servers here listen on loopback, which the default rules refuse.
+LOCAL_VENDOR = EndpointRules(allow_http=True, allow_private=True)
 FICTIONAL_NUMBER = re.compile(r"\(512\) 555-01\d\d")
 
 
@@ -68,17 +78,22 @@ def vendor() -> Iterator[VendorServer]:
 
 
 def make_source(
-    server: VendorServer, client: requests.Session, secret: str = "test-key", **settings: object
+    server: VendorServer,
+    client: requests.Session | None,
+    secret: str = "test-key",
+    **settings: object,
 ) -> HttpSource:
     """An HttpSource reading the vendor's default answer shape."""
     options: dict = {
-        "endpoint": server.url + "/search",
+        "endpoint": settings.get("endpoint") or server.url + "/search",
         "results_path": "results",
         "owner_name_path": "name",
         "addresses_path": "addresses",
     }
     options.update(settings)
-    return HttpSource("Vendor", HttpSettings(**options), secret, PRICING, client=client)
+    return HttpSource(
+        "Vendor", HttpSettings(**options), secret, PRICING, client=client, rules=LOCAL_VENDOR
+    )
 
 
 def test_hit_reads_owner_phones_emails_and_addresses(vendor, http_client):
@@ -341,3 +356,182 @@ def test_sandbox_finds_about_two_in_three_with_fictional_numbers():
     assert numbers
     assert all(re.fullmatch(r"\+1\d{3}55501\d\d", number) for number in numbers)
     assert {r.cost for r in results} == {Decimal("0.10"), Decimal("0.15")}
+
+
+# ------------------------------------------------------------- where a vendor may be
+
+
+class _OneAnswerServer:
+    """A loopback server giving every request the same status, headers and body."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        answer = (status, body, headers or {})
+        self.paths: list[str] = []
+        paths = self.paths
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                paths.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(answer[0])
+                for name, value in answer[2].items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer[1])))
+                self.end_headers()
+                self.wfile.write(answer[1])
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> _OneAnswerServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.10", "169.254.169.254",
+        "100.100.100.200", "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1",
+        "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1",
+        "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.0.0.1", "64:ff9b::7f00:1",
+        "2002:7f00:1::1", "2001:db8::1",
+    ],
+)  # fmt: skip
+def test_local_private_reserved_and_metadata_addresses_are_refused(address):
+    assert address_allowed(ipaddress.ip_address(address)) is False
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+def test_public_addresses_are_allowed(address):
+    assert address_allowed(ipaddress.ip_address(address)) is True
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://api.vendor.example/search", "https://"),
+        ("https://127.0.0.1/search", "not allowed"),
+        ("https://[::ffff:127.0.0.1]/search", "not allowed"),
+        ("https://169.254.169.254/latest/meta-data", "not allowed"),
+        ("https://localhost:8080/search", "not allowed"),
+        ("https://metadata.google.internal/", "not allowed"),
+        ("https://user:pw@api.vendor.example/", "API key field"),
+        ("https://api.vendor.example/v1/search", ""),
+    ],
+)
+def test_by_default_an_endpoint_is_a_public_https_address(url, problem):
+    found = endpoint_problem(url, EndpointRules())
+    assert (problem in found) if problem else found == ""
+
+
+def test_a_loopback_vendor_gets_no_call_and_no_key(vendor):
+    source = HttpSource(
+        "Vendor",
+        HttpSettings(endpoint=vendor.url + "/search"),
+        "test-key",
+        PRICING,
+        rules=EndpointRules(allow_http=True),
+    )
+
+    with pytest.raises(ProviderError, match="address not allowed") as raised:
+        source.lookup(query("Hill Country Plumbing"))
+
+    assert raised.value.retryable is False
+    assert vendor.requests == []
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_when_connecting(vendor, monkeypatch):
+    port = int(vendor.url.rsplit(":", 1)[1])
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        return real("127.0.0.1" if host == "vendor.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    source = HttpSource(
+        "Vendor",
+        HttpSettings(endpoint=f"http://vendor.test:{port}/search"),
+        "test-key",
+        PRICING,
+        rules=EndpointRules(allow_http=True),
+    )
+
+    with pytest.raises(ProviderError, match="address not allowed"):
+        source.lookup(query("Hill Country Plumbing"))
+    assert vendor.requests == []
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    resolved, connected = [], []
+
+    def resolve(host, port, *args, **kwargs):
+        resolved.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    def connect(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(urllib3_connection, "create_connection", connect)
+    source = HttpSource(
+        "Vendor",
+        HttpSettings(endpoint="https://api.vendor.test/search"),
+        "test-key",
+        PRICING,
+    )
+
+    with pytest.raises(ProviderError, match="Could not connect"):
+        source.lookup(query("Hill Country Plumbing"))
+    assert resolved == ["api.vendor.test"]
+    assert connected == [("93.184.216.34", 443)]
+
+
+def test_a_redirect_is_reported_not_followed():
+    secret_place = "/latest/meta-data/iam"
+    with _OneAnswerServer(302, headers={"Location": secret_place}) as server:
+        source = make_source(server, None, endpoint=server.url + "/search")
+        with pytest.raises(ProviderError, match="redirect, which is not followed") as raised:
+            source.lookup(query("Hill Country Plumbing"))
+    assert server.paths == ["/search"]
+    assert raised.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [(401, "Answered 401: the key was refused; check the key."), (400, "Answered 400"),
+     (503, "Answered 503."), (200, "Answered 200, but not JSON.")],
+)  # fmt: skip
+def test_an_error_never_repeats_what_the_vendor_answered(status, says):
+    body = b"root:x:0:0:INTERNAL-ONLY admin panel"
+    with _OneAnswerServer(status, body) as server:
+        source = make_source(server, None, endpoint=server.url + "/search")
+        with pytest.raises(ProviderError) as raised:
+            source.lookup(query("Hill Country Plumbing"))
+    assert says in str(raised.value)
+    assert "INTERNAL-ONLY" not in str(raised.value)
+    assert "INTERNAL-ONLY" not in json.dumps(raised.value.response)
+
+
+def test_a_closed_port_and_an_unknown_host_read_the_same():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    messages = set()
+    for endpoint in (f"http://127.0.0.1:{closed}/search", "http://nothing-here.invalid/search"):
+        settings = HttpSettings(endpoint=endpoint, timeout_seconds=2)
+        source = HttpSource("Vendor", settings, "key", PRICING, rules=LOCAL_VENDOR)
+        with pytest.raises(ProviderError) as raised:
+            source.lookup(query("Hill Country Plumbing"))
+        messages.add(str(raised.value))
+    assert messages == {"Could not connect."}

@@ -1263,3 +1263,51 @@ def test_html_in_names_and_texts_is_escaped(client, crew, hostile, method, path,
     if "{done}" in path:
         assert str(escape(HOSTILE_REPLY)) in page.text
         assert str(escape(HOSTILE_TEXT)) in page.text
+
+
+# ------------------------------------------------------------------- bounded reading
+
+
+def test_a_simulated_reply_longer_than_an_sms_is_refused(client, crew, desk):
+    texted_lead(desk, 1)
+    login(client, crew.reviewer)
+    body = "a" * (segments.MAX_BODY + 1)
+    response = client.post("/inbox/simulate", data={"from": mobile(1), "body": body})
+    assert response.status_code == 400
+    assert "at most 1,600 characters" in response.text
+    assert db.session.scalar(select(func.count(InboxItem.id))) == 0
+    fits = client.post("/inbox/simulate", data={"from": mobile(1), "body": body[1:]})
+    assert fits.status_code == 204
+
+
+def test_a_reading_that_keeps_failing_is_given_to_a_person_not_retried(
+    app, client, crew, desk, monkeypatch
+):
+    from console.services import reading
+    from jobs import replies
+
+    texted_lead(desk, 1)
+    login(client, crew.reviewer)
+    client.post("/inbox/simulate", data={"from": mobile(1), "body": CALL_ME})
+    (item,) = db.session.scalars(select(InboxItem)).all()
+    calls = []
+
+    def broken_reader(*args, **kwargs):
+        calls.append(args)
+        raise TimeoutError("the reader took too long")
+
+    monkeypatch.setattr(reading, "read_reply", broken_reader)
+    later = utcnow() + timedelta(hours=1)
+    for _ in range(inbox.MAX_READ_ATTEMPTS):
+        assert replies.stale_items(db.session, now=later) == [item.id]
+        with pytest.raises(TimeoutError):
+            inbox.process_item(db.session, item.id, replies.models_for(app))
+        db.session.rollback()
+
+    assert inbox.process_item(db.session, item.id, replies.models_for(app)) == inbox.UNREADABLE
+    assert len(calls) == inbox.MAX_READ_ATTEMPTS
+    item = fresh_item(item.id)
+    assert (item.state, item.label) == ("open", "UNCLEAR")
+    assert "Could not be read automatically" in item.classify_note
+    assert item.bucket == "urgent"
+    assert replies.stale_items(db.session, now=later) == []

@@ -35,6 +35,12 @@ SECRET = "sk-live-VERYSECRET"
 
 
 @pytest.fixture
+def app_settings() -> dict:
+    """The vendor servers here listen on loopback, which the console refuses unless told."""
+    return {"SKIPTRACE_ALLOW_PRIVATE_HOSTS": True}
+
+
+@pytest.fixture
 def vendor() -> Iterator[VendorServer]:
     """A vendor API that finds everyone and wants the key `SECRET`."""
     with VendorServer(api_key=SECRET, hit_rate=1.0) as server:
@@ -292,6 +298,62 @@ def test_testing_a_provider_answers_a_fragment_saying_what_happened(client, crew
     sandbox = sandbox_provider(crew.team)
     answer = client.post(f"/settings/skiptrace/providers/{sandbox.id}/test", headers=htmx)
     assert "The sandbox answers" in answer.text
+
+
+NO_PRIVATE_HOSTS = {"SKIPTRACE_ALLOW_PRIVATE_HOSTS": False}
+
+
+@pytest.mark.parametrize("app_overrides", [NO_PRIVATE_HOSTS])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:9/search",
+        "http://localhost/search",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:127.0.0.1]:8080/",
+        "http://10.0.0.5/admin",
+    ],
+)
+def test_a_private_or_local_endpoint_is_a_form_error(client, crew, endpoint):
+    login(client, crew.admin)
+    provider_id = add_http_provider(client)
+    response = save_provider(client, provider_id, provider_form(endpoint, secret=SECRET))
+    assert response.status_code == 400
+    assert "address not allowed" in response.text
+    db.session.expire_all()
+    assert db.session.get(SkipTraceProvider, provider_id).settings == HttpSettings().to_dict()
+
+
+def _stored_endpoint(provider_id: int, endpoint: str) -> None:
+    """Store an endpoint as an older console may have saved it, past today's form."""
+    provider = db.session.get(SkipTraceProvider, provider_id)
+    provider.settings = {**provider.settings, "endpoint": endpoint}
+    provider.enabled = True
+    db.session.commit()
+
+
+@pytest.mark.parametrize("app_overrides", [NO_PRIVATE_HOSTS])
+def test_testing_a_local_endpoint_calls_nothing_and_echoes_nothing(client, crew, vendor):
+    login(client, crew.admin)
+    provider_id = add_http_provider(client)
+    _stored_endpoint(provider_id, vendor.url + "/search")
+    htmx = {"HX-Request": "true"}
+    answer = client.post(f"/settings/skiptrace/providers/{provider_id}/test", headers=htmx)
+    assert "address not allowed" in answer.text and "flash-error" in answer.text
+    assert vendor.requests == []
+
+
+@pytest.mark.parametrize("app_overrides", [NO_PRIVATE_HOSTS])
+def test_a_pass_never_calls_a_local_endpoint(app, client, crew, vendor):
+    login(client, crew.admin)
+    provider_id = add_http_provider(client)
+    _stored_endpoint(provider_id, vendor.url + "/search")
+    make_lead(crew.team, "Lone Star Welding")
+    client.post("/skiptrace/", data={"state": "TX", "budget": "5.00"})
+    run_queued_jobs(app)
+    results = db.session.scalars(select(SkipTraceResult)).all()
+    assert results and all("address not allowed" in row.error for row in results)
+    assert vendor.requests == []
 
 
 # ----------------------------------------------------------------------------- estimate
