@@ -1,7 +1,7 @@
 """inbox items count their reading attempts
 
-Revision ID: 0006_reading_attempts
-Revises: 0005
+Revision ID: 0007_reading_attempts
+Revises: 0006_auth_sessions
 Create Date: 2026-12-05 10:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0006_reading_attempts"
-down_revision = '0005'
+revision = '0007_reading_attempts'
+down_revision = '0006_auth_sessions'
 branch_labels = None
 depends_on = None
 
