@@ -16,6 +16,7 @@ from console.services import (
     accounts,
     demo,
     imports,
+    inbound,
     review,
     scoring,
     skiptrace,
@@ -200,6 +201,33 @@ def register_commands(app: Flask) -> None:
             if read.note:
                 result["note"] = read.note
             click.echo(json.dumps({"text": text, **result}, ensure_ascii=False))
+
+    @app.cli.command("unmatched-inbound")
+    @click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=100,
+        show_default=True,
+        help="Show at most this many texts, newest first.",
+    )
+    def unmatched_inbound(limit: int) -> None:
+        """Texts that reached a number no team owns, one JSON object a line.
+
+        They are kept, never lost and never shown to any team: a number of the Twilio
+        account that is nobody's sender (or no longer is) points its webhook here.
+        """
+        for row in inbound.unowned(db.session, limit):
+            record = {
+                "received_at": row.received_at.isoformat(),
+                "sid": row.provider_sid,
+                "to": row.to_address,
+                "messaging_service_sid": row.messaging_service_sid,
+                "from": row.from_e164,
+                "body": row.body,
+                "body_truncated": row.body_truncated,
+                "media": len(row.media or []),
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
 
     @app.cli.group("export")
     def export() -> None:

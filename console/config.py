@@ -102,6 +102,9 @@ class Config:
         self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
+        # The team (name or slug) the number or service above belongs to; by default the
+        # first team created. Every other team adds a number of its own.
+        self.TWILIO_DEFAULT_SENDER_TEAM = env.get("TWILIO_DEFAULT_SENDER_TEAM", "")
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "")
         self.TWILIO_SANDBOX = not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
         # A dispatcher sends for this many seconds, then lets other jobs have the worker

@@ -444,13 +444,18 @@ def _national_format(digits: str, calling_code: str | None) -> str:
 
 
 class TwilioServer(FakeServer):
-    """Twilio Programmable Messaging (2010-04-01): create, list and fetch Messages.
+    """Twilio Programmable Messaging (2010-04-01): create, list and fetch Messages; the
+    account's IncomingPhoneNumbers (list, filtered by PhoneNumber) and its Messaging
+    Services (Messaging v1 fetch), answered in the shapes of Twilio's OpenAPI schemas.
 
     The official SDK talks to it through `make_client(sid, token, base_url=server.url)`.
     Created messages move on in a background thread as Twilio's do: queued (or
     accepted, then queued, with a Messaging Service), sent, then the final status from
     `outcomes` (default delivered); failed skips sent. With a StatusCallback, each
     step after the first is POSTed there, signed like Twilio, `callback_delay` apart.
+
+    `incoming_numbers` are the account's phone numbers and `services` its Messaging
+    Services (`service_numbers` is the pool a service sends from).
 
     Behaviours, settable while it runs: `latency` per request, `outcomes`
     ({to: (final status, error code)}), `create_errors` ({to: (http status, code,
@@ -460,6 +465,7 @@ class TwilioServer(FakeServer):
     """
 
     PREFIX = "/2010-04-01/Accounts/"
+    SERVICES_PREFIX = "/v1/Services/"
     API_VERSION = "2010-04-01"
     E164 = re.compile(r"^\+[1-9]\d{6,14}$")
     NANP = re.compile(r"^\+1[2-9]\d{2}[2-9]\d{6}$")
@@ -488,11 +494,15 @@ class TwilioServer(FakeServer):
         callbacks: bool = True,
         callback_delay: float = 0.05,
         price_per_segment: str = "0.00830",
+        incoming_numbers: list[str] | None = None,
+        services: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.service_numbers = list(service_numbers or ())
+        self.incoming_numbers = list(incoming_numbers or ())
+        self.services = list(services or ())
         self.latency = latency
         self.outcomes = dict(outcomes or {})
         self.create_errors = dict(create_errors or {})
@@ -601,9 +611,14 @@ class TwilioServer(FakeServer):
         parts = urlsplit(handler.path)
         if not _basic_auth_matches(handler, self.account_sid, self.auth_token):
             return self._error(401, 20003, "Authenticate")
+        if parts.path.startswith(self.SERVICES_PREFIX) and handler.command == "GET":
+            return self._service(parts.path)
         account, _, rest = parts.path.removeprefix(self.PREFIX).partition("/")
         if not parts.path.startswith(self.PREFIX) or account != self.account_sid:
             return self._not_found(parts.path)
+        if rest == "IncomingPhoneNumbers.json" and handler.command == "GET":
+            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            return self._incoming_numbers(parts.path, query)
         if rest == "Messages.json" and handler.command == "POST":
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             return self._create(handler, form)
@@ -825,6 +840,119 @@ class TwilioServer(FakeServer):
             "messages": chunk,
         }
 
+    def _incoming_numbers(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        """The account's numbers matching PhoneNumber: like Twilio, a partial number
+        matches any number containing it, and `*` stands for any one digit."""
+        wanted = query.get("PhoneNumber", "")
+        pattern = re.compile(".*" + _digit_pattern(wanted) + ".*")
+        try:
+            size = min(max(int(query.get("PageSize") or 50), 1), 1000)
+        except ValueError:
+            return self._error(400, 20001, "PageSize must be an integer")
+        with self.lock:
+            found = [n for n in self.incoming_numbers if not wanted or pattern.fullmatch(n)]
+        chunk = [self._incoming_number(number) for number in found[:size]]
+        params = {**({"PhoneNumber": wanted} if wanted else {}), "PageSize": size, "Page": 0}
+        uri = f"{path}?{urlencode(params)}"
+        return 200, {
+            "end": max(len(chunk) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+            "incoming_phone_numbers": chunk,
+        }
+
+    def _incoming_number(self, number: str) -> dict[str, Any]:
+        """An IncomingPhoneNumber resource (api.v2010.account.incoming_phone_number)."""
+        sid = "PN" + hashlib.md5(number.encode()).hexdigest()  # noqa: S324 - an id, not a secret
+        stamp = format_datetime(datetime(2025, 1, 6, tzinfo=UTC))
+        return {
+            "account_sid": self.account_sid,
+            "address_requirements": "none",
+            "address_sid": None,
+            "api_version": self.API_VERSION,
+            "beta": False,
+            "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "date_created": stamp,
+            "date_updated": stamp,
+            "emergency_status": "Inactive",
+            "emergency_address_sid": None,
+            "emergency_address_status": "unregistered",
+            "friendly_name": _national_format(number.lstrip("+"), "1"),
+            "identity_sid": None,
+            "origin": "twilio",
+            "phone_number": number,
+            "sid": sid,
+            "sms_application_sid": "",
+            "sms_fallback_method": "POST",
+            "sms_fallback_url": "",
+            "sms_method": "POST",
+            "sms_url": "",
+            "status_callback": "",
+            "status_callback_method": "POST",
+            "trunk_sid": None,
+            "uri": f"{self.PREFIX}{self.account_sid}/IncomingPhoneNumbers/{sid}.json",
+            "voice_application_sid": "",
+            "voice_caller_id_lookup": False,
+            "voice_fallback_method": "POST",
+            "voice_fallback_url": None,
+            "voice_method": "POST",
+            "voice_url": None,
+            "bundle_sid": None,
+            "voice_receive_mode": "voice",
+            "status": "in-use",
+            "type": "local",
+        }
+
+    def _service(self, path: str) -> tuple[int, Any]:
+        """A Messaging Service of the account (messaging.v1.service), or Twilio's 404."""
+        sid = path.removeprefix(self.SERVICES_PREFIX)
+        with self.lock:
+            known = sid in self.services
+        if not known:
+            return self._not_found(path)
+        links = {
+            name: f"https://messaging.twilio.com/v1/Services/{sid}/{part}"
+            for name, part in (
+                ("phone_numbers", "PhoneNumbers"),
+                ("short_codes", "ShortCodes"),
+                ("alpha_senders", "AlphaSenders"),
+                ("messages", "Messages"),
+                ("us_app_to_person", "Compliance/Usa2p"),
+                ("us_app_to_person_usecases", "Compliance/Usa2p/Usecases"),
+                ("channel_senders", "ChannelSenders"),
+            )
+        }
+        return 200, {
+            "account_sid": self.account_sid,
+            "sid": sid,
+            "date_created": "2025-01-06T00:00:00Z",
+            "date_updated": "2025-01-06T00:00:00Z",
+            "friendly_name": "Console senders",
+            "inbound_request_url": None,
+            "inbound_method": "POST",
+            "fallback_url": None,
+            "fallback_method": "POST",
+            "status_callback": None,
+            "sticky_sender": True,
+            "mms_converter": True,
+            "smart_encoding": True,
+            "scan_message_content": "inherit",
+            "fallback_to_long_code": False,
+            "area_code_geomatch": True,
+            "synchronous_validation": True,
+            "validity_period": 14400,
+            "url": f"https://messaging.twilio.com/v1/Services/{sid}",
+            "links": links,
+            "usecase": "marketing",
+            "us_app_to_person_registered": False,
+            "use_inbound_webhook_on_number": True,
+        }
+
     # -- moving messages along -----------------------------------------------------
 
     def _schedule(self, sid: str, due: float) -> None:
@@ -944,6 +1072,11 @@ class TwilioServer(FakeServer):
 
     def _not_found(self, path: str) -> tuple[int, dict]:
         return self._error(404, 20404, f"The requested resource {path} was not found")
+
+
+def _digit_pattern(text: str) -> str:
+    """A PhoneNumber filter as a regular expression: `*` is any one digit."""
+    return "".join("[0-9]" if char == "*" else re.escape(char) for char in text)
 
 
 def _basic_auth_matches(handler: BaseHTTPRequestHandler, user: str, password: str) -> bool:

@@ -113,10 +113,13 @@ class MessageTemplate(TeamOwned, Timestamps, db.Model):
 
 
 class Sender(TeamOwned, Timestamps, db.Model):
-    """A Twilio phone number or Messaging Service the team's texts go out from."""
+    """A Twilio phone number or Messaging Service the team's texts go out from.
+
+    An address belongs to one team console-wide: replies to it are routed by it alone.
+    """
 
     __tablename__ = "senders"
-    __table_args__ = (UniqueConstraint("team_id", "address"),)
+    __table_args__ = (UniqueConstraint("address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(80))

@@ -7,7 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -102,6 +112,8 @@ class InboundMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(40), default="")
     messaging_service_sid: Mapped[str] = mapped_column(String(40), default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # The body Twilio posted was longer than `twilio_fields.BODY_LIMIT`; its start is kept.
+    body_truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     media: Mapped[list] = mapped_column(JSON, default=list)
     # What the rules read in the request: opt_out, opt_in, help or "" (console.services.optout).
     intent: Mapped[str] = mapped_column(String(10), default="")

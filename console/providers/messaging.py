@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
@@ -178,3 +178,31 @@ def _classify(exc: TwilioRestException) -> SendError:
     if status is not None and status >= 500:
         return SendError("ambiguous", message, code, status)
     return SendError("refused", message, code, status)
+
+
+class AccountCheckError(Exception):
+    """Twilio could not say whether the account holds an address (down, refused, offline)."""
+
+
+class TwilioAccount:
+    """What the console's Twilio account holds: its phone numbers and Messaging Services."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def holds(self, kind: str, address: str) -> bool:
+        """Whether the number (E.164) or Messaging Service (MG...) is the account's."""
+        try:
+            if kind == "messaging_service":
+                return self.client.messaging.v1.services(address).fetch().sid == address
+            # PhoneNumber also matches partial numbers, so only an exact one counts.
+            numbers = self.client.incoming_phone_numbers.list(phone_number=address, limit=20)
+            return any(number.phone_number == address for number in numbers)
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return False
+            raise AccountCheckError(exc.msg or str(exc)) from exc
+        except TwilioException as exc:  # a list page Twilio refused (401, 5xx...)
+            raise AccountCheckError(str(exc.args[0]) if exc.args else "Twilio refused") from exc
+        except requests.exceptions.RequestException as exc:
+            raise AccountCheckError(f"Could not reach Twilio: {type(exc).__name__}") from exc

@@ -32,7 +32,15 @@ from console.models import (
     Team,
 )
 from console.models.base import utcnow
-from console.services import optout, personas, phones, segments, sequences, templates
+from console.services import (
+    optout,
+    personas,
+    phones,
+    segments,
+    sequences,
+    templates,
+    twilio_fields,
+)
 from console.services.delivery import suppress_number
 from console.services.outreach import ReplySettings
 from console.services.tokens import lead_values, render
@@ -91,8 +99,14 @@ def receive(
     to_address = (form.get("To") or "").strip()
     service_sid = (form.get("MessagingServiceSid") or "").strip()
     body = form.get("Body") or ""
-    sender = match_sender(session, to_address, service_sid, from_e164)
-    team_id = sender.team_id if sender is not None else _team_that_texted(session, from_e164)
+    # Twilio never posts more than BODY_LIMIT; the start of a longer body (where any
+    # opt-out is) is kept and flagged rather than refusing the whole text.
+    truncated = len(body) > twilio_fields.BODY_LIMIT
+    body = body[: twilio_fields.BODY_LIMIT]
+    sender = match_sender(session, to_address, service_sid)
+    # A text to a number no team owns is kept without a team (`unowned`), for the
+    # console's operator; never given to a team that merely texted the owner.
+    team_id = sender.team_id if sender is not None else None
     intent = optout.read(body)
     inbound_id = _store_once(
         session,
@@ -102,6 +116,7 @@ def receive(
         to_address=to_address[:40],
         messaging_service_sid=service_sid[:40],
         body=body,
+        body_truncated=truncated,
         media=_media(form),
         intent=intent.kind,
         intent_exact=intent.exact,
@@ -161,9 +176,9 @@ def attach(session: Session, inbound_id: int, now: datetime | None = None) -> in
                 InboxItem.inbound_id == inbound_id, InboxItem.state == "processing"
             )
         )
-    sender = match_sender(
-        session, inbound.to_address, inbound.messaging_service_sid, inbound.from_e164
-    )
+    sender = match_sender(session, inbound.to_address, inbound.messaging_service_sid)
+    if sender is not None and sender.team_id != inbound.team_id:
+        sender = None  # the address changed hands since the text was stored
     intent = optout.Intent(inbound.intent, inbound.intent_exact, inbound.intent_matched)
     reception = _attach(session, inbound, sender, intent, now)
     session.commit()
@@ -181,6 +196,19 @@ def unattached(session: Session, older_than: datetime, limit: int = 200) -> list
                 InboundMessage.received_at < older_than,
             )
             .order_by(InboundMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def unowned(session: Session, limit: int = 100) -> list[InboundMessage]:
+    """Texts to a number no team owns, newest first: the console operator's to see
+    (`flask unmatched-inbound`), never a team's."""
+    return list(
+        session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.team_id.is_(None))
+            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
             .limit(limit)
         )
     )
@@ -223,39 +251,16 @@ def _attach(
     return reception
 
 
-def match_sender(
-    session: Session, to_address: str, service_sid: str, from_e164: str
-) -> Sender | None:
-    """The team's sender the text was sent to (its number, or its Messaging Service).
-
-    When several teams share the number (a demo sandbox), the team that last texted the
-    owner wins.
-    """
-    wanted = [to_address] + ([service_sid] if service_sid else [])
-    candidates = list(session.scalars(select(Sender).where(Sender.address.in_(wanted))))
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    last = session.scalar(
-        select(Message.sender_id)
-        .where(
-            Message.to_e164 == from_e164,
-            Message.sender_id.in_([s.id for s in candidates]),
-            Message.sent_at.is_not(None),
-        )
-        .order_by(Message.sent_at.desc())
-        .limit(1)
-    )
-    chosen = [s for s in candidates if s.id == last]
-    return chosen[0] if chosen else candidates[0]
-
-
-def _team_that_texted(session: Session, e164: str) -> int | None:
-    return session.scalar(
-        select(Message.team_id)
-        .where(Message.to_e164 == e164, Message.sent_at.is_not(None))
-        .order_by(Message.sent_at.desc())
-        .limit(1)
-    )
+def match_sender(session: Session, to_address: str, service_sid: str) -> Sender | None:
+    """The sender the text was sent to: the number it went to, else its Messaging
+    Service. An address belongs to one team, so that team alone gets the text."""
+    for address in (to_address, service_sid):
+        if not address:
+            continue
+        sender = session.scalars(select(Sender).where(Sender.address == address)).first()
+        if sender is not None:
+            return sender
+    return None
 
 
 def _media(form: Mapping[str, str]) -> list[str]:

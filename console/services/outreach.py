@@ -3,7 +3,7 @@ out from, which one a recipient hears from, and what a text is expected to cost.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import time
 from decimal import Decimal, InvalidOperation
@@ -15,8 +15,10 @@ from console.models import Enrollment, Message, Sender, Team
 from console.models.base import utcnow
 from console.services import personas, quiethours, segments, tokens
 
-# A fictional number (555-01xx is reserved for fiction) the sandbox sends from.
+# A fictional number (555-01xx is reserved for fiction) the sandbox sends from; the
+# first team (the demo team, embedded) gets it, every other team one of its own.
 SANDBOX_NUMBER = "+15125550100"
+SANDBOX_AREA_CODES = ("512", "737", "210", "214", "469", "713", "832", "281", "817", "972")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -259,43 +261,65 @@ def reply_settings_from_form(data: Mapping, current: ReplySettings) -> ReplySett
 
 
 def ensure_default_sender(session: Session, team: Team, config: Mapping) -> Sender | None:
-    """A team with no sender gets one: the configured Twilio number or service, or the
-    sandbox number when no Twilio account is configured."""
+    """A team with no sender gets one: a fictional number of its own in the sandbox; with
+    Twilio, the configured number or service if the team owns it (`env_sender_team`)."""
     existing = session.scalars(
         select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
     ).first()
     if existing is not None:
         return existing
     if config.get("TWILIO_SANDBOX", True):
+        address = _free_sandbox_number(session)
+        if address is None:
+            return None
         sender = Sender(
             team_id=team.id,
             label="Sandbox number",
             kind="number",
-            address=SANDBOX_NUMBER,
+            address=address,
             mps=10.0,
             sandbox=True,
         )
-    elif config.get("TWILIO_MESSAGING_SERVICE_SID"):
-        sender = Sender(
-            team_id=team.id,
-            label="Messaging Service",
-            kind="messaging_service",
-            address=config["TWILIO_MESSAGING_SERVICE_SID"],
-            mps=10.0,
-        )
-    elif config.get("TWILIO_FROM_NUMBER"):
-        sender = Sender(
-            team_id=team.id,
-            label="Twilio number",
-            kind="number",
-            address=config["TWILIO_FROM_NUMBER"],
-            mps=1.0,
-        )
     else:
-        return None
+        service = config.get("TWILIO_MESSAGING_SERVICE_SID") or ""
+        number = config.get("TWILIO_FROM_NUMBER") or ""
+        if not (service or number) or env_sender_team(session, config) != team.id:
+            return None
+        if session.scalar(select(Sender.id).where(Sender.address == (service or number))):
+            return None
+        sender = Sender(
+            team_id=team.id,
+            label="Messaging Service" if service else "Twilio number",
+            kind="messaging_service" if service else "number",
+            address=service or number,
+            mps=10.0 if service else 1.0,
+        )
     session.add(sender)
     session.flush()
     return sender
+
+
+def env_sender_team(session: Session, config: Mapping) -> int | None:
+    """The one team the environment's Twilio number or service belongs to: the team
+    `TWILIO_DEFAULT_SENDER_TEAM` names (name or slug), else the first team created."""
+    named = (config.get("TWILIO_DEFAULT_SENDER_TEAM") or "").strip()
+    query = select(Team.id).order_by(Team.id).limit(1)
+    if named:
+        query = query.where((Team.name == named) | (Team.slug == named))
+    return session.scalar(query)
+
+
+def sandbox_numbers() -> Iterator[str]:
+    """The fictional numbers sandbox senders take, SANDBOX_NUMBER first."""
+    for area in SANDBOX_AREA_CODES:
+        for line in range(100, 200):
+            yield f"+1{area}555{line:04d}"
+
+
+def _free_sandbox_number(session: Session) -> str | None:
+    """The first fictional number no team's sender has yet."""
+    taken = set(session.scalars(select(Sender.address).where(Sender.address.like("+1%55501%"))))
+    return next((n for n in sandbox_numbers() if n not in taken), None)
 
 
 def team_senders(session: Session, team_id: int) -> list[Sender]:

@@ -9,22 +9,32 @@ either is changed. Nothing here imports Flask.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import phonenumbers
 from phonenumbers import NumberParseException
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from console.models import Campaign, Message, Sender
 from console.models.base import utcnow
 from console.models.campaigns import SENDER_KINDS
+from console.providers.messaging import AccountCheckError, TwilioAccount
+from console.providers.twilio_client import make_client
 from console.services import delivery, quiethours
 from console.services.outreach import SendingSettings
 
 MPS_RANGE = (0.1, 500.0)
 _SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+# Said alike whether another team has the address or the console's Twilio account does
+# not hold it, so an admin learns nothing about other teams.
+NOT_AVAILABLE = (
+    "{address} cannot be a sender for this team: it must be a number or Messaging "
+    "Service of the console's Twilio account that no other team uses."
+)
 
 
 class SenderProblem(ValueError):
@@ -63,10 +73,23 @@ def sender_address(kind: str, address: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def twilio_account(config: Mapping) -> TwilioAccount | None:
+    """The console's Twilio account, to check what it holds; None in the sandbox."""
+    if config.get("TWILIO_SANDBOX", True):
+        return None
+    client = make_client(
+        config["TWILIO_ACCOUNT_SID"],
+        config["TWILIO_AUTH_TOKEN"],
+        config.get("TWILIO_API_BASE_URL", ""),
+    )
+    return TwilioAccount(client)
+
+
 def _checked(
     session: Session,
     team_id: int,
-    sender_id: int | None,
+    sender: Sender | None,
+    account: TwilioAccount | None,
     *,
     label: str,
     kind: str,
@@ -83,15 +106,8 @@ def _checked(
     if kind not in SENDER_KINDS:
         raise SenderProblem("Choose a phone number or a Messaging Service.", "kind")
     address = sender_address(kind, address)
-    taken = session.scalar(
-        select(Sender.id).where(
-            Sender.team_id == team_id,
-            Sender.address == address,
-            Sender.id != (sender_id or 0),
-        )
-    )
-    if taken is not None:
-        raise SenderProblem(f"The team already has a sender {address}.", "address")
+    if sender is None or address != sender.address:
+        _check_available(session, team_id, kind, address, account)
     low, high = MPS_RANGE
     if mps is None or not low <= mps <= high:
         raise SenderProblem(
@@ -104,9 +120,41 @@ def _checked(
     return {"label": label, "kind": kind, "address": address, "mps": mps, "daily_cap": daily_cap}
 
 
+def _check_available(
+    session: Session, team_id: int, kind: str, address: str, account: TwilioAccount | None
+) -> None:
+    """Refuse an address another sender has (of any team: replies are routed by it) or,
+    with real Twilio, one the console's account does not hold."""
+    holder = session.scalar(select(Sender.team_id).where(Sender.address == address).limit(1))
+    if holder == team_id:
+        raise SenderProblem(f"The team already has a sender {address}.", "address")
+    if holder is not None:
+        raise SenderProblem(NOT_AVAILABLE.format(address=address), "address")
+    if account is None:
+        return
+    try:
+        held = account.holds(kind, address)
+    except AccountCheckError as exc:
+        raise SenderProblem(
+            f"Twilio could not confirm {address} is the console's ({exc}); try again shortly.",
+            "address",
+        ) from exc
+    if not held:
+        raise SenderProblem(NOT_AVAILABLE.format(address=address), "address")
+
+
 def _given(label: str, kind: str, address: str, mps: float | None, daily_cap: int | None) -> dict:
     """The settings a sender form gives, by name."""
     return {"label": label, "kind": kind, "address": address, "mps": mps, "daily_cap": daily_cap}
+
+
+def _flush_owned(session: Session, address: str) -> None:
+    """Flush; an address another team took meanwhile (the unique index) is refused."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise SenderProblem(NOT_AVAILABLE.format(address=address), "address") from exc
 
 
 def add_sender(
@@ -118,12 +166,15 @@ def add_sender(
     address: str,
     mps: float | None,
     daily_cap: int | None,
+    account: TwilioAccount | None = None,
 ) -> Sender:
-    """Add a number or Messaging Service to the team's senders."""
-    values = _checked(session, team_id, None, **_given(label, kind, address, mps, daily_cap))
+    """Add a number or Messaging Service to the team's senders; with `account` (real
+    Twilio), only one the account holds."""
+    given = _given(label, kind, address, mps, daily_cap)
+    values = _checked(session, team_id, None, account, **given)
     sender = Sender(team_id=team_id, **values)
     session.add(sender)
-    session.flush()
+    _flush_owned(session, values["address"])
     return sender
 
 
@@ -136,15 +187,17 @@ def update_sender(
     address: str,
     mps: float | None,
     daily_cap: int | None,
+    account: TwilioAccount | None = None,
 ) -> dict:
     """Change a sender's name, address and limits; the values before, for the audit."""
     given = _given(label, kind, address, mps, daily_cap)
-    values = _checked(session, sender.team_id, sender.id, **given)
+    values = _checked(session, sender.team_id, sender, account, **given)
     before = sender_facts(sender)
     # The sandbox's fictional number stops being the sandbox sender once readdressed.
     sender.sandbox = sender.sandbox and values["address"] == sender.address
     for name, value in values.items():
         setattr(sender, name, value)
+    _flush_owned(session, values["address"])
     return before
 
 

@@ -426,8 +426,10 @@ def edit_sender(sender_id: int):
 
 
 def _sender_values(form: SenderForm) -> dict:
-    """The sender form's values as the senders service takes them."""
+    """The sender form's values as the senders service takes them, with the console's
+    Twilio account to check the address against (none in the sandbox)."""
     return {
+        "account": senders.twilio_account(current_app.config),
         "label": form.label.data,
         "kind": form.kind.data,
         "address": form.address.data,

@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from console.extensions import csrf, db
-from console.services import delivery, inbound
+from console.services import delivery, inbound, twilio_fields
 from jobs.replies import enqueue_inbound, enqueue_reading
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def twilio_status():
     """A message status callback: recorded once per (SID, status), moving only forward."""
     if not _signed():
         abort(403)
+    _refuse_if(twilio_fields.status_problem(request.form))
     delivery.apply_callback(db.session, request.form)
     db.session.commit()
     return "", 204
@@ -46,6 +47,7 @@ def twilio_sms():
     with TwiML (the one confirmation, or nothing); reading and drafting run in a job."""
     if not _signed():
         abort(403)
+    _refuse_if(twilio_fields.inbound_problem(request.form))
     try:
         reception = inbound.receive(db.session, request.form, defer=True)
     except ValueError:
@@ -61,6 +63,13 @@ def twilio_sms():
     if reception.handled == "no_team":
         log.warning("Inbound text %s matches no team's sender", reception.inbound_id)
     return twiml(reception.reply)
+
+
+def _refuse_if(problem: str) -> None:
+    """A 400, before anything is stored, for a value Twilio would never send."""
+    if problem:
+        log.warning("Refused a Twilio webhook: %s", problem)
+        abort(400)
 
 
 def twiml(text: str) -> Response:

@@ -64,6 +64,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "7" * 32
 AUTH_TOKEN = "campaign-flow-token"
+# The environment's number (the first team's); each test's team texts from its own.
 FROM_NUMBER = "+15125550142"
 # A Redis database of this module's own: it is flushed before the tests start.
 REDIS_DB = 11
@@ -319,9 +320,11 @@ def make_outreach(team_name: str, first_line: int, count: int = 20) -> Outreach:
     nudge = MessageTemplate(
         team_id=team.id, name="Nudge", body=NUDGE, touch="follow_up", category="follow_up"
     )
+    # A number belongs to one team: each test's team has its own (area 512 is no REGION).
     sender = Sender(
-        team_id=team.id, label="Austin line", kind="number", address=FROM_NUMBER, mps=20
+        team_id=team.id, label="Austin line", kind="number", address=f"+1512555{first_line:04d}"
     )
+    sender.mps = 20
     db.session.add_all([opener, nudge, sender])
     db.session.flush()
     campaign = Campaign(
@@ -477,7 +480,7 @@ def test_approved_campaign_batch_goes_out_once_and_comes_back_delivered(stack, t
     assert creates_to(twilio, numbers) == Counter(dict.fromkeys(numbers, 1))
     with twilio.lock:
         created = list(twilio.created)
-    assert {c["from"] for c in created} == {FROM_NUMBER}
+    assert {c["from"] for c in created} == {outreach.sender.address}
     assert {c["status_callback"] for c in created} == {f"{stack.base_url}/webhooks/twilio/status"}
     assert twilio.callback_failures == []  # every signed callback was accepted
 
@@ -486,7 +489,7 @@ def test_approved_campaign_batch_goes_out_once_and_comes_back_delivered(stack, t
     messages = {m.to_e164: m for m in messages_of(batch_id)}
     for number, message in messages.items():
         assert message.provider_sid == sids[number]
-        assert message.from_address == FROM_NUMBER
+        assert message.from_address == outreach.sender.address
         assert message.sent_at is not None and message.approved_by_id == outreach.crew.operator.id
     for number in set(numbers) - {filtered, unreachable}:
         assert messages[number].status == "delivered"
@@ -623,7 +626,11 @@ def test_callback_racing_the_sid_record_is_applied(stack, twilio):
     transport = sending.transport_for(stack.app, db.session, outreach.crew.team.id)
     body = db.session.get(Message, message_id).body
     result = transport.send(
-        to=number, sender_kind="number", sender_address=FROM_NUMBER, body=body, status_callback=""
+        to=number,
+        sender_kind="number",
+        sender_address=outreach.sender.address,
+        body=body,
+        status_callback="",
     )
     url = stack.base_url + sending.STATUS_PATH
     form = {
@@ -631,7 +638,7 @@ def test_callback_racing_the_sid_record_is_applied(stack, twilio):
         "MessageSid": result.sid,
         "MessageStatus": "failed",
         "ErrorCode": "30007",
-        "From": FROM_NUMBER,
+        "From": outreach.sender.address,
         "To": number,
     }
     signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from console import create_app
 from console.config import TestConfig, _sqlalchemy_url
@@ -61,3 +61,49 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_empties(empty_app):
     assert _tables() == set()
     upgrade()  # and up again, as a deploy after a rollback would
     assert _tables() >= CORE_TABLES
+
+
+def test_0006_leaves_each_shared_sender_address_with_the_first_team(empty_app):
+    upgrade(revision="0005")
+    now = "2026-01-01 00:00:00+00:00"
+    with db.engine.begin() as conn:
+        for team_id in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO teams (id, name, slug, is_demo, lead_seq, settings, created_at,"
+                    " updated_at) VALUES (:id, :name, :name, false, 0, '{}', :now, :now)"
+                ),
+                {"id": team_id, "name": f"team-{team_id}", "now": now},
+            )
+        senders = [
+            (1, 2, "+15125550100", True),  # the sandbox number, on two teams
+            (2, 1, "+15125550100", True),
+            (3, 2, "+15125550142", False),  # a real number, on two teams
+            (4, 1, "+15125550142", False),
+        ]
+        for sender_id, team_id, address, sandbox in senders:
+            conn.execute(
+                text(
+                    "INSERT INTO senders (id, team_id, label, kind, address, mps, daily_cap,"
+                    " sandbox, paused, paused_reason, created_at, updated_at) VALUES (:id, :team,"
+                    " 'Line', 'number', :address, 1, 0, :sandbox, false, '', :now, :now)"
+                ),
+                {
+                    "id": sender_id,
+                    "team": team_id,
+                    "address": address,
+                    "sandbox": sandbox,
+                    "now": now,
+                },
+            )
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, address, paused, paused_reason FROM senders ORDER BY id")
+        ).all()
+    by_id = {row.id: row for row in rows}
+    assert by_id[2].address == "+15125550100" and by_id[4].address == "+15125550142"
+    assert by_id[1].address == "+15125550101" and not by_id[1].paused
+    assert by_id[3].address == "released-3" and by_id[3].paused
+    assert "+15125550142" in by_id[3].paused_reason
+    assert len({row.address for row in rows}) == 4

@@ -198,7 +198,7 @@ def owner_texted(team_name: str, first_line: int) -> Owner:
             status="sent",
             provider_sid="SM" + uuid.uuid4().hex,
             provider_status="delivered",
-            from_address=FROM_NUMBER,
+            from_address=outreach.sender.address,
             sent_at=utcnow() - timedelta(minutes=5),
         )
     )
@@ -206,8 +206,8 @@ def owner_texted(team_name: str, first_line: int) -> Owner:
     return Owner(outreach, lead, number)
 
 
-def text_form(number: str, body: str, sid: str = "") -> dict[str, str]:
-    """An inbound text as Twilio posts it to the webhook."""
+def text_form(owner: Owner, body: str, sid: str = "") -> dict[str, str]:
+    """An inbound text from the owner to the team's sender, as Twilio posts it."""
     sid = sid or "SM" + uuid.uuid4().hex
     return {
         "ToCountry": "US",
@@ -216,11 +216,11 @@ def text_form(number: str, body: str, sid: str = "") -> dict[str, str]:
         "SmsSid": sid,
         "SmsStatus": "received",
         "Body": body,
-        "To": FROM_NUMBER,
+        "To": owner.outreach.sender.address,
         "NumSegments": "1",
         "MessageSid": sid,
         "AccountSid": ACCOUNT_SID,
-        "From": number,
+        "From": owner.number,
         "ApiVersion": "2010-04-01",
     }
 
@@ -281,7 +281,7 @@ def creates_to(twilio: TwilioServer, number: str) -> list[dict]:
 
 def approved_replies(owner: Owner, *bodies: str) -> list[Message]:
     """The owner asked who we are; a reviewer approved answers (due now, not yet sent)."""
-    reception = inbound.receive(db.session, text_form(owner.number, "Who is this?"))
+    reception = inbound.receive(db.session, text_form(owner, "Who is this?"))
     item = db.session.get(InboxItem, reception.item_id)
     reviewer = owner.outreach.crew.reviewer
     return [inbox.send_reply(db.session, item, reviewer, body) for body in bodies]
@@ -308,7 +308,7 @@ def test_reply_is_read_drafted_approved_and_sent_by_the_worker(stack, twilio, re
     with worker_process(stack, "replies-worker"):
         wait_for(stack, "the worker listens", lambda: Worker.all(connection=redis), timeout=60)
         started = time.monotonic()
-        answer = post_text(stack, text_form(owner.number, text))
+        answer = post_text(stack, text_form(owner, text))
         answered = time.monotonic() - started
         assert twiml_messages(answer) == []  # nothing to say in the request itself
 
@@ -349,11 +349,14 @@ def test_reply_is_read_drafted_approved_and_sent_by_the_worker(stack, twilio, re
         conversation_page = browser.get(page).text
 
     (created,) = creates_to(twilio, owner.number)  # one create, from the owner's sender
-    assert (created["from"], created["body"]) == (FROM_NUMBER, AI_DRAFT)
+    assert (created["from"], created["body"]) == (owner.outreach.sender.address, AI_DRAFT)
     assert created["status_callback"] == f"{stack.base_url}/webhooks/twilio/status"
     assert reply.provider_sid == created["sid"]
     assert reply.status in ("sent", "delivered")
-    assert (reply.from_address, reply.approved_by_id) == (FROM_NUMBER, reviewer.id)
+    assert (reply.from_address, reply.approved_by_id) == (
+        owner.outreach.sender.address,
+        reviewer.id,
+    )
     db.session.refresh(draft)
     assert (draft.state, draft.sent_body, draft.edited) == ("sent", AI_DRAFT, False)
     assert draft.message_id == reply.id
@@ -372,7 +375,7 @@ def test_reply_is_read_drafted_approved_and_sent_by_the_worker(stack, twilio, re
 
 def test_bad_signature_is_refused_and_nothing_is_stored(stack):
     owner = owner_texted("Forged Signature Partners", first_line=320)
-    form = text_form(owner.number, "STOP")
+    form = text_form(owner, "STOP")
 
     answer = post_text(stack, form, signature="bm90IGEgc2lnbmF0dXJl")
 
@@ -388,7 +391,7 @@ def test_stop_reply_suppresses_before_response_and_cancels_the_approved_reply(st
     owner = owner_texted("Stop First Partners", first_line=330)
     (queued,) = approved_replies(owner, "Happy to explain. Would a short call work?")
 
-    answer = post_text(stack, text_form(owner.number, "please stop texting me"))
+    answer = post_text(stack, text_form(owner, "please stop texting me"))
 
     # By the time Twilio hears back, the suppression is committed and the reply cancelled.
     assert twiml_messages(answer) == [opt_out_confirmation(owner)]
@@ -413,7 +416,7 @@ def test_stop_between_claim_and_send_blocks_the_send(stack, twilio):
     assert message.status == "sending"
 
     # ...then the owner's opt-out arrives and is answered...
-    answer = post_text(stack, text_form(owner.number, "please stop texting me"))
+    answer = post_text(stack, text_form(owner, "please stop texting me"))
     assert twiml_messages(answer) == [opt_out_confirmation(owner)]
 
     # ...and only then does the dispatcher get to the send.
@@ -437,7 +440,7 @@ def test_stop_while_a_reply_is_in_flight_lets_only_that_one_go(stack, twilio):
     def opt_out_arrives(message: Message, result) -> None:
         """Twilio has just taken the first reply: the owner's STOP arrives and is answered."""
         if not answers:
-            answers.append(post_text(stack, text_form(owner.number, "Stop texting me")))
+            answers.append(post_text(stack, text_form(owner, "Stop texting me")))
 
     report = dispatch.run_replies(
         db.session, owner.team.id, dispatcher(stack, owner, after_call=opt_out_arrives)
@@ -457,11 +460,11 @@ def test_stop_while_a_reply_is_in_flight_lets_only_that_one_go(stack, twilio):
 
 def test_stop_is_confirmed_once_across_replays_and_repeats(stack):
     owner = owner_texted("One Confirmation Partners", first_line=360)
-    stop = text_form(owner.number, "STOP")
+    stop = text_form(owner, "STOP")
 
     first = post_text(stack, stop)
     replay = post_text(stack, stop)  # Twilio retries the same MessageSid
-    again = post_text(stack, text_form(owner.number, "STOP"))  # a second STOP, new SID
+    again = post_text(stack, text_form(owner, "STOP"))  # a second STOP, new SID
 
     assert twiml_messages(first) == [opt_out_confirmation(owner)]
     assert twiml_messages(replay) == []
@@ -486,7 +489,7 @@ def test_advanced_opt_out_leaves_keywords_to_twilio_but_not_free_text(stack, tex
     settings.save(owner.team)
     db.session.commit()
 
-    answer = post_text(stack, text_form(owner.number, text))
+    answer = post_text(stack, text_form(owner, text))
 
     # Twilio confirms an exact keyword itself; it never sees free text as an opt-out.
     assert twiml_messages(answer) == ([opt_out_confirmation(owner)] if confirmed else [])
@@ -497,7 +500,7 @@ def test_advanced_opt_out_leaves_keywords_to_twilio_but_not_free_text(stack, tex
 
 def test_twenty_copies_of_one_stop_store_one_text_and_confirm_once(stack):
     owner = owner_texted("Concurrent Stop Partners", first_line=380)
-    form = text_form(owner.number, "STOP")
+    form = text_form(owner, "STOP")
     start = threading.Barrier(20)
 
     def post_copy(_: int) -> requests.Response:

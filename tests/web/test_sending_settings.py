@@ -3,18 +3,22 @@ team's senders, the sender, rules and texting-hours forms, and what they store."
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from console.extensions import db
 from console.models import AuditEvent, Message, Role, Sender, Team
 from console.models.base import utcnow
-from console.services import outreach, quiethours
+from console.services import outreach, quiethours, senders
 from console.services.delivery import FILTERED_CODE
 from tests.conftest import login
+from tests.fakeservers import TwilioServer
 
 SERVICE_SID = "MG" + "0123456789abcdef" * 2
 
@@ -167,11 +171,171 @@ def test_another_teams_sender_is_a_404_everywhere(client, crew, outsider):
     assert "Rival secret line" not in client.get("/settings/sending").text
 
 
-def test_same_number_may_be_a_sender_of_two_teams(client, crew, outsider):
-    add_sender(outsider.team, address="+15125550177")
+# A number or service belongs to one team console-wide: replies are routed by it.
+
+
+def refused_as_unavailable(response, address: str) -> bool:
+    """The add or edit was refused with the neutral words that name no team."""
+    neutral = str(escape(senders.NOT_AVAILABLE.format(address=address)))
+    return response.status_code == 400 and neutral in response.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "stored"),
+    [
+        ("number", "(512) 555-0177", "+15125550177"),
+        ("messaging_service", "MG" + SERVICE_SID[2:].upper(), SERVICE_SID),
+    ],
+)
+def test_an_address_another_team_has_is_refused_without_naming_the_team(
+    client, crew, outsider, kind, typed, stored
+):
+    theirs = Sender(team_id=outsider.team.id, label="Rival secret line", kind=kind, address=stored)
+    db.session.add(theirs)
+    db.session.commit()
     login(client, crew.admin)
-    assert client.post("/settings/senders", data=sender_form()).status_code == 302
-    assert db.session.scalar(select(func.count(Sender.id))) == 2
+    response = client.post("/settings/senders", data=sender_form(kind=kind, address=typed))
+    assert refused_as_unavailable(response, stored)
+    assert "Rival" not in response.text
+    assert outreach.team_senders(db.session, crew.team.id) == []
+
+
+def test_readdressing_a_sender_to_another_teams_number_is_refused(client, crew, outsider):
+    add_sender(outsider.team, address="+15125550177")
+    ours = add_sender(crew.team)
+    login(client, crew.admin)
+    response = client.post(f"/settings/senders/{ours.id}", data=sender_form())
+    assert refused_as_unavailable(response, "+15125550177")
+    db.session.expire_all()
+    assert db.session.get(Sender, ours.id).address == "+15125550142"
+
+
+def test_the_schema_keeps_one_team_per_address(app, crew, outsider):
+    add_sender(outsider.team, address="+15125550177")
+    db.session.add(Sender(team_id=crew.team.id, label="Copy", address="+15125550177"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_an_address_taken_between_the_check_and_the_save_is_refused(app, crew, outsider):
+    mine = senders.add_sender(db.session, crew.team.id, **sender_values())
+    db.session.commit()
+    # Another request's check passed before this row was written: the index decides.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(senders, "_check_available", lambda *args: None)
+        with pytest.raises(senders.SenderProblem, match="no other team uses"):
+            senders.add_sender(db.session, outsider.team.id, **sender_values())
+    db.session.rollback()
+    assert [s.id for s in db.session.scalars(select(Sender))] == [mine.id]
+
+
+def sender_values(**changes) -> dict:
+    """The add-sender service's arguments for the number `sender_form` adds."""
+    values = {"label": "Austin line", "kind": "number", "address": "+15125550177", "mps": 1.0}
+    return {"daily_cap": 0, **values, **changes}
+
+
+def test_each_sandbox_team_gets_a_fictional_number_of_its_own(app, crew, outsider):
+    config = {"TWILIO_SANDBOX": True}
+    first = outreach.ensure_default_sender(db.session, crew.team, config)
+    second = outreach.ensure_default_sender(db.session, outsider.team, config)
+    assert first.address == outreach.SANDBOX_NUMBER
+    assert second.address != first.address and second.sandbox
+    assert second.address in set(itertools.islice(outreach.sandbox_numbers(), 200))
+
+
+@pytest.mark.parametrize("named", ["", "rival-capital", "Rival Capital"])
+def test_the_environments_number_belongs_to_one_team_only(app, crew, outsider, named):
+    config = {
+        "TWILIO_SANDBOX": False,
+        "TWILIO_FROM_NUMBER": "+15125550142",
+        "TWILIO_DEFAULT_SENDER_TEAM": named,
+    }
+    owner, other = (outsider, crew) if named else (crew, outsider)
+    assert outreach.ensure_default_sender(db.session, other.team, config) is None
+    sender = outreach.ensure_default_sender(db.session, owner.team, config)
+    assert (sender.team_id, sender.address) == (owner.team.id, "+15125550142")
+    assert outreach.ensure_default_sender(db.session, other.team, config) is None
+    assert db.session.scalar(select(func.count(Sender.id))) == 1
+
+
+def test_the_environments_service_belongs_to_the_first_team(app, crew, outsider):
+    config = {"TWILIO_SANDBOX": False, "TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID}
+    sender = outreach.ensure_default_sender(db.session, crew.team, config)
+    assert (sender.kind, sender.address) == ("messaging_service", SERVICE_SID)
+    assert outreach.ensure_default_sender(db.session, outsider.team, config) is None
+
+
+# With real Twilio the console's account must hold the number or service.
+
+ACCOUNT_SID = "AC" + "3" * 32
+AUTH_TOKEN = "sending-settings-token"
+HELD_NUMBER = "+15125550177"
+HELD_SERVICE = "MG" + "c" * 32
+
+
+@pytest.fixture
+def twilio(app) -> Iterator[TwilioServer]:
+    """The console with Twilio credentials, its SDK pointed at a local Twilio whose
+    account holds HELD_NUMBER and HELD_SERVICE."""
+    server = TwilioServer(
+        ACCOUNT_SID, AUTH_TOKEN, incoming_numbers=[HELD_NUMBER], services=[HELD_SERVICE]
+    )
+    with server:
+        app.config.update(
+            TWILIO_SANDBOX=False,
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            TWILIO_API_BASE_URL=server.url,
+        )
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("kind", "address"), [("number", "(512) 555-0177"), ("messaging_service", HELD_SERVICE)]
+)
+def test_with_twilio_an_address_the_account_holds_is_added(client, crew, twilio, kind, address):
+    login(client, crew.admin)
+    response = client.post("/settings/senders", data=sender_form(kind=kind, address=address))
+    assert response.status_code == 302, response.text
+    (sender,) = outreach.team_senders(db.session, crew.team.id)
+    assert sender.address in (HELD_NUMBER, HELD_SERVICE)
+    assert twilio.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "stored"),
+    [
+        ("number", "(512) 555-0178", "+15125550178"),
+        ("messaging_service", "MG" + "d" * 32, "MG" + "d" * 32),
+    ],
+)
+def test_with_twilio_an_address_outside_the_account_is_refused(
+    client, crew, twilio, kind, typed, stored
+):
+    twilio.incoming_numbers.append("+15125550178999")  # contains it, is not it
+    login(client, crew.admin)
+    response = client.post("/settings/senders", data=sender_form(kind=kind, address=typed))
+    assert refused_as_unavailable(response, stored)
+    assert outreach.team_senders(db.session, crew.team.id) == []
+
+
+def test_with_twilio_unanswered_the_sender_is_not_added(client, crew, twilio):
+    twilio.auth_token = "rotated"  # Twilio refuses the console's credentials
+    login(client, crew.admin)
+    response = client.post("/settings/senders", data=sender_form())
+    assert response.status_code == 400
+    assert "Twilio could not confirm +15125550177" in response.text
+    assert outreach.team_senders(db.session, crew.team.id) == []
+
+
+def test_with_twilio_renaming_a_sender_asks_twilio_nothing(client, crew, twilio):
+    sender = add_sender(crew.team, address=HELD_NUMBER)
+    login(client, crew.admin)
+    form = sender_form(label="Renamed", address=HELD_NUMBER)
+    assert client.post(f"/settings/senders/{sender.id}", data=form).status_code == 302
+    assert twilio.requests == 0
 
 
 # ---------------------------------------------------------------------------- senders

@@ -5,6 +5,7 @@ only, START and HELP answered, HTML shown escaped, and the reading left to a job
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -39,7 +40,15 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.messaging import SendResult
-from console.services import compliance, dispatch, inbound, inbox, optout, personas
+from console.services import (
+    compliance,
+    dispatch,
+    inbound,
+    inbox,
+    optout,
+    personas,
+    twilio_fields,
+)
 from console.services.compliance import recipient_of
 from console.services.outreach import ReplySettings, SendingSettings
 from console.services.templates import sender_name
@@ -393,6 +402,51 @@ def test_a_text_without_a_message_sid_is_a_bad_request(client, texted):
     assert count(InboundMessage) == 0
 
 
+# Values Twilio never sends, which PostgreSQL would refuse and SQLite would keep: each is
+# a 400 before anything is stored, on both databases.
+MALFORMED_TEXTS = {
+    "a 500-character MessageSid": {"MessageSid": "SM" + "a" * 498},
+    "a short MessageSid": {"MessageSid": "SM123", "SmsSid": "SM123", "SmsMessageSid": "SM123"},
+    "a MessageSid of another resource": {"MessageSid": "CA" + "a" * 32},
+    "a long SmsSid": {"SmsSid": "SM" + "b" * 300},
+    "a bad AccountSid": {"AccountSid": "AC1"},
+    "a bad MessagingServiceSid": {"MessagingServiceSid": "MG" + "z" * 32},
+    "a 500-character From": {"From": "+1" + "5" * 498},
+    "a From that is no number": {"From": "<script>alert(1)</script>"},
+    "a 60-character To": {"To": "+1" + "5" * 58},
+    "a NUL in the body": {"Body": "Hi\x00there"},
+    "a 2,000-character media URL": {"NumMedia": "1", "MediaUrl0": "https://x/" + "m" * 2000},
+    "hundreds of fields": {f"Extra{i}": "x" for i in range(150)},
+}
+
+
+@pytest.mark.parametrize("changes", MALFORMED_TEXTS.values(), ids=MALFORMED_TEXTS.keys())
+def test_a_signed_text_with_a_malformed_value_is_refused_and_stores_nothing(
+    client, texted, changes
+):
+    response = post_signed(client, inbound_form("STOP", **changes))
+    assert response.status_code == 400
+    assert count(InboundMessage) == 0
+    assert count(Suppression) == 0
+
+
+def test_a_body_over_twilios_limit_keeps_its_first_1600_characters(client, texted):
+    body = "Yes, call me. " + "x" * 2500
+    text_in(client, body)
+    (row,) = inbound_rows()
+    assert (row.body, row.body_truncated) == (body[: twilio_fields.BODY_LIMIT], True)
+    assert len(row.body) == 1600
+    exactly = "y" * 1600
+    text_in(client, exactly)
+    assert (inbound_rows()[-1].body, inbound_rows()[-1].body_truncated) == (exactly, False)
+
+
+def test_a_text_from_a_short_code_or_whatsapp_is_accepted(client, texted):
+    text_in(client, "Hello", sender="whatsapp:+15125550123")
+    text_in(client, "Hello", sender="89361")
+    assert count(InboundMessage) == 2
+
+
 def _csrf_token(html: str) -> str:
     """The CSRF token a page's form carries."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
@@ -606,30 +660,52 @@ def test_a_stop_to_one_team_leaves_the_other_team_free_to_text(client, crew, out
     assert theirs.refusal(compliance.Recipient(OWNER)) is None
 
 
-def test_a_shared_number_routes_each_reply_to_the_team_that_texted_it(client, crew, outsider):
-    # Demo teams share the sandbox number; the owner's last text from it decides.
-    ours_line = add_sender(crew.team, OUR_NUMBER)
-    theirs_line = add_sender(outsider.team, OUR_NUMBER)
-    ours = make_lead(crew.team, "Ours LLC", owner_name="Lee Ours", mobile=OWNER)
+def test_a_reply_goes_only_to_the_team_that_owns_the_number(client, crew, outsider, line):
+    # Their lead, texted from their own line, writes to our number: it is ours (unmatched).
+    rival_line = add_sender(outsider.team, RIVAL_NUMBER)
     theirs = make_lead(outsider.team, "Theirs LLC", owner_name="Kim Theirs", mobile=STRANGER)
-    campaign_text(
-        crew.team,
-        ours,
-        ours_line,
-        add_campaign(crew.team, make_template(crew.team), ours_line),
-        OWNER,
-    )
-    rival_campaign = add_campaign(outsider.team, make_template(outsider.team), theirs_line)
-    campaign_text(outsider.team, theirs, theirs_line, rival_campaign, STRANGER)
+    rival_campaign = add_campaign(outsider.team, make_template(outsider.team), rival_line)
+    campaign_text(outsider.team, theirs, rival_line, rival_campaign, STRANGER)
 
-    text_in(client, "Who is this?", sender=OWNER)
-    text_in(client, "STOP", sender=STRANGER)
+    text_in(client, "Who is this? STOP", sender=STRANGER, to=OUR_NUMBER)
 
-    mine, rivals = items()
-    assert (mine.team_id, mine.lead_id) == (crew.team.id, ours.id)
-    assert (rivals.team_id, rivals.lead_id) == (outsider.team.id, theirs.id)
-    assert count(Suppression, Suppression.team_id == outsider.team.id) == 1
-    assert count(Suppression, Suppression.team_id == crew.team.id) == 0
+    (item,) = items()
+    assert (item.team_id, item.lead_id, item.unmatched) == (crew.team.id, None, True)
+    assert count(InboxItem, InboxItem.team_id == outsider.team.id) == 0
+    assert count(Suppression, Suppression.team_id == outsider.team.id) == 0
+    assert count(Conversation, Conversation.team_id == outsider.team.id) == 0
+
+
+def test_a_text_to_no_teams_number_never_reaches_the_team_that_texted_the_owner(
+    client, crew, outsider, line
+):
+    rival_line = add_sender(outsider.team, RIVAL_NUMBER)
+    theirs = make_lead(outsider.team, "Theirs LLC", owner_name="Kim Theirs", mobile=OWNER)
+    rival_campaign = add_campaign(outsider.team, make_template(outsider.team), rival_line)
+    campaign_text(outsider.team, theirs, rival_line, rival_campaign, OWNER)
+
+    response = text_in(client, "Interested, call me", to="+15125550999")
+
+    assert answers(response) == []
+    (row,) = inbound_rows()
+    assert (row.team_id, row.conversation_id) == (None, None)
+    assert count(InboxItem) == 0
+    login(client, outsider.reviewer)
+    assert "Interested, call me" not in client.get("/inbox?view=all").text
+
+
+def test_unmatched_inbound_lists_only_texts_to_no_teams_number(app, client, runner, texted):
+    text_in(client, "Ours, for the team")
+    text_in(client, "Nobody's <b>number</b>", sender=STRANGER, to="+15125550999")
+    result = runner.invoke(args=["unmatched-inbound"])
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    record = json.loads(line)
+    assert (record["to"], record["from"]) == ("+15125550999", STRANGER)
+    assert (record["body"], record["body_truncated"]) == ("Nobody's <b>number</b>", False)
+    assert re.fullmatch(r"SM[0-9a-f]{32}", record["sid"])
+    usage = runner.invoke(args=["unmatched-inbound", "--help"])
+    assert "no team owns" in usage.output and "--limit" in usage.output
 
 
 def test_an_unmatched_number_matches_once_its_lead_is_imported(client, crew, line):
