@@ -63,8 +63,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_empties(empty_app):
     assert _tables() >= CORE_TABLES
 
 
-def test_0006_leaves_each_shared_sender_address_with_the_first_team(empty_app):
-    upgrade(revision="0005")
+def test_0008_leaves_each_shared_sender_address_with_the_first_team(empty_app):
+    upgrade(revision="0007_reading_attempts")
     now = "2026-01-01 00:00:00+00:00"
     with db.engine.begin() as conn:
         for team_id in (1, 2):

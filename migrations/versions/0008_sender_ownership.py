@@ -1,8 +1,8 @@
 """sender ownership: a number or Messaging Service belongs to one team console-wide;
 inbound bodies longer than Twilio's limit are kept truncated and flagged
 
-Revision ID: 0006_sender_ownership
-Revises: 0005
+Revision ID: 0008_sender_ownership
+Revises: 0007_reading_attempts
 Create Date: 2026-12-01 10:00:00
 
 Where teams share an address, the first team created keeps it. A shared sandbox number
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0006_sender_ownership"
-down_revision = "0005"
+revision = "0008_sender_ownership"
+down_revision = "0007_reading_attempts"
 branch_labels = None
 depends_on = None
 
