@@ -210,14 +210,22 @@ def register_commands(app: Flask) -> None:
         show_default=True,
         help="Show at most this many texts, newest first.",
     )
-    def unmatched_inbound(limit: int) -> None:
+    @click.option(
+        "--stuck",
+        is_flag=True,
+        help="Instead, a team's texts that could not be matched to a lead after "
+        f"{inbound.MAX_ATTACH_ATTEMPTS} attempts (they are not retried).",
+    )
+    def unmatched_inbound(limit: int, stuck: bool) -> None:
         """Texts that reached a number no team owns, one JSON object a line.
 
         They are kept, never lost and never shown to any team: a number of the Twilio
         account that is nobody's sender (or no longer is) points its webhook here.
         """
-        for row in inbound.unowned(db.session, limit):
+        rows = inbound.stuck(db.session, limit) if stuck else inbound.unowned(db.session, limit)
+        for row in rows:
             record = {
+                "team_id": row.team_id,
                 "received_at": row.received_at.isoformat(),
                 "sid": row.provider_sid,
                 "to": row.to_address,

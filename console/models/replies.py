@@ -121,6 +121,8 @@ class InboundMessage(db.Model):
     intent_matched: Mapped[str] = mapped_column(String(80), default="")
     # What the request did about it: "suppressed", "opted_in", "help", "already" or "".
     handled: Mapped[str] = mapped_column(String(12), default="")
+    # Jobs that began matching it to its lead; past `inbound.MAX_ATTACH_ATTEMPTS` none retries.
+    attach_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     conversation: Mapped[Conversation | None] = relationship()

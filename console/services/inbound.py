@@ -73,6 +73,8 @@ class Reception:
 
 # What the request itself must act on; any other text is stored and left to the job.
 ACTS_NOW = (optout.OPT_OUT, optout.OPT_IN, optout.HELP)
+# A text whose matching failed or timed out this often is left for the console operator.
+MAX_ATTACH_ATTEMPTS = 3
 
 
 def receive(
@@ -159,7 +161,20 @@ def attach(session: Session, inbound_id: int, now: datetime | None = None) -> in
     stop the lead's sequences and put it in the inbox; commit. Returns the inbox item
     to read (None when another run attached it and a newer text took the item over)."""
     now = now or utcnow()
-    claimed = session.execute(
+    # Counted and committed on its own, so an attempt that crashes its job still counts.
+    counted = session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.conversation_id.is_(None),
+            InboundMessage.attach_attempts < MAX_ATTACH_ATTEMPTS,
+        )
+        .values(attach_attempts=InboundMessage.attach_attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    # The claim holds the row until the commit, so two runs never both attach it.
+    claimed = counted and session.execute(
         update(InboundMessage)
         .where(InboundMessage.id == inbound_id, InboundMessage.conversation_id.is_(None))
         .values(handled="attaching")
@@ -186,16 +201,35 @@ def attach(session: Session, inbound_id: int, now: datetime | None = None) -> in
 
 
 def unattached(session: Session, older_than: datetime, limit: int = 200) -> list[int]:
-    """Stored texts whose job never attached them (Redis lost it, a worker died)."""
+    """Stored texts whose job never attached them (Redis lost it, a worker died), and
+    that have attempts left."""
     return list(
         session.scalars(
             select(InboundMessage.id)
             .where(
                 InboundMessage.team_id.is_not(None),
                 InboundMessage.conversation_id.is_(None),
+                InboundMessage.attach_attempts < MAX_ATTACH_ATTEMPTS,
                 InboundMessage.received_at < older_than,
             )
             .order_by(InboundMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def stuck(session: Session, limit: int = 100) -> list[InboundMessage]:
+    """Team texts that every attempt failed to match to a lead, newest first: kept for
+    the console operator (`flask unmatched-inbound --stuck`), never retried again."""
+    return list(
+        session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.team_id.is_not(None),
+                InboundMessage.conversation_id.is_(None),
+                InboundMessage.attach_attempts >= MAX_ATTACH_ATTEMPTS,
+            )
+            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
             .limit(limit)
         )
     )

@@ -77,10 +77,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column("body_truncated", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("attach_attempts", sa.Integer(), server_default="0", nullable=False)
+        )
 
 
 def downgrade():
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
+        batch_op.drop_column("attach_attempts")
         batch_op.drop_column("body_truncated")
 
     with op.batch_alter_table("senders", schema=None) as batch_op:

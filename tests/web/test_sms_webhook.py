@@ -1274,3 +1274,32 @@ def test_a_stop_is_honoured_even_when_redis_is_down(app, client, crew, texted, m
     (confirmation,) = answers(text_in(client, "STOP"))
     assert "opted out" in confirmation.lower()
     assert count(Suppression, Suppression.e164 == OWNER) == 1
+
+
+def test_a_text_whose_matching_keeps_failing_stops_being_retried(
+    client, runner, crew, texted, monkeypatch
+):
+    """A stored text whose attaching crashes every time is tried three times, then left
+    for the console operator (`unmatched-inbound --stuck`), not re-queued forever."""
+    post_signed(client, inbound_form("Interested, call me"))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("matching broke")
+
+    monkeypatch.setattr(inbound, "_attach", crash)
+    later = utcnow() + timedelta(days=1)
+    for _ in range(inbound.MAX_ATTACH_ATTEMPTS):
+        (inbound_id,) = inbound.unattached(db.session, later)
+        with pytest.raises(RuntimeError):
+            inbound.attach(db.session, inbound_id)
+        db.session.rollback()
+    assert inbound.unattached(db.session, later) == []
+    assert inbound.attach(db.session, inbound_id) is None  # a late job changes nothing
+    (row,) = inbound_rows()
+    assert (row.attach_attempts, row.conversation_id) == (inbound.MAX_ATTACH_ATTEMPTS, None)
+
+    result = runner.invoke(args=["unmatched-inbound", "--stuck"])
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    assert json.loads(line)["team_id"] == crew.team.id
+    assert runner.invoke(args=["unmatched-inbound"]).output == ""
