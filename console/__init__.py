@@ -33,6 +33,10 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
+    from console.web import BoundedIntConverter
+
+    # Before the blueprints: their `<int:...>` rules take the bounded converter.
+    app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
