@@ -105,7 +105,8 @@ class SenderForm(FlaskForm):
         default=0,
         validators=[
             InputRequired("Give a daily cap, 0 for none."),
-            NumberRange(min=0, max=INT_MAX),
+            NumberRange(min=0),
+            NumberRange(max=INT_MAX, message="More texts a day than a sender can hold."),
         ],
         description="The carriers' daily cap for this sender; 0 for no cap of our own.",
     )
