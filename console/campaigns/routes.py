@@ -16,7 +16,7 @@ from console.models import Batch, Campaign, JobRun, Message, MessageTemplate, Ro
 from console.models.base import utcnow
 from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
 from console.services import batches, campaigns, outreach, review, segments
-from console.web import csv_download, render, roles_required, team_get_or_404
+from console.web import csv_download, int_arg, int_list, render, roles_required, team_get_or_404
 from jobs import queue as job_queue
 from jobs.sending import enqueue_dispatch
 
@@ -180,7 +180,7 @@ def audience():
     form = CampaignForm()
     _choices(form)
     form.validate()
-    campaign_id = request.args.get("campaign_id", type=int)
+    campaign_id = int_arg(request.args, "campaign_id")
     found = campaigns.audience(
         db.session,
         current_user.team_id,
@@ -291,7 +291,7 @@ def batch(batch_id: int):
     """The preview / edit / approve queue, then the live view of sending."""
     row = team_get_or_404(Batch, batch_id)
     filter_name = request.args.get("filter", "")
-    page = request.args.get("page", 1, type=int)
+    page = int_arg(request.args, "page", 1)
     return render(
         "campaigns/batch.html",
         "campaigns/_queue.html",
@@ -340,7 +340,7 @@ def approve(batch_id: int):
     row = team_get_or_404(Batch, batch_id)
     selected = None
     if request.form.get("scope") == "selected":
-        selected = [int(v) for v in request.form.getlist("message_id") if v.isdigit()]
+        selected = int_list(request.form, "message_id")
         if not selected:
             flash("Select the texts to approve first.", "error")
             return redirect(url_for("campaigns.batch", batch_id=row.id))

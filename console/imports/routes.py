@@ -21,9 +21,12 @@ from console.models.imports import IMPORT_STATUSES
 from console.services import imports, mapping
 from console.services import reviews as review_service
 from console.services.ingest import REJECT_REASONS
+from console.services.numbers import whole_number
 from console.services.resolve import RULES
 from console.web import (
     csv_download,
+    int_arg,
+    int_list,
     render,
     roles_required,
     store_form_upload,
@@ -112,7 +115,7 @@ def mapping_page(import_id: int):
     if job.status != "mapping":
         return redirect(url_for("imports.show", import_id=job.id))
     columns = list(job.mapping)
-    preset_id = request.args.get("preset", type=int)
+    preset_id = int_arg(request.args, "preset")
     if preset_id:
         preset = team_get_or_404(MappingPreset, preset_id)
         columns = mapping.apply_preset(preset, imports.shape_of(job).headers)
@@ -238,7 +241,7 @@ def delete_preset(preset_id: int):
 def reviews():
     """Uncertain pairs side by side, filtered by status, import and rule."""
     filters = review_service.review_filters(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, int_arg(request.args, "page", 1))
     pairs, total = review_service.review_page(db.session, current_user.team_id, filters, page)
     return render(
         "imports/reviews.html",
@@ -264,11 +267,12 @@ def decide_reviews():
         abort(400)
     filters = review_service.review_filters(request.form)
     if one:
-        ids = [int(one)] if one.isdigit() else []
+        review_id = whole_number(one)
+        ids = [] if review_id is None else [review_id]
     elif request.form.get("scope") == "all":
         ids = review_service.matching_ids(db.session, current_user.team_id, filters)
     else:
-        ids = [int(i) for i in request.form.getlist("review_id") if i.isdigit()]
+        ids = int_list(request.form, "review_id")
     done = review_service.decide(db.session, current_user.team_id, ids, decision, current_user.id)
     db.session.commit()
     words = "merged" if decision == "merge" else "kept apart"

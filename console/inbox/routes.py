@@ -20,7 +20,8 @@ from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services import drafting, inbound, inbox, personas, priority, segments
 from console.services.classify import LABEL_NAMES, LABELS
-from console.web import csv_download, render, roles_required
+from console.services.numbers import whole_number
+from console.web import csv_download, int_list, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -252,7 +253,8 @@ def _assignee() -> User | None:
     value = request.form.get("assignee", "")
     if not value.isdigit():
         return None
-    user = db.session.get(User, int(value))
+    user_id = whole_number(value)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or user.team_id != current_user.team_id:
         abort(404)
     return user
@@ -262,7 +264,7 @@ def _assignee() -> User | None:
 @roles_required(*WORKERS)
 def bulk():
     """Archive or assign the ticked items."""
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = int_list(request.form, "ids")
     action = request.form.get("action", "")
     if action == "archive":
         inbox.archive_many(db.session, current_user.team_id, ids, current_user)

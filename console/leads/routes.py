@@ -17,7 +17,14 @@ from console.services import phones as phone_service
 from console.services import reviews as review_service
 from console.services import scoring, trace_reports
 from console.services.resolve import RULES
-from console.web import csv_download, render, roles_required, team_get_or_404
+from console.web import (
+    csv_download,
+    int_arg,
+    int_list,
+    render,
+    roles_required,
+    team_get_or_404,
+)
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -31,7 +38,7 @@ def index():
         db.session,
         current_user.team_id,
         filters,
-        page=request.args.get("page", 1, type=int),
+        page=int_arg(request.args, "page", 1),
         per_page=current_app.config["LEADS_PAGE_SIZE"],
     )
     return render(
@@ -89,7 +96,7 @@ def bulk_tag():
     if request.form.get("scope") == "all":
         ids = lead_service.matching_ids(db.session, current_user.team_id, filters)
     else:
-        ids = [int(i) for i in request.form.getlist("lead_id") if i.isdigit()]
+        ids = int_list(request.form, "lead_id")
     tag = request.form.get("tag", "")
     changed = lead_service.tag_leads(db.session, current_user.team_id, ids, tag)
     db.session.commit()

@@ -81,5 +81,8 @@ class Money(TypeDecorator):
         return (Decimal(int(value)) / MICROS).quantize(MONEY_STEP)
 
 
+# The largest value an `Integer` column holds (PostgreSQL's `integer`): every id is one.
+INT_MAX = 2**31 - 1
+
 MICROS = Decimal(1_000_000)
 MONEY_STEP = Decimal("0.000001")

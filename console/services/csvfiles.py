@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -35,6 +35,7 @@ from console.services import audit, drafting, personas, priority, reading, segme
 from console.services.compliance import Gate, recipient_of
 from console.services.delivery import suppress_number
 from console.services.dispatch import REPLY_OPEN_STATUSES
+from console.services.numbers import whole_number
 from console.services.outreach import ReplySettings, SendingSettings, team_senders
 
 # Never sent without a person, whatever the team's auto-send setting says.
@@ -628,16 +629,15 @@ class InboxFilters:
     @classmethod
     def from_args(cls, args) -> InboxFilters:
         """Filters from a query string (unknown values are ignored)."""
-        campaign = args.get("campaign", "")
         return cls(
             view=args.get("view", "open") if args.get("view", "open") in VIEWS else "open",
             bucket=args.get("bucket", "")
             if args.get("bucket", "") in priority.BUCKET_NAMES
             else "",
             label=args.get("label", "").upper(),
-            campaign=int(campaign) if campaign.isdigit() else None,
+            campaign=whole_number(args.get("campaign")),
             persona=args.get("persona", "").upper(),
-            assignee=args.get("assignee", ""),
+            assignee=_assignee_arg(args.get("assignee", "")),
             breached=args.get("breached") in ("1", "on", "true"),
             unmatched=args.get("unmatched") in ("1", "on", "true"),
             q=args.get("q", "").strip()[:80],
@@ -657,6 +657,14 @@ class InboxFilters:
             "q": self.q,
         }
         return {k: v for k, v in values.items() if v}
+
+
+def _assignee_arg(value: str) -> str:
+    """The assignee filter as typed: "me", "none", a user id, or "" for anything else."""
+    if value in ("me", "none"):
+        return value
+    user_id = whole_number(value)
+    return "" if user_id is None else str(user_id)
 
 
 def items_query(team_id: int, filters: InboxFilters, user_id: int, now: datetime | None = None):
@@ -679,7 +687,7 @@ def items_query(team_id: int, filters: InboxFilters, user_id: int, now: datetime
         query = query.where(InboxItem.assignee_id == user_id)
     elif filters.assignee == "none":
         query = query.where(InboxItem.assignee_id.is_(None))
-    elif filters.assignee.isdigit():
+    elif filters.assignee:
         query = query.where(InboxItem.assignee_id == int(filters.assignee))
     if filters.breached:
         query = query.where(InboxItem.state.in_(WORKING_STATES), InboxItem.sla_due_at < now)

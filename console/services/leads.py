@@ -24,6 +24,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
+from console.services.numbers import whole_number
 from console.services.scoring import ACTIONS, QUEUES
 from console.services.tenancy import of_team, scoped
 
@@ -124,9 +125,8 @@ class LeadFilters:
 
 
 def _int_arg(value) -> int | None:
-    """A whole number typed in a filter box, or None."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    """A whole number typed in a filter box, or None (also when no row could match it)."""
+    return whole_number(value)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from console.models import Business, Lead, MatchReview, Owner
 from console.models.imports import REVIEW_STATUSES
 from console.services import resolve, scoring
+from console.services.numbers import whole_number
 from console.services.phones import display as display_phone
 from console.services.tenancy import of_team, scoped
 
@@ -63,7 +64,7 @@ def review_filters(args) -> dict:
     rule = args.get("rule", "")
     return {
         "status": status if status in REVIEW_STATUSES else "pending",
-        "import_id": args.get("import_id", type=int),
+        "import_id": whole_number(args.get("import_id")),
         "rule": rule if rule in resolve.RULES else "",
     }
 

@@ -96,7 +96,7 @@ def money(text: str | Decimal | None, field: str) -> Decimal:
         value = Decimal(str(text or "0").strip().lstrip("$") or "0")
     except InvalidOperation as exc:
         raise ProviderProblem("Type a price in dollars, such as 0.07.", field) from exc
-    if value < 0 or value > 1000:
+    if not value.is_finite() or value < 0 or value > 1000:
         raise ProviderProblem("A price is between $0 and $1,000.", field)
     return value
 

@@ -32,7 +32,9 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from console.auth.forms import account_email
+from console.forms import Finite
 from console.models import Role
+from console.models.base import INT_MAX
 from console.models.campaigns import SENDER_KINDS
 from console.services.outreach import (
     REPLY_TEXT_DEFAULTS,
@@ -83,14 +85,22 @@ class SenderForm(FlaskForm):
     mps = FloatField(
         "Messages a second",
         default=1.0,
-        validators=[InputRequired("Give a number, such as 1."), NumberRange(*MPS_RANGE)],
+        validators=[
+            InputRequired("Give a number, such as 1."),
+            Finite(),
+            NumberRange(*MPS_RANGE),
+        ],
         description="What Twilio allows this sender: 1 for a sole proprietor, 3 toll-free, "
         "your 10DLC tier otherwise.",
     )
     daily_cap = IntegerField(
         "Texts a day",
         default=0,
-        validators=[InputRequired("Give a daily cap, 0 for none."), NumberRange(min=0)],
+        validators=[
+            InputRequired("Give a daily cap, 0 for none."),
+            NumberRange(min=0),
+            NumberRange(max=INT_MAX, message="More texts a day than a sender can hold."),
+        ],
         description="The carriers' daily cap for this sender; 0 for no cap of our own.",
     )
 
@@ -127,6 +137,7 @@ class SendingRulesForm(FlaskForm):
         places=None,
         validators=[
             InputRequired("Give a percentage."),
+            Finite(),
             NumberRange(0.5, 50, "A percentage from 0.5 to 50."),
         ],
     )
@@ -138,7 +149,11 @@ class SendingRulesForm(FlaskForm):
     segment_price = DecimalField(
         "Price per segment ($)",
         places=None,
-        validators=[InputRequired("Give a price."), NumberRange(0, 1, "A price from $0 to $1.")],
+        validators=[
+            InputRequired("Give a price."),
+            Finite(),
+            NumberRange(0, 1, "A price from $0 to $1."),
+        ],
         description="Used for estimates until Twilio reports a text's price.",
     )
 

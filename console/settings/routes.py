@@ -44,7 +44,7 @@ from console.settings.forms import (
     SendingRulesForm,
     StateHoursForm,
 )
-from console.web import csv_download, roles_required, team_get_or_404, wants_partial
+from console.web import csv_download, int_arg, roles_required, team_get_or_404, wants_partial
 from jobs import queue as job_queue
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -157,8 +157,8 @@ def skiptrace_rules():
     try:
         trace_providers.save_trace_settings(
             current_user.team,
-            request.form.get("threshold", type=int, default=-1),
-            request.form.get("freshness_days", type=int, default=-1),
+            int_arg(request.form, "threshold", -1),
+            int_arg(request.form, "freshness_days", -1),
         )
     except trace_providers.ProviderProblem as problem:
         flash(str(problem), "error")

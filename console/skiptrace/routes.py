@@ -22,6 +22,7 @@ from console.services import leads as lead_service
 from console.services import skiptrace, trace_providers, trace_reports, tracefiles
 from console.web import (
     csv_download,
+    int_arg,
     render,
     roles_required,
     store_form_upload,
@@ -65,9 +66,7 @@ def export():
 def _chosen_ids(args) -> tuple[lead_service.LeadFilters, list[int], int]:
     """The leads the filters (and limit) choose; the limit as read."""
     filters = lead_service.LeadFilters.from_args(args)
-    limit = min(
-        max(args.get("limit", MAX_PASS_LEADS, type=int) or MAX_PASS_LEADS, 1), MAX_PASS_LEADS
-    )
+    limit = min(max(int_arg(args, "limit", MAX_PASS_LEADS) or MAX_PASS_LEADS, 1), MAX_PASS_LEADS)
     ids = lead_service.matching_ids(db.session, current_user.team_id, filters, sort="priority")
     return filters, ids, limit
 
@@ -130,7 +129,7 @@ def _start_job(run: SkipTraceRun) -> None:
 def show(run_id: int):
     """A pass: progress and spend while it runs, then its summary and the leads found."""
     run = team_get_or_404(SkipTraceRun, run_id)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, int_arg(request.args, "page", 1))
     found, total = trace_reports.found_leads(db.session, run, page)
     return render(
         "skiptrace/show.html",

@@ -116,6 +116,21 @@
     else htmx.ajax("GET", open.dataset.url, { target: "#inbox-detail", swap: "innerHTML" });
   });
 
+  // The reply box's Edit (select the draft) and Write my own (start from blank).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-reply]");
+    if (!button || !button.form) return;
+    const body = button.form.elements.body;
+    if (button.dataset.reply === "clear") {
+      body.value = "";
+      body.focus();
+      htmx.trigger(body, "input");
+    } else {
+      body.focus();
+      body.select();
+    }
+  });
+
   // A reply sent, archived, suppressed or converted: open the next one in the list.
   document.body.addEventListener("inbox-done", (event) => {
     const done = String(event.detail.value);

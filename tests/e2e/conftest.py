@@ -193,7 +193,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(context, request):
-    """A tab in the test's context; the test errs on script errors or server errors.
+    """A tab in the test's context; the test errs on script errors (a refusal by the
+    Content-Security-Policy among them) or server errors.
 
     A failing test leaves `tests/e2e/screenshots/FAILED-<test>.png` behind.
     """
@@ -205,7 +206,12 @@ def page(context, request):
         if response.status >= 500:
             server_errors.append(f"{response.status} {response.request.method} {response.url}")
 
+    def note_policy_violation(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            script_errors.append(message.text)
+
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.on("console", note_policy_violation)
     page.on("response", note_server_error)
     yield page
     if request.node.stash.get(_failed_key, False):
