@@ -297,7 +297,7 @@ def simulate():
     body = request.form.get("body", "")
     if len(body) > segments.MAX_BODY:
         problem = f"A reply is at most {segments.MAX_BODY:,} characters; this has {len(body):,}."
-        return Response(problem, status=400, mimetype="text/plain")
+        return Response(problem, status=422, mimetype="text/plain")
     team = db.session.get(Team, current_user.team_id)
     sender = db.session.scalars(
         select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
@@ -311,4 +311,4 @@ def simulate():
     reception = inbound.receive(db.session, form)
     if reception.needs_job:
         enqueue_reading(current_app._get_current_object(), reception.item_id)
-    return Response(status=204, headers={"HX-Trigger": "inbox-changed"})
+    return Response("", status=200, headers={"HX-Trigger": "inbox-changed"})
