@@ -58,7 +58,12 @@ def team_get_or_404(model: type[M], row_id: int) -> M:
 
 
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """Stream `rows` as a CSV attachment."""
+    """Stream `rows` as a CSV attachment.
+
+    The rows are read after the view returns, when its database session is closed: pass
+    plain values, or a generator that runs its own queries (with the relationships its rows
+    read loaded eagerly), never rows built from objects the view loaded.
+    """
     response = Response(
         stream_with_context(csv_lines(header, rows)), mimetype="text/csv; charset=utf-8"
     )

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, text, update
+from sqlalchemy.orm import Session, selectinload
 
 from console.models import ImportJob, ImportReject, JobRun, LeadSource, MatchReview
 from console.models.base import utcnow
@@ -362,10 +362,15 @@ def reject_header(job: ImportJob) -> list[str]:
 
 def team_imports(session: Session, team_id: int, status: str = "") -> list[ImportJob]:
     """A team's imports, newest first."""
+    return list(session.scalars(_team_imports_query(team_id, status)))
+
+
+def _team_imports_query(team_id: int, status: str) -> Select:
+    """The query behind `team_imports`."""
     query = scoped(ImportJob, team_id).order_by(ImportJob.id.desc())
     if status in IMPORT_STATUSES:
         query = query.where(ImportJob.status == status)
-    return list(session.scalars(query))
+    return query
 
 
 def pending_reviews(session: Session, team_id: int, import_id: int | None = None) -> int:
@@ -397,6 +402,17 @@ EXPORT_COLUMNS = (
     "finished_at",
     "seconds",
 )
+
+
+def export_rows(session: Session, team_id: int, status: str = "") -> Iterator[list]:
+    """A team's imports (of one status) as CSV rows, with who started each loaded too.
+
+    A generator: the query runs when the rows are read, in the session open while a
+    download streams (see `console.web.csv_download`).
+    """
+    query = _team_imports_query(team_id, status).options(selectinload(ImportJob.created_by))
+    for job in session.scalars(query):
+        yield export_row(job)
 
 
 def export_row(job: ImportJob) -> list:
