@@ -116,7 +116,7 @@ def preview(job: ImportJob, columns: list[str] | None = None, limit: int = 20) -
         columns if columns is not None else job.mapping, len(shape.headers)
     )
     rows = []
-    for row_number, cells in tabular.iter_rows(job.stored_path, shape):
+    for row_number, cells in tabular.head_rows(job.stored_path, shape):
         cells = [c.strip() for c in cells]
         (outcome,) = ingest.build_chunk([(row_number, cells)], shape.headers, columns)
         shown = [cell[:PREVIEW_CELL_CHARS] for cell in cells[: len(shape.headers)]]

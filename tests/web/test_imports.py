@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
-from console.services import ingest
+from console.services import ingest, tabular
 from jobs.worker import drain
 from tests.conftest import login
+from tests.workbooks import write_workbook
 
 HEADER = "Company Name,Contact Name,Title,Address,City,State,Zip,Phone,Email,Employees,Sales Volume,Notes"
 ROWS = [
@@ -281,6 +283,36 @@ def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
         args=["import-csv", str(path), "--team", crew.team.name, "--preset", "nope"]
     )
     assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
+
+
+def test_a_workbook_bomb_is_refused_on_upload_at_once(client, crew, tmp_path):
+    login(client, crew.operator)
+    bomb = write_workbook(tmp_path / "owners.xlsx", padding_strings_bytes=60 * 1024 * 1024)
+    started = time.perf_counter()
+    response = upload(client, bomb.read_bytes(), "owners.xlsx")
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 400
+    assert "This workbook&#39;s text expands to 60 MB; the limit is 50 MB." in response.text
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+def test_a_sheet_of_empty_rows_maps_at_once_and_refuses_past_the_last_row(app, client, crew, tmp_path):
+    login(client, crew.operator)
+    past = tabular.XLSX_MAX_ROWS + 1
+    tail = f'<row r="{past}"><c r="A{past}" t="inlineStr"><is><t>Late LLC</t></is></c></row>'
+    bomb = write_workbook(tmp_path / "owners.xlsx", blank_rows=300_000, tail=tail)
+    started = time.perf_counter()
+    response = upload(client, bomb.read_bytes(), "owners.xlsx")
+    import_id = int(response.headers["Location"].split("/")[-2])
+    page = client.get(f"/imports/{import_id}/mapping")
+    assert time.perf_counter() - started < 2
+    assert "Acme Plumbing" in page.text
+    assert start_import(client, import_id).status_code == 302
+    drain(app)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == "failed"
+    assert job.error.startswith("The sheet 'Sheet1' has more than 1,048,576 rows")
 
 
 def test_a_second_process_normalizes_big_files_with_the_same_outcome(
