@@ -196,8 +196,17 @@ def run_import(
     """Import the file to the end in chunks, resuming after the last committed row.
 
     Each chunk commits its leads together with the import's checkpoint and counts.
-    Between chunks the import stops if someone asked to cancel it (JobCancelled).
+    Between chunks the import stops if someone asked to cancel it (JobCancelled). A file
+    found unreadable part way (a line too long, a sheet too large) is an ImportProblem.
     """
+    try:
+        return _run_import(session, import_id, on_chunk)
+    except tabular.FileProblem as problem:
+        raise ImportProblem(str(problem)) from problem
+
+
+def _run_import(session: Session, import_id: int, on_chunk: ChunkCallback | None) -> ImportJob:
+    """`run_import`'s work."""
     job = session.get(ImportJob, import_id)
     if job is None:
         raise LookupError(f"Import {import_id} does not exist.")

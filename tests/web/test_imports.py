@@ -315,6 +315,22 @@ def test_a_sheet_of_empty_rows_maps_at_once_and_refuses_past_the_last_row(app, c
     assert job.error.startswith("The sheet 'Sheet1' has more than 1,048,576 rows")
 
 
+def test_import_csv_command_refuses_a_giant_line_in_one_line_without_a_traceback(
+    runner, crew, tmp_path
+):
+    path = tmp_path / "list.csv"
+    giant = "Giant Line LLC," + "x" * (13 * 1024 * 1024)
+    path.write_bytes(list_file(ROWS[:2] + [giant]))
+    result = runner.invoke(args=["import-csv", str(path), "--team", crew.team.name])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Line 4 is longer than 12,582,912 characters; is this really a list of businesses?"
+    )
+    job = db.session.scalars(select(ImportJob)).one()
+    assert (job.status, job.error) == ("failed", result.stderr.splitlines()[-1][len("Error: ") :])
+
+
 def test_a_second_process_normalizes_big_files_with_the_same_outcome(
     app, client, crew, monkeypatch
 ):
