@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from console.extensions import db
 from console.models import Role
 from console.services.csvfiles import csv_lines
-from console.services.imports import store_upload
+from console.services.imports import clean_filename, store_upload
 from console.services.tenancy import M, get_scoped
 
 
@@ -83,7 +83,7 @@ class StoredUpload:
 
 def store_form_upload(upload, default_name: str) -> StoredUpload:
     """Save a form's uploaded file (a FileStorage) where the team's uploads wait."""
-    filename = upload.filename or default_name
+    filename = clean_filename(upload.filename or "", default_name)
     path, size, digest = store_upload(
         upload.stream, Path(current_app.config["UPLOAD_DIR"]), current_user.team_id, filename
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,10 +25,28 @@ from console.services.tenancy import of_team, scoped
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 PREVIEW_CELL_CHARS = 200
+FILENAME_CHARS = ImportJob.__table__.c.filename.type.length
+# Control characters (C0, DEL, C1) and the invisible format ones (bidi overrides among them).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class ImportProblem(ValueError):
     """Something the operator must fix; str(exc) says what, in words."""
+
+
+def clean_filename(filename: str, default: str = "upload") -> str:
+    """An uploaded file's name as stored: its last path part, without control characters,
+    at most FILENAME_CHARS long (keeping its suffix), or `default` when nothing is left.
+
+    Every database stores the same name: PostgreSQL refuses NUL and over-long text that
+    SQLite would keep.
+    """
+    name = _UNPRINTABLE.sub("", filename).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if len(name) > FILENAME_CHARS:
+        suffix = Path(name).suffix
+        suffix = suffix if len(suffix) <= 10 else ""
+        name = name[: FILENAME_CHARS - len(suffix)].rstrip() + suffix
+    return name if name.strip(". ") else default
 
 
 def store_upload(
@@ -80,7 +99,7 @@ def create_import(
     )
     job = ImportJob(
         team_id=team_id,
-        filename=Path(filename).name[:255] or "upload",
+        filename=clean_filename(filename),
         stored_path=str(path),
         size_bytes=size,
         sha256=sha256,

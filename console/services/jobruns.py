@@ -17,6 +17,7 @@ from console.models import JobRun
 from console.models.base import utcnow
 from console.services.tenancy import scoped
 
+TITLE_CHARS = JobRun.__table__.c.title.type.length
 # How often progress is written to the database while a job runs.
 PROGRESS_INTERVAL_SECONDS = 0.5
 
@@ -34,7 +35,7 @@ def create_run(
     run = JobRun(
         team_id=team_id,
         kind=kind,
-        title=title,
+        title=title[:TITLE_CHARS],
         params=params or {},
         started_by_id=started_by_id,
         status="queued",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from console.extensions import db
 from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
 from console.services import ingest, tabular
+from console.services.imports import FILENAME_CHARS
 from jobs.worker import drain
 from tests.conftest import login
 from tests.workbooks import write_workbook
@@ -283,6 +284,34 @@ def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
         args=["import-csv", str(path), "--team", crew.team.name, "--preset", "nope"]
     )
     assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        ("plumb\x00ers\x1b.csv", "plumbers.csv"),
+        ("lists/" + "p" * 300 + ".csv", "p" * (FILENAME_CHARS - 4) + ".csv"),
+        ("\x00\x07", "upload.csv"),
+    ],
+    ids=["control characters", "a long path", "nothing left"],
+)
+def test_an_uploaded_files_name_is_stored_the_same_on_every_database(
+    app, client, crew, sent, stored
+):
+    login(client, crew.operator)
+    response = client.post(
+        "/imports/",
+        data={"file": (io.BytesIO(list_file()), sent)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.text
+    job = db.session.scalars(select(ImportJob)).one()
+    assert job.filename == stored
+    assert start_import(client, job.id).status_code == 302
+    drain(app)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job.id).status == "done"
+    assert {source.filename for source in db.session.scalars(select(LeadSource))} == {stored}
 
 
 def test_a_workbook_bomb_is_refused_on_upload_at_once(client, crew, tmp_path):
