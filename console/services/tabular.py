@@ -32,6 +32,8 @@ DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_RECORDS = 50
 HEADER_SEARCH_ROWS = 15
 WIDTH_CHECK_ROWS = 10
+# A record spanning more lines than this is a quote left open, not a cell of notes.
+MAX_RECORD_LINES = 100
 # Sniffing and previews look for rows this far past the header, and no further.
 HEAD_SCAN_ROWS = 10_000
 
@@ -185,18 +187,8 @@ def head_rows(path: str | Path, shape: FileShape) -> Iterator[Record]:
 
 
 def count_rows(path: str | Path, shape: FileShape) -> int:
-    """How many non-blank data rows `iter_rows` will yield (fast: for CSV a C-speed csv pass)."""
-    if shape.kind == "xlsx":
-        return sum(1 for _ in iter_rows(path, shape))
-    with _open_text(Path(path), shape.encoding) as handle:
-        reader = _csv_reader(handle, shape.delimiter)
-        try:
-            for _ in reader:
-                if reader.line_num >= shape.header_row:
-                    break
-            return sum(1 for cells in reader if "".join(cells).strip())
-        except csv.Error as exc:
-            raise _unreadable_row(reader.line_num, exc) from exc
+    """How many non-blank data rows `iter_rows` will yield."""
+    return sum(1 for _ in iter_rows(path, shape))
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -360,14 +352,23 @@ def _iter_csv(
 
     A record starts on the line after the one the previous record ended on; the loop is
     written out inline because it runs once per row of files with millions of rows.
+    A quote that opens a cell and never closes (or closes MAX_RECORD_LINES lines on)
+    would fold the rest of the file into one cell: that row comes back as a BrokenRow,
+    its line split as it stands, and the lines after it are read again as rows.
     """
     with _open_text(path, shape.encoding) as handle:
-        reader = _csv_reader(handle, shape.delimiter)
+        lines = _RecordLines(handle)
+        reader = _csv_reader(lines, shape.delimiter)
         previous_end = 0
         try:
             for cells in reader:
                 start = previous_end + 1
-                previous_end = reader.line_num
+                previous_end = reader.line_num - lines.read_again
+                spanned = previous_end - start
+                if spanned and _quote_runs_on(lines, shape.delimiter, spanned):
+                    cells = _broken_row(lines, shape.delimiter, spanned)
+                    previous_end = start
+                lines.taken.clear()
                 if last_row is not None and start > last_row:
                     return
                 if start <= skip_through or not "".join(cells).strip():
@@ -376,7 +377,77 @@ def _iter_csv(
                     cells[-1] = cells[-1][:-1]
                 yield start, cells
         except csv.Error as exc:
-            raise _unreadable_row(reader.line_num, exc) from exc
+            raise _unreadable_row(reader.line_num - lines.read_again, exc) from exc
+
+
+class BrokenRow(list):
+    """The cells of a row whose quoting is broken; `problem` says how, for the operator."""
+
+    problem: str = ""
+
+
+class _RecordLines:
+    """A text file's lines for the csv reader: bounded in length, each record's lines
+    kept (`taken`) so that they can be handed out again."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.taken: list[str] = []
+        self.pending: list[str] = []  # lines to hand out again, last first
+        self.read_again = 0
+        self.at_end = False
+        self.number = 0
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            line = self.pending.pop()
+        else:
+            line = self.handle.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                self.at_end = True
+                raise StopIteration
+            self.number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise _line_too_long(self.number)
+        self.taken.append(line)
+        return line
+
+    def again(self, lines: list[str]) -> None:
+        """Hand `lines` out again, before any line not yet read."""
+        self.pending.extend(reversed(lines))
+        self.read_again += len(lines)
+        self.at_end = False
+
+
+def _quote_runs_on(lines: _RecordLines, delimiter: str, spanned: int) -> bool:
+    """Whether the record just read spans lines because a quote opened and did not close
+    where its cell ends: quoting a strict reader refuses, or MAX_RECORD_LINES lines."""
+    if spanned >= MAX_RECORD_LINES:
+        return True
+    try:
+        for _ in csv.reader(lines.taken, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
+def _broken_row(lines: _RecordLines, delimiter: str, spanned: int) -> BrokenRow:
+    """The first line of the record just read, as a BrokenRow; its other lines read again."""
+    first, *rest = lines.taken
+    row = BrokenRow(first.rstrip("\r\n").split(delimiter))
+    never = "it never closes; " if lines.at_end and not lines.pending else ""
+    after = (
+        "the line after it was read as a row of its own"
+        if spanned == 1
+        else f"the {spanned:,} lines after it were read as rows of their own"
+    )
+    row.problem = never + after
+    lines.again(rest)
+    return row
 
 
 def _numbered(reader) -> Iterator[Record]:
@@ -411,11 +482,16 @@ def _bounded_lines(handle) -> Iterator[str]:
     while line := handle.readline(MAX_LINE_CHARS + 1):
         number += 1
         if len(line) > MAX_LINE_CHARS:
-            raise FileProblem(
-                f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; "
-                "is this really a list of businesses?"
-            )
+            raise _line_too_long(number)
         yield line
+
+
+def _line_too_long(number: int) -> FileProblem:
+    """The message for a line longer than MAX_LINE_CHARS."""
+    return FileProblem(
+        f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; "
+        "is this really a list of businesses?"
+    )
 
 
 def _unreadable_row(line: int, exc: Exception) -> FileProblem:

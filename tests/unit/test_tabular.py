@@ -420,6 +420,42 @@ def test_a_damaged_record_is_reported_with_its_row(tmp_path):
         list(iter_rows(path, shape))
 
 
+def test_an_unclosed_quote_breaks_its_row_only(tmp_path):
+    path = write_text(
+        tmp_path,
+        lines("Company,Phone", "Acme,5125550100", '"Broken Co,5125550101', "Good,5125550102"),
+    )
+    shape = sniff(path)
+    read = list(iter_rows(path, shape))
+    assert read == [
+        (2, ["Acme", "5125550100"]),
+        (3, ['"Broken Co', "5125550101"]),
+        (4, ["Good", "5125550102"]),
+    ]
+    assert read[1][1].problem == "it never closes; the line after it was read as a row of its own"
+    assert count_rows(path, shape) == 3
+
+
+def test_a_quote_closed_rows_later_breaks_its_row_only(tmp_path):
+    text = lines("Company,Phone", '"Broken Co,5125550101', 'Good,"two', 'lines",5', "Last,5")
+    path = write_text(tmp_path, text)
+    shape = sniff(path)
+    read = list(iter_rows(path, shape))
+    assert read == [
+        (2, ['"Broken Co', "5125550101"]),
+        (3, ["Good", "two\r\nlines", "5"]),
+        (5, ["Last", "5"]),
+    ]
+    assert read[0][1].problem == "the line after it was read as a row of its own"
+    assert count_rows(path, shape) == 3
+
+
+def test_a_quoted_cell_over_lines_is_still_one_cell(tmp_path):
+    path = write_text(tmp_path, lines("Company,Notes", 'Acme,"two\r\nlines"', "Beta,x"))
+    shape = sniff(path)
+    assert list(iter_rows(path, shape)) == [(2, ["Acme", "two\r\nlines"]), (4, ["Beta", "x"])]
+
+
 # ---------------------------------------------------------------------------- XLSX
 
 

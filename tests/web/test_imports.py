@@ -286,6 +286,30 @@ def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
     assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
 
 
+def test_an_unclosed_quote_rejects_its_row_and_imports_the_rows_after_it(app, client, crew):
+    login(client, crew.operator)
+    broken = '"Broken Quote Roofing,Al Broken,Owner,1 Main St,Austin,TX,78701,(512) 555-0150,,,,'
+    after = [
+        f"Lake {n} Plumbing LLC,Dana Owner{n},Owner,{n} Lake Dr,Austin,TX,78701,(512) 555-01{60 + n},,,,"
+        for n in range(1, 5)
+    ]
+    job = import_through_the_browser(app, client, list_file([ROWS[0], broken, *after]))
+    assert job.status == "done"
+    assert job.counts["rows"] == 6
+    assert (job.counts["created"], job.counts["rejected"]) == (5, 1)
+    assert job.counts["rejected_by_reason"] == {"broken_quote": 1}
+    names = set(db.session.scalars(select(Lead.code)))
+    assert len(names) == 5
+    rejects = list(csv.reader(io.StringIO(client.get(f"/imports/{job.id}/rejects.csv").text)))
+    assert rejects[1][:3] == [
+        "3",
+        "A quote opened in the row runs on past its cell: it never closes; "
+        "the 4 lines after it were read as rows of their own",
+        '"Broken Quote Roofing',
+    ]
+    assert "A quote opened in the row runs on past its cell" in client.get(f"/imports/{job.id}").text
+
+
 @pytest.mark.parametrize(
     "sent, stored",
     [
