@@ -17,7 +17,7 @@ from console.extensions import db
 from console.models import Role
 from console.models.base import INT_MAX
 from console.services.csvfiles import CSV_CONTENT_TYPE, csv_lines
-from console.services.imports import store_upload
+from console.services.imports import clean_filename, store_upload
 from console.services.numbers import whole_number
 from console.services.tenancy import M, get_scoped
 
@@ -109,7 +109,12 @@ def team_get_or_404(model: type[M], row_id: int) -> M:
 
 
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """Stream `rows` as a CSV attachment."""
+    """Stream `rows` as a CSV attachment.
+
+    The rows are read after the view returns, when its database session is closed: pass
+    plain values, or a generator that runs its own queries (with the relationships its rows
+    read loaded eagerly), never rows built from objects the view loaded.
+    """
     response = Response(stream_with_context(csv_lines(header, rows)), content_type=CSV_CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -127,7 +132,7 @@ class StoredUpload:
 
 def store_form_upload(upload, default_name: str) -> StoredUpload:
     """Save a form's uploaded file (a FileStorage) where the team's uploads wait."""
-    filename = upload.filename or default_name
+    filename = clean_filename(upload.filename or "", default_name)
     path, size, digest = store_upload(
         upload.stream, Path(current_app.config["UPLOAD_DIR"]), current_user.team_id, filename
     )

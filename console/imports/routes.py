@@ -87,11 +87,10 @@ def upload():
 @roles_required(Role.OPERATOR)
 def export():
     """The team's imports, filtered by status, as CSV."""
-    rows = imports.team_imports(db.session, current_user.team_id, request.args.get("status", ""))
     return csv_download(
         f"imports-{utcnow():%Y%m%d-%H%M}.csv",
         imports.EXPORT_COLUMNS,
-        (imports.export_row(job) for job in rows),
+        imports.export_rows(db.session, current_user.team_id, request.args.get("status", "")),
     )
 
 

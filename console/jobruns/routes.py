@@ -46,11 +46,10 @@ def index():
 @login_required
 def export():
     """The filtered job list as CSV."""
-    runs = jobruns.team_runs(db.session, current_user.team_id, limit=None, **_list_filters())
     return csv_download(
         f"jobs-{utcnow():%Y%m%d-%H%M}.csv",
         jobruns.EXPORT_COLUMNS,
-        (jobruns.export_row(run) for run in runs),
+        jobruns.export_rows(db.session, current_user.team_id, **_list_filters()),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, text, update
+from sqlalchemy.orm import Session, selectinload
 
 from console.models import ImportJob, ImportReject, JobRun, LeadSource, MatchReview
 from console.models.base import utcnow
@@ -24,10 +25,28 @@ from console.services.tenancy import of_team, scoped
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 PREVIEW_CELL_CHARS = 200
+FILENAME_CHARS = ImportJob.__table__.c.filename.type.length
+# Control characters (C0, DEL, C1) and the invisible format ones (bidi overrides among them).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class ImportProblem(ValueError):
     """Something the operator must fix; str(exc) says what, in words."""
+
+
+def clean_filename(filename: str, default: str = "upload") -> str:
+    """An uploaded file's name as stored: its last path part, without control characters,
+    at most FILENAME_CHARS long (keeping its suffix), or `default` when nothing is left.
+
+    Every database stores the same name: PostgreSQL refuses NUL and over-long text that
+    SQLite would keep.
+    """
+    name = _UNPRINTABLE.sub("", filename).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if len(name) > FILENAME_CHARS:
+        suffix = Path(name).suffix
+        suffix = suffix if len(suffix) <= 10 else ""
+        name = name[: FILENAME_CHARS - len(suffix)].rstrip() + suffix
+    return name if name.strip(". ") else default
 
 
 def store_upload(
@@ -80,7 +99,7 @@ def create_import(
     )
     job = ImportJob(
         team_id=team_id,
-        filename=Path(filename).name[:255] or "upload",
+        filename=clean_filename(filename),
         stored_path=str(path),
         size_bytes=size,
         sha256=sha256,
@@ -116,7 +135,7 @@ def preview(job: ImportJob, columns: list[str] | None = None, limit: int = 20) -
         columns if columns is not None else job.mapping, len(shape.headers)
     )
     rows = []
-    for row_number, cells in tabular.iter_rows(job.stored_path, shape):
+    for row_number, cells in tabular.head_rows(job.stored_path, shape):
         cells = [c.strip() for c in cells]
         (outcome,) = ingest.build_chunk([(row_number, cells)], shape.headers, columns)
         shown = [cell[:PREVIEW_CELL_CHARS] for cell in cells[: len(shape.headers)]]
@@ -196,8 +215,17 @@ def run_import(
     """Import the file to the end in chunks, resuming after the last committed row.
 
     Each chunk commits its leads together with the import's checkpoint and counts.
-    Between chunks the import stops if someone asked to cancel it (JobCancelled).
+    Between chunks the import stops if someone asked to cancel it (JobCancelled). A file
+    found unreadable part way (a line too long, a sheet too large) is an ImportProblem.
     """
+    try:
+        return _run_import(session, import_id, on_chunk)
+    except tabular.FileProblem as problem:
+        raise ImportProblem(str(problem)) from problem
+
+
+def _run_import(session: Session, import_id: int, on_chunk: ChunkCallback | None) -> ImportJob:
+    """`run_import`'s work."""
     job = session.get(ImportJob, import_id)
     if job is None:
         raise LookupError(f"Import {import_id} does not exist.")
@@ -362,10 +390,15 @@ def reject_header(job: ImportJob) -> list[str]:
 
 def team_imports(session: Session, team_id: int, status: str = "") -> list[ImportJob]:
     """A team's imports, newest first."""
+    return list(session.scalars(_team_imports_query(team_id, status)))
+
+
+def _team_imports_query(team_id: int, status: str) -> Select:
+    """The query behind `team_imports`."""
     query = scoped(ImportJob, team_id).order_by(ImportJob.id.desc())
     if status in IMPORT_STATUSES:
         query = query.where(ImportJob.status == status)
-    return list(session.scalars(query))
+    return query
 
 
 def pending_reviews(session: Session, team_id: int, import_id: int | None = None) -> int:
@@ -397,6 +430,17 @@ EXPORT_COLUMNS = (
     "finished_at",
     "seconds",
 )
+
+
+def export_rows(session: Session, team_id: int, status: str = "") -> Iterator[list]:
+    """A team's imports (of one status) as CSV rows, with who started each loaded too.
+
+    A generator: the query runs when the rows are read, in the session open while a
+    download streams (see `console.web.csv_download`).
+    """
+    query = _team_imports_query(team_id, status).options(selectinload(ImportJob.created_by))
+    for job in session.scalars(query):
+        yield export_row(job)
 
 
 def export_row(job: ImportJob) -> list:

@@ -49,6 +49,7 @@ REJECT_REASONS: dict[str, str] = {
     "no_phone": "No business name, and the owner has no phone",
     "invalid_phone": "No business name, and the owner's phone is not a valid number",
     "unreadable": "A value in the row could not be read",
+    "broken_quote": "A quote opened in the row runs on past its cell",
 }
 # Custom field values longer than this are cut: a list cell, not a document.
 MAX_CUSTOM_VALUE = 2000
@@ -109,12 +110,15 @@ def build_record(
     row_number: int, cells: Sequence[str], headers: Sequence[str], mapping: Sequence[str]
 ) -> Record | Rejected:
     """Normalize one row under `mapping`, or say why it cannot be used."""
+    problem = getattr(cells, "problem", "")  # a tabular.BrokenRow
     cells = list(cells)
 
     def reject(code: str, detail: str = "") -> Rejected:
         reason = REJECT_REASONS[code] + (f": {detail}" if detail else "")
         return Rejected(row_number, cells[: len(headers) + MAX_EXTRA_CELLS], code, reason)
 
+    if problem:
+        return reject("broken_quote", problem)
     if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
         return reject("shifted", f"{len(cells)} cells, {len(headers)} columns")
     values = _values(cells, mapping)

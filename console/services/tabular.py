@@ -22,6 +22,8 @@ from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
 
+from console.config import Config
+
 HEAD_BYTES = 64 * 1024
 SCAN_BLOCK_BYTES = 1024 * 1024
 MAX_LINE_CHARS = 12 * 1024 * 1024
@@ -30,6 +32,18 @@ DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_RECORDS = 50
 HEADER_SEARCH_ROWS = 15
 WIDTH_CHECK_ROWS = 10
+# A record spanning more lines than this is a quote left open, not a cell of notes.
+MAX_RECORD_LINES = 100
+# Sniffing and previews look for rows this far past the header, and no further.
+HEAD_SCAN_ROWS = 10_000
+
+# What a workbook may expand to. Checked against the sizes the zip declares before
+# anything is parsed (zipfile inflates no more than a member declares), and row by row
+# while a sheet streams, since a sheet's dimension and its row numbers may lie.
+XLSX_MAX_EXPANDED_BYTES = Config.MAX_CONTENT_LENGTH  # as much text as the largest CSV upload
+XLSX_MAX_SHARED_STRINGS_BYTES = 50 * 1024 * 1024  # openpyxl holds them all in memory
+XLSX_MAX_ROWS = 1_048_576  # Excel's own limit
+XLSX_MAX_COLUMNS = 1_000
 
 EMPTY_MESSAGE = "The file is empty."
 NO_HEADER_MESSAGE = (
@@ -45,6 +59,7 @@ ODS_MESSAGE = "OpenDocument (.ods) files are not supported; save it as .xlsx or 
 ENCRYPTED_XLSX_MESSAGE = (
     "This .xlsx file is password-protected; remove the password in Excel and upload it again."
 )
+SAVE_AS_CSV = "save it as CSV and upload that."
 
 # Leading bytes of formats people upload by mistake, named in the message they get back.
 _BINARY_SIGNATURES = (
@@ -136,7 +151,7 @@ def preview(path: str | Path, shape: FileShape, limit: int = 20) -> list[list[st
     rows: list[list[str]] = []
     if limit <= 0:
         return rows
-    for _, cells in iter_rows(path, shape):
+    for _, cells in head_rows(path, shape):
         stripped = [cell.strip() for cell in cells[:width]]
         rows.append(stripped + [""] * (width - len(stripped)))
         if len(rows) >= limit:
@@ -144,34 +159,36 @@ def preview(path: str | Path, shape: FileShape, limit: int = 20) -> list[list[st
     return rows
 
 
-def iter_rows(path: str | Path, shape: FileShape, start_after: int = 0) -> Iterator[Record]:
+def iter_rows(
+    path: str | Path, shape: FileShape, start_after: int = 0, last_row: int | None = None
+) -> Iterator[Record]:
     """Data rows as (row_number, cells), skipping blank rows, resuming after `start_after`.
 
     `row_number` is the 1-based row as a spreadsheet shows it: the sheet row for XLSX, the
     line a record starts on for CSV (so `header_row + n` unless cells hold line breaks).
     CSV cells are returned as read, unpadded, so the caller can check the width; XLSX rows
     lose trailing empty cells. Streams the file: memory stays bounded whatever its size.
+    With `last_row`, reading stops at that row, blank or not.
     """
     skip_through = max(shape.header_row, start_after)
     if shape.kind == "xlsx":
-        yield from _iter_xlsx(Path(path), shape.sheet, skip_through)
+        last = XLSX_MAX_ROWS if last_row is None else min(last_row, XLSX_MAX_ROWS)
+        yield from _iter_xlsx(Path(path), shape.sheet, skip_through, last)
     else:
-        yield from _iter_csv(Path(path), shape, skip_through)
+        yield from _iter_csv(Path(path), shape, skip_through, last_row)
+
+
+def head_rows(path: str | Path, shape: FileShape) -> Iterator[Record]:
+    """The data rows among the HEAD_SCAN_ROWS file rows after the header, for previews.
+
+    A page that shows the first rows never reads on through a sheet of empty rows.
+    """
+    return iter_rows(path, shape, last_row=shape.header_row + HEAD_SCAN_ROWS)
 
 
 def count_rows(path: str | Path, shape: FileShape) -> int:
-    """How many non-blank data rows `iter_rows` will yield (fast: for CSV a C-speed csv pass)."""
-    if shape.kind == "xlsx":
-        return sum(1 for _ in iter_rows(path, shape))
-    with _open_text(Path(path), shape.encoding) as handle:
-        reader = _csv_reader(handle, shape.delimiter)
-        try:
-            for _ in reader:
-                if reader.line_num >= shape.header_row:
-                    break
-            return sum(1 for cells in reader if "".join(cells).strip())
-        except csv.Error as exc:
-            raise _unreadable_row(reader.line_num, exc) from exc
+    """How many non-blank data rows `iter_rows` will yield."""
+    return sum(1 for _ in iter_rows(path, shape))
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -328,26 +345,109 @@ def _sample_records(text: str, delimiter: str, strict: bool = False) -> list[Rec
     return records
 
 
-def _iter_csv(path: Path, shape: FileShape, skip_through: int) -> Iterator[Record]:
-    """Non-blank CSV records starting after line `skip_through`.
+def _iter_csv(
+    path: Path, shape: FileShape, skip_through: int, last_row: int | None = None
+) -> Iterator[Record]:
+    """Non-blank CSV records starting after line `skip_through`, up to line `last_row`.
 
     A record starts on the line after the one the previous record ended on; the loop is
     written out inline because it runs once per row of files with millions of rows.
+    A quote that opens a cell and never closes (or closes MAX_RECORD_LINES lines on)
+    would fold the rest of the file into one cell: that row comes back as a BrokenRow,
+    its line split as it stands, and the lines after it are read again as rows.
     """
     with _open_text(path, shape.encoding) as handle:
-        reader = _csv_reader(handle, shape.delimiter)
+        lines = _RecordLines(handle)
+        reader = _csv_reader(lines, shape.delimiter)
         previous_end = 0
         try:
             for cells in reader:
                 start = previous_end + 1
-                previous_end = reader.line_num
+                previous_end = reader.line_num - lines.read_again
+                spanned = previous_end - start
+                if spanned and _quote_runs_on(lines, shape.delimiter, spanned):
+                    cells = _broken_row(lines, shape.delimiter, spanned)
+                    previous_end = start
+                lines.taken.clear()
+                if last_row is not None and start > last_row:
+                    return
                 if start <= skip_through or not "".join(cells).strip():
                     continue
                 if cells[-1].endswith("\r"):
                     cells[-1] = cells[-1][:-1]
                 yield start, cells
         except csv.Error as exc:
-            raise _unreadable_row(reader.line_num, exc) from exc
+            raise _unreadable_row(reader.line_num - lines.read_again, exc) from exc
+
+
+class BrokenRow(list):
+    """The cells of a row whose quoting is broken; `problem` says how, for the operator."""
+
+    problem: str = ""
+
+
+class _RecordLines:
+    """A text file's lines for the csv reader: bounded in length, each record's lines
+    kept (`taken`) so that they can be handed out again."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.taken: list[str] = []
+        self.pending: list[str] = []  # lines to hand out again, last first
+        self.read_again = 0
+        self.at_end = False
+        self.number = 0
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            line = self.pending.pop()
+        else:
+            line = self.handle.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                self.at_end = True
+                raise StopIteration
+            self.number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise _line_too_long(self.number)
+        self.taken.append(line)
+        return line
+
+    def again(self, lines: list[str]) -> None:
+        """Hand `lines` out again, before any line not yet read."""
+        self.pending.extend(reversed(lines))
+        self.read_again += len(lines)
+        self.at_end = False
+
+
+def _quote_runs_on(lines: _RecordLines, delimiter: str, spanned: int) -> bool:
+    """Whether the record just read spans lines because a quote opened and did not close
+    where its cell ends: quoting a strict reader refuses, or MAX_RECORD_LINES lines."""
+    if spanned >= MAX_RECORD_LINES:
+        return True
+    try:
+        for _ in csv.reader(lines.taken, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
+def _broken_row(lines: _RecordLines, delimiter: str, spanned: int) -> BrokenRow:
+    """The first line of the record just read, as a BrokenRow; its other lines read again."""
+    first, *rest = lines.taken
+    row = BrokenRow(first.rstrip("\r\n").split(delimiter))
+    never = "it never closes; " if lines.at_end and not lines.pending else ""
+    after = (
+        "the line after it was read as a row of its own"
+        if spanned == 1
+        else f"the {spanned:,} lines after it were read as rows of their own"
+    )
+    row.problem = never + after
+    lines.again(rest)
+    return row
 
 
 def _numbered(reader) -> Iterator[Record]:
@@ -382,11 +482,16 @@ def _bounded_lines(handle) -> Iterator[str]:
     while line := handle.readline(MAX_LINE_CHARS + 1):
         number += 1
         if len(line) > MAX_LINE_CHARS:
-            raise FileProblem(
-                f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; "
-                "is this really a list of businesses?"
-            )
+            raise _line_too_long(number)
         yield line
+
+
+def _line_too_long(number: int) -> FileProblem:
+    """The message for a line longer than MAX_LINE_CHARS."""
+    return FileProblem(
+        f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; "
+        "is this really a list of businesses?"
+    )
 
 
 def _unreadable_row(line: int, exc: Exception) -> FileProblem:
@@ -396,7 +501,7 @@ def _unreadable_row(line: int, exc: Exception) -> FileProblem:
 
 def _require_data(path: Path, shape: FileShape) -> FileShape:
     """`shape`, once it is sure at least one data row follows the header."""
-    if next(iter_rows(path, shape), None) is None:
+    if next(head_rows(path, shape), None) is None:
         raise FileProblem(NO_DATA_MESSAGE)
     return shape
 
@@ -417,10 +522,80 @@ def _require_workbook(path: Path) -> None:
         raise FileProblem("This looks like a binary file (zip), not a CSV or XLSX list.")
 
 
+def _check_expanded_size(path: Path) -> None:
+    """Refuse a workbook whose parts would expand past the limits, before parsing any."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileProblem("This looks like a damaged zip file, not a CSV or XLSX list.") from exc
+    strings = sum(m.file_size for m in members if m.filename.lower() == "xl/sharedstrings.xml")
+    if strings > XLSX_MAX_SHARED_STRINGS_BYTES:
+        raise FileProblem(
+            f"This workbook's text expands to {_megabytes(strings)}; the limit is "
+            f"{_megabytes(XLSX_MAX_SHARED_STRINGS_BYTES)}. Remove unused sheets and cells, or "
+            + SAVE_AS_CSV
+        )
+    total = sum(m.file_size for m in members)
+    if total > XLSX_MAX_EXPANDED_BYTES:
+        raise FileProblem(
+            f"This workbook expands to {_megabytes(total)}; the limit is "
+            f"{_megabytes(XLSX_MAX_EXPANDED_BYTES)}. Remove unused sheets and empty rows, or "
+            + SAVE_AS_CSV
+        )
+
+
+def _size_sheets_from_their_head() -> None:
+    """Make openpyxl read a read-only sheet's recorded size from the XML before its rows.
+
+    openpyxl looks for `<dimension>` until `<sheetData>` ends, which for a sheet without one
+    is the whole sheet, on every open (minutes for a sheet of millions of empty rows).
+    The schema puts `<dimension>` first, so the answer is the same, read at once.
+    """
+    from openpyxl.reader import excel
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    if excel.ReadOnlyWorksheet is not ReadOnlyWorksheet:
+        return
+
+    class HeadSizedWorksheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            with self._get_source() as source:
+                size = _recorded_size(source)
+            if size is not None:
+                self._min_column, self._min_row, self._max_column, self._max_row = size
+
+    excel.ReadOnlyWorksheet = HeadSizedWorksheet
+
+
+def _recorded_size(source) -> tuple[int, int, int, int] | None:
+    """A sheet's `<dimension ref>` as (min col, min row, max col, max row), if it has one."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.functions import iterparse
+
+    for _, element in iterparse(source, events=("start",)):
+        tag = element.tag.rpartition("}")[2]
+        if tag == "sheetData":
+            return None
+        if tag == "dimension":
+            try:
+                return range_boundaries(element.get("ref", ""))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _megabytes(size: int) -> str:
+    """A byte count as whole megabytes, rounded up: "201 MB"."""
+    return f"{-(-size // (1024 * 1024)):,} MB"
+
+
 def _open_workbook(path: Path):
     """The workbook in streaming read-only mode, with cached values instead of formulas."""
     from openpyxl import load_workbook
 
+    _check_expanded_size(path)
+    _size_sheets_from_their_head()
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
@@ -434,7 +609,8 @@ def _sniff_xlsx(path: Path) -> FileShape:
         # A workbook whose sheets hold at most one row each is judged by the first such sheet.
         chosen: tuple[str, list[Record]] | None = None
         for sheet in workbook.worksheets:
-            records = list(islice(_sheet_records(sheet, 0), SAMPLE_RECORDS))
+            head = _sheet_records(sheet, 0, last_row=HEAD_SCAN_ROWS)
+            records = list(islice(head, SAMPLE_RECORDS))
             if len(records) >= 2 or (records and chosen is None):
                 chosen = (sheet.title, records)
             if len(records) >= 2:
@@ -448,29 +624,70 @@ def _sniff_xlsx(path: Path) -> FileShape:
     return _require_data(path, shape)
 
 
-def _iter_xlsx(path: Path, sheet_title: str, skip_through: int) -> Iterator[Record]:
-    """Non-blank rows of the named sheet after row `skip_through`."""
+def _iter_xlsx(
+    path: Path, sheet_title: str, skip_through: int, last_row: int
+) -> Iterator[Record]:
+    """Non-blank rows of the named sheet after row `skip_through`, up to `last_row`."""
     workbook = _open_workbook(path)
     try:
         if sheet_title not in workbook.sheetnames:
             raise FileProblem(f"The sheet {sheet_title!r} is no longer in this workbook.")
-        yield from _sheet_records(workbook[sheet_title], skip_through)
+        yield from _sheet_records(workbook[sheet_title], skip_through, last_row)
     finally:
         workbook.close()
 
 
-def _sheet_records(sheet, skip_through: int) -> Iterator[Record]:
-    """Non-blank rows of a read-only sheet as (sheet row number, text cells)."""
+def _sheet_records(
+    sheet, skip_through: int, last_row: int = XLSX_MAX_ROWS
+) -> Iterator[Record]:
+    """Non-blank rows of a read-only sheet as (sheet row number, text cells), to `last_row`.
+
+    A sheet that declares or has more than XLSX_MAX_ROWS rows or XLSX_MAX_COLUMNS filled
+    columns is a FileProblem.
+    """
+    _check_dimension(sheet)
     # Some writers record a wrong sheet size; read the rows that are really there.
     sheet.reset_dimensions()
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > last_row:
+            if number > XLSX_MAX_ROWS:
+                raise _too_many_rows(sheet.title)
+            return
         if number <= skip_through:
             continue
         cells = [_cell_text(value) for value in values]
         while cells and not cells[-1].strip():
             cells.pop()
+        if len(cells) > XLSX_MAX_COLUMNS:
+            raise _too_many_columns(sheet.title)
         if cells:
             yield number, cells
+
+
+def _check_dimension(sheet) -> None:
+    """Refuse a sheet whose recorded size (its `<dimension ref>`) passes the limits."""
+    if (sheet.max_row or 0) > XLSX_MAX_ROWS:
+        raise _too_many_rows(sheet.title, sheet.max_row)
+    if (sheet.max_column or 0) > XLSX_MAX_COLUMNS:
+        raise _too_many_columns(sheet.title, sheet.max_column)
+
+
+def _too_many_rows(title: str, rows: int | None = None) -> FileProblem:
+    """The message for a sheet longer than XLSX_MAX_ROWS."""
+    size = f"{rows:,} rows" if rows else f"more than {XLSX_MAX_ROWS:,} rows"
+    return FileProblem(
+        f"The sheet {title!r} has {size}; the limit is {XLSX_MAX_ROWS:,}. Delete the empty "
+        "rows below the list, or " + SAVE_AS_CSV
+    )
+
+
+def _too_many_columns(title: str, columns: int | None = None) -> FileProblem:
+    """The message for a sheet wider than XLSX_MAX_COLUMNS."""
+    size = f"{columns:,} columns" if columns else f"more than {XLSX_MAX_COLUMNS:,} columns"
+    return FileProblem(
+        f"The sheet {title!r} has {size}; the limit is {XLSX_MAX_COLUMNS:,}. Delete the empty "
+        "columns beside the list, or " + SAVE_AS_CSV
+    )
 
 
 def _cell_text(value) -> str:

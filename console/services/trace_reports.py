@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from console.models import Lead, SkipTraceResult, SkipTraceRun
 from console.services.tenancy import of_team, scoped
@@ -128,10 +128,15 @@ def found_leads(
 
 def team_runs(session: Session, team_id: int, status: str = "") -> list[SkipTraceRun]:
     """A team's passes, newest first."""
+    return list(session.scalars(_team_runs_query(team_id, status)))
+
+
+def _team_runs_query(team_id: int, status: str) -> Select:
+    """The query behind `team_runs`."""
     query = scoped(SkipTraceRun, team_id).order_by(SkipTraceRun.id.desc()).limit(200)
     if status:
         query = query.where(SkipTraceRun.status == status)
-    return list(session.scalars(query))
+    return query
 
 
 def lead_results(session: Session, lead: Lead) -> list[SkipTraceResult]:
@@ -150,6 +155,17 @@ RUN_COLUMNS = (
     "id", "status", "leads", "traced", "hits", "partial", "mobiles_found", "calls",
     "spent", "budget", "stop_reason", "started_by", "created_at", "finished_at",
 )  # fmt: skip
+
+
+def run_rows(session: Session, team_id: int, status: str = "") -> Iterator[list]:
+    """A team's passes as CSV rows in RUN_COLUMNS order, their starters loaded with them.
+
+    A generator: the query runs when the rows are read, in the session open while a
+    download streams (see `console.web.csv_download`).
+    """
+    query = _team_runs_query(team_id, status).options(selectinload(SkipTraceRun.started_by))
+    for run in session.scalars(query):
+        yield run_row(run)
 
 
 def run_row(run: SkipTraceRun) -> list:

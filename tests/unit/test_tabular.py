@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from console.services.tabular import (
     EMPTY_MESSAGE,
@@ -20,6 +21,8 @@ from console.services.tabular import (
     NO_HEADER_MESSAGE,
     ODS_MESSAGE,
     XLS_MESSAGE,
+    XLSX_MAX_COLUMNS,
+    XLSX_MAX_ROWS,
     FileProblem,
     FileShape,
     count_rows,
@@ -27,6 +30,7 @@ from console.services.tabular import (
     preview,
     sniff,
 )
+from tests.workbooks import write_workbook
 
 HEADER = "Company Name,Owner,Phone,City,State,Zip"
 ROWS = [
@@ -416,6 +420,42 @@ def test_a_damaged_record_is_reported_with_its_row(tmp_path):
         list(iter_rows(path, shape))
 
 
+def test_an_unclosed_quote_breaks_its_row_only(tmp_path):
+    path = write_text(
+        tmp_path,
+        lines("Company,Phone", "Acme,5125550100", '"Broken Co,5125550101', "Good,5125550102"),
+    )
+    shape = sniff(path)
+    read = list(iter_rows(path, shape))
+    assert read == [
+        (2, ["Acme", "5125550100"]),
+        (3, ['"Broken Co', "5125550101"]),
+        (4, ["Good", "5125550102"]),
+    ]
+    assert read[1][1].problem == "it never closes; the line after it was read as a row of its own"
+    assert count_rows(path, shape) == 3
+
+
+def test_a_quote_closed_rows_later_breaks_its_row_only(tmp_path):
+    text = lines("Company,Phone", '"Broken Co,5125550101', 'Good,"two', 'lines",5', "Last,5")
+    path = write_text(tmp_path, text)
+    shape = sniff(path)
+    read = list(iter_rows(path, shape))
+    assert read == [
+        (2, ['"Broken Co', "5125550101"]),
+        (3, ["Good", "two\r\nlines", "5"]),
+        (5, ["Last", "5"]),
+    ]
+    assert read[0][1].problem == "the line after it was read as a row of its own"
+    assert count_rows(path, shape) == 3
+
+
+def test_a_quoted_cell_over_lines_is_still_one_cell(tmp_path):
+    path = write_text(tmp_path, lines("Company,Notes", 'Acme,"two\r\nlines"', "Beta,x"))
+    shape = sniff(path)
+    assert list(iter_rows(path, shape)) == [(2, ["Acme", "two\r\nlines"]), (4, ["Beta", "x"])]
+
+
 # ---------------------------------------------------------------------------- XLSX
 
 
@@ -509,6 +549,72 @@ def test_xlsx_resumes_after_a_row_number(tmp_path):
 def test_shape_round_trips_through_json(shape):
     stored = json.loads(json.dumps(shape.to_dict()))
     assert FileShape.from_dict(stored) == shape
+
+
+# ---------------------------------------------------------------------------- XLSX bombs
+
+
+def refused_quickly(call) -> str:
+    """The FileProblem message `call` raises, asserting it came in well under a second."""
+    started = time.perf_counter()
+    with pytest.raises(FileProblem) as caught:
+        call()
+    assert time.perf_counter() - started < 1.5
+    return str(caught.value)
+
+
+def test_a_workbook_whose_text_expands_past_the_limit_is_refused_before_parsing(tmp_path):
+    path = write_workbook(tmp_path / "list.xlsx", padding_strings_bytes=60 * 1024 * 1024)
+    assert path.stat().st_size < 1024 * 1024
+    message = refused_quickly(lambda: sniff(path, "list.xlsx"))
+    assert message.startswith("This workbook's text expands to 60 MB; the limit is 50 MB.")
+
+
+def test_a_workbook_that_expands_past_the_upload_limit_is_refused_before_parsing(tmp_path):
+    path = write_workbook(tmp_path / "list.xlsx", padding_rows_bytes=210 * 1024 * 1024)
+    assert path.stat().st_size < 1024 * 1024
+    message = refused_quickly(lambda: sniff(path, "list.xlsx"))
+    assert message.startswith("This workbook expands to 211 MB; the limit is 200 MB.")
+
+
+def test_a_sheet_recording_too_many_rows_or_columns_is_refused(tmp_path):
+    rows = write_workbook(tmp_path / "rows.xlsx", dimension="A1:B5000000")
+    assert refused_quickly(lambda: sniff(rows, "rows.xlsx")).startswith(
+        "The sheet 'Sheet1' has 5,000,000 rows; the limit is 1,048,576."
+    )
+    columns = write_workbook(tmp_path / "columns.xlsx", dimension="A1:ZZZ2")
+    assert refused_quickly(lambda: sniff(columns, "columns.xlsx")).startswith(
+        "The sheet 'Sheet1' has 18,278 columns; the limit is 1,000."
+    )
+
+
+def test_a_sheet_past_the_last_row_is_refused_while_streaming_whatever_it_records(tmp_path):
+    past = XLSX_MAX_ROWS + 1
+    tail = f'<row r="{past}"><c r="A{past}" t="inlineStr"><is><t>Late LLC</t></is></c></row>'
+    path = write_workbook(tmp_path / "list.xlsx", dimension="A1:B2", tail=tail)
+    shape = sniff(path, "list.xlsx")
+    assert preview(path, shape) == [["Acme Plumbing", "5125550100"]]
+    message = refused_quickly(lambda: count_rows(path, shape))
+    assert message.startswith("The sheet 'Sheet1' has more than 1,048,576 rows")
+    with pytest.raises(FileProblem, match="more than 1,048,576 rows"):
+        list(iter_rows(path, shape))
+
+
+def test_a_row_wider_than_the_limit_is_refused_while_streaming(tmp_path):
+    column = get_column_letter(XLSX_MAX_COLUMNS + 1)
+    wide = f'<row r="3"><c r="{column}3" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = write_workbook(tmp_path / "list.xlsx", tail=wide)
+    message = refused_quickly(lambda: sniff(path, "list.xlsx"))
+    assert message.startswith("The sheet 'Sheet1' has more than 1,000 columns")
+
+
+def test_sniffing_and_previews_do_not_read_through_empty_rows(tmp_path):
+    path = write_workbook(tmp_path / "list.xlsx", blank_rows=500_000)
+    started = time.perf_counter()
+    shape = sniff(path, "list.xlsx")
+    assert preview(path, shape) == [["Acme Plumbing", "5125550100"]]
+    assert time.perf_counter() - started < 1.5
+    assert shape.headers == ("Company", "Phone")
 
 
 # ---------------------------------------------------------------------------- size

@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
-from console.services import ingest
+from console.services import ingest, tabular
+from console.services.imports import FILENAME_CHARS
 from jobs.worker import drain
 from tests.conftest import login
+from tests.workbooks import write_workbook
 
 HEADER = "Company Name,Contact Name,Title,Address,City,State,Zip,Phone,Email,Employees,Sales Volume,Notes"
 ROWS = [
@@ -281,6 +284,104 @@ def test_import_csv_command_prints_a_json_summary(app, runner, crew, tmp_path):
         args=["import-csv", str(path), "--team", crew.team.name, "--preset", "nope"]
     )
     assert missing.exit_code != 0 and "No saved mapping named 'nope'" in missing.output
+
+
+def test_an_unclosed_quote_rejects_its_row_and_imports_the_rows_after_it(app, client, crew):
+    login(client, crew.operator)
+    broken = '"Broken Quote Roofing,Al Broken,Owner,1 Main St,Austin,TX,78701,(512) 555-0150,,,,'
+    after = [
+        f"Lake {n} Plumbing LLC,Dana Owner{n},Owner,{n} Lake Dr,Austin,TX,78701,(512) 555-01{60 + n},,,,"
+        for n in range(1, 5)
+    ]
+    job = import_through_the_browser(app, client, list_file([ROWS[0], broken, *after]))
+    assert job.status == "done"
+    assert job.counts["rows"] == 6
+    assert (job.counts["created"], job.counts["rejected"]) == (5, 1)
+    assert job.counts["rejected_by_reason"] == {"broken_quote": 1}
+    names = set(db.session.scalars(select(Lead.code)))
+    assert len(names) == 5
+    rejects = list(csv.reader(io.StringIO(client.get(f"/imports/{job.id}/rejects.csv").text)))
+    assert rejects[1][:3] == [
+        "3",
+        "A quote opened in the row runs on past its cell: it never closes; "
+        "the 4 lines after it were read as rows of their own",
+        '"Broken Quote Roofing',
+    ]
+    assert "A quote opened in the row runs on past its cell" in client.get(f"/imports/{job.id}").text
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        ("plumb\x00ers\x1b.csv", "plumbers.csv"),
+        ("lists/" + "p" * 300 + ".csv", "p" * (FILENAME_CHARS - 4) + ".csv"),
+        ("\x00\x07", "upload.csv"),
+    ],
+    ids=["control characters", "a long path", "nothing left"],
+)
+def test_an_uploaded_files_name_is_stored_the_same_on_every_database(
+    app, client, crew, sent, stored
+):
+    login(client, crew.operator)
+    response = client.post(
+        "/imports/",
+        data={"file": (io.BytesIO(list_file()), sent)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.text
+    job = db.session.scalars(select(ImportJob)).one()
+    assert job.filename == stored
+    assert start_import(client, job.id).status_code == 302
+    drain(app)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job.id).status == "done"
+    assert {source.filename for source in db.session.scalars(select(LeadSource))} == {stored}
+
+
+def test_a_workbook_bomb_is_refused_on_upload_at_once(client, crew, tmp_path):
+    login(client, crew.operator)
+    bomb = write_workbook(tmp_path / "owners.xlsx", padding_strings_bytes=60 * 1024 * 1024)
+    started = time.perf_counter()
+    response = upload(client, bomb.read_bytes(), "owners.xlsx")
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 400
+    assert "This workbook&#39;s text expands to 60 MB; the limit is 50 MB." in response.text
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+def test_a_sheet_of_empty_rows_maps_at_once_and_refuses_past_the_last_row(app, client, crew, tmp_path):
+    login(client, crew.operator)
+    past = tabular.XLSX_MAX_ROWS + 1
+    tail = f'<row r="{past}"><c r="A{past}" t="inlineStr"><is><t>Late LLC</t></is></c></row>'
+    bomb = write_workbook(tmp_path / "owners.xlsx", blank_rows=300_000, tail=tail)
+    started = time.perf_counter()
+    response = upload(client, bomb.read_bytes(), "owners.xlsx")
+    import_id = int(response.headers["Location"].split("/")[-2])
+    page = client.get(f"/imports/{import_id}/mapping")
+    assert time.perf_counter() - started < 2
+    assert "Acme Plumbing" in page.text
+    assert start_import(client, import_id).status_code == 302
+    drain(app)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == "failed"
+    assert job.error.startswith("The sheet 'Sheet1' has more than 1,048,576 rows")
+
+
+def test_import_csv_command_refuses_a_giant_line_in_one_line_without_a_traceback(
+    runner, crew, tmp_path
+):
+    path = tmp_path / "list.csv"
+    giant = "Giant Line LLC," + "x" * (13 * 1024 * 1024)
+    path.write_bytes(list_file(ROWS[:2] + [giant]))
+    result = runner.invoke(args=["import-csv", str(path), "--team", crew.team.name])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Line 4 is longer than 12,582,912 characters; is this really a list of businesses?"
+    )
+    job = db.session.scalars(select(ImportJob)).one()
+    assert (job.status, job.error) == ("failed", result.stderr.splitlines()[-1][len("Error: ") :])
 
 
 def test_a_second_process_normalizes_big_files_with_the_same_outcome(
