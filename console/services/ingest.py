@@ -50,9 +50,13 @@ REJECT_REASONS: dict[str, str] = {
     "invalid_phone": "No business name, and the owner's phone is not a valid number",
     "unreadable": "A value in the row could not be read",
     "broken_quote": "A quote opened in the row runs on past its cell",
+    "too_long": "A value is far longer than a list cell",
 }
 # Custom field values longer than this are cut: a list cell, not a document.
 MAX_CUSTOM_VALUE = 2000
+# A mapped field longer than this rejects its row: no name, phone or address is, and the
+# normalizers' work grows faster than the text on some inputs.
+MAX_FIELD_VALUE = 1000
 # A rejected row keeps this many cells past the header's width, at most.
 MAX_EXTRA_CELLS = 20
 # Largest whole numbers the employee (INTEGER) and revenue (BIGINT) columns hold.
@@ -124,6 +128,10 @@ def build_record(
     values = _values(cells, mapping)
     if not any(values.values()):
         return reject("empty")
+    for target, value in values.items():
+        if len(value) > MAX_FIELD_VALUE:
+            detail = f"{FIELDS[target]} has {len(value):,} characters (at most {MAX_FIELD_VALUE:,})"
+            return reject("too_long", detail)
 
     business_name = norm.business_display_name(values.get("business_name", ""))
     owner = _owner(values)

@@ -1031,10 +1031,15 @@ def _parse_street_fast(line: str) -> _StreetLine | None:
     return None if tags is None else _line_from_tags(tags, _is_shouty(line))
 
 
+# No street line is longer; past it usaddress is not asked (its tokenizer is quadratic on
+# some text: 16,000 "(" took 13 s), and the line is kept as written.
+MAX_STREET_LINE = 200
+
+
 def _parse_street_slow(line: str) -> _StreetLine:
     """The reference path: usaddress tags, then the raw text when it finds no address."""
     shouty = _is_shouty(line)
-    tags = _usaddress_tags(line)
+    tags = _usaddress_tags(line) if len(line) <= MAX_STREET_LINE else None
     parsed = None if tags is None else _line_from_tags(tags, shouty)
     return parsed or _raw_line(line, shouty)
 

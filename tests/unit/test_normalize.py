@@ -647,3 +647,50 @@ def test_plain_csv_cells_are_untouched():
     assert safe_cell("Smith & Sons") == "Smith & Sons"
     assert safe_cell(None) == ""
     assert safe_cell(12) == "12"
+
+
+HOSTILE = ["(", "a ", "a.", "1", "@", " &", '"', "x-", "1 ", "(1", "a@", "-"]
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        normalize.address,
+        normalize.business_display_name,
+        normalize.normalized_business_name,
+        normalize.person_name,
+        normalize.split_name,
+        normalize.parse_phone,
+        normalize.normalize_email,
+        normalize.normalize_website,
+        normalize.parse_range,
+        normalize.employee_range,
+        normalize.revenue_range,
+        normalize.zip_code,
+        normalize.state_code,
+        normalize.sic_code,
+        normalize.naics_code,
+    ],
+    ids=lambda parse: parse.__name__,
+)
+def test_every_normalizer_reads_the_longest_cell_an_import_passes_quickly(parse):
+    """Imports reject longer values (ingest.MAX_FIELD_VALUE); up to it, no text is slow."""
+    import time
+
+    from console.services.ingest import MAX_FIELD_VALUE
+
+    for unit in HOSTILE:
+        text = (unit * MAX_FIELD_VALUE)[:MAX_FIELD_VALUE]
+        started = time.perf_counter()
+        parse(text)
+        assert time.perf_counter() - started < 1.0, unit
+
+
+def test_an_address_line_longer_than_any_street_is_kept_unparsed_at_once():
+    """usaddress's tokenizer is quadratic on runs of "("; such a line never reaches it."""
+    import time
+
+    started = time.perf_counter()
+    parsed = normalize.address("(" * 100_000)
+    assert time.perf_counter() - started < 2.0
+    assert parsed.street == "(" * 100_000

@@ -310,6 +310,23 @@ def test_an_unclosed_quote_rejects_its_row_and_imports_the_rows_after_it(app, cl
     assert "A quote opened in the row runs on past its cell" in client.get(f"/imports/{job.id}").text
 
 
+def test_a_row_with_a_document_in_a_cell_is_rejected_quickly_with_its_reason(app, client, crew):
+    """A 200,000-character address (the normalizers' worst text) rejects its row at once."""
+    login(client, crew.operator)
+    huge = "(" * 200_000
+    row = f"Lake Plumbing LLC,Dana Owner,Owner,{huge},Austin,TX,78701,(512) 555-0160,,,,"
+    started = time.perf_counter()
+    job = import_through_the_browser(app, client, list_file([ROWS[0], row]))
+    assert time.perf_counter() - started < 30  # it took hours before
+    assert (job.status, job.counts["created"]) == ("done", 1)
+    assert job.counts["rejected_by_reason"] == {"too_long": 1}
+    rejects = list(csv.reader(io.StringIO(client.get(f"/imports/{job.id}/rejects.csv").text)))
+    assert rejects[1][1] == (
+        "A value is far longer than a list cell: Street address has 200,000 characters"
+        " (at most 1,000)"
+    )
+
+
 @pytest.mark.parametrize(
     "sent, stored",
     [
