@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console.config import ROOT, Config
 from console.extensions import csrf, db, htmx, login_manager, migrate
+from console.models.base import set_clock_offset
 
 HTMX_VERSION = "2.0.11"
 
@@ -28,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.config.from_object(config)
     app.config["CONSOLE_MODE"] = config.mode
+    set_clock_offset(app.config.get("CLOCK_OFFSET_SECONDS", 0))
     if app.config.get("PROXY_FIX_HOPS"):
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

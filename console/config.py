@@ -8,10 +8,12 @@ connection and the secret key must be given explicitly.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -107,6 +109,17 @@ class Config:
         self.TWILIO_DEFAULT_SENDER_TEAM = env.get("TWILIO_DEFAULT_SENDER_TEAM", "")
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "")
         self.TWILIO_SANDBOX = not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
+        # A test clock: every process of a test reads the same hour (quiet hours, leases,
+        # due times). Quiet hours are the law, so only where no text can reach a phone.
+        self.CLOCK_OFFSET_SECONDS = float(env.get("CONSOLE_CLOCK_OFFSET_SECONDS") or 0)
+        if self.CLOCK_OFFSET_SECONDS and not (
+            self.TWILIO_SANDBOX or _is_loopback(self.TWILIO_API_BASE_URL)
+        ):
+            raise ConfigError(
+                "CONSOLE_CLOCK_OFFSET_SECONDS moves the clock that quiet hours are read "
+                "from; it is for tests only, with the Twilio sandbox or a Twilio simulator "
+                "on a loopback TWILIO_API_BASE_URL. Unset it to send real texts."
+            )
         # A dispatcher sends for this many seconds, then lets other jobs have the worker
         # (embedded: the one worker thread also drafts batches and runs imports).
         self.DISPATCH_TIME_SLICE = float(
@@ -144,6 +157,17 @@ class Config:
     def mode(self) -> str:
         """`embedded` or `production`, for pages and logs."""
         return "embedded" if self.EMBEDDED else "production"
+
+
+def _is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (a simulator), not a host on the network."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _sqlalchemy_url(url: str) -> str:

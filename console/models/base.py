@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, TypeDecorator
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+# The process's clock: the wall clock, moved by a test clock's offset (`Config`
+# accepts one only where no text can reach a phone; `create_app` sets it).
+_clock_offset = [timedelta(0)]
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _clock_offset[0]
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Move this process's clock `seconds` from the wall clock (0 puts it back)."""
+    _clock_offset[0] = timedelta(seconds=seconds)
 
 
 class UTCDateTime(TypeDecorator):

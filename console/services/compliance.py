@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.models import Campaign, Lead, Message, Phone, Sender, Suppression
+from console.models.base import utcnow
 from console.providers.lookup import NOT_TEXTABLE
 from console.services import quiethours
 from console.services.outreach import SendingSettings
@@ -85,7 +86,7 @@ class Gate:
     def _prefetch_recent(self, numbers: list[str]) -> None:
         """When the numbers were texted in the last 24 hours (for the frequency caps)."""
         self._recent = {}
-        since = datetime.now(UTC) - timedelta(hours=48)
+        since = utcnow() - timedelta(hours=48)
         for start in range(0, len(numbers), 500):
             for e164, sent_at in self.session.execute(
                 select(Message.to_e164, Message.sent_at)
@@ -118,7 +119,7 @@ class Gate:
         self, recipient: Recipient, sender: Sender | None, when: datetime | None = None
     ) -> Decision:
         """Whether a text to `recipient` from `sender` may go at `when` (default now)."""
-        when = when or datetime.now(UTC)
+        when = when or utcnow()
         refused = self.refusal(recipient)
         if refused is not None:
             return refused

@@ -9,8 +9,9 @@ middle of a send, restarts it, and checks that every text went to Twilio exactly
 the one Twilio took while the worker died is found by the lease reconciler, not resent.
 A third replays, deterministically, a race between a callback and the SID's record.
 
-Quiet hours run on the real clock here (the worker is another process), so the leads
-live in a US state or territory where texting is legal right now.
+Every process (this one, the served console, the workers and the Twilio fake) runs on
+the test clock (`tests.clock`), a weekday afternoon in Illinois where the leads live:
+quiet hours never hold their texts, whatever the hour the tests run at.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,10 +52,12 @@ from console.models import (
     MessageTemplate,
     Sender,
 )
-from console.services import batches, delivery, dispatch, quiethours
+from console.models.base import set_clock_offset, utcnow
+from console.services import batches, delivery, dispatch
 from console.services.outreach import SendingSettings
 from jobs import queue as job_queue
 from jobs import sending
+from tests import clock
 from tests.conftest import PASSWORD, TeamUsers, make_lead, make_team
 from tests.fakeservers import TwilioServer
 from tests.servers import create_database
@@ -85,37 +88,7 @@ ALL_DAY = {
     "window_days": list(range(7)),
     "opt_out_wording": "Reply STOP to opt out",
 }
-# Places with only the federal 8 am-9 pm rule, east to west and on to Guam, so that at
-# any hour one of them is inside it; each with one of its own area codes.
-REGIONS = (
-    ("NY", "212"),
-    ("IL", "312"),
-    ("CO", "303"),
-    ("CA", "415"),
-    ("AK", "907"),
-    ("HI", "808"),
-    ("GU", "671"),
-)
 UNSETTLED = ("draft", "approved", "sending")
-
-
-# -- where it is legal to text right now ------------------------------------------------
-
-
-def legal_region(margin: timedelta = timedelta(minutes=10)) -> tuple[str, str]:
-    """A (state, area code) where a text is legal now and still `margin` from now."""
-    settings = SendingSettings(**ALL_DAY)
-    now = datetime.now(UTC)
-    for state, area_code in REGIONS:
-        number = f"+1{area_code}5550100"
-        if all(
-            quiethours.check(
-                when, state=state, e164=number, team_window=settings.team_window
-            ).allowed
-            for when in (now, now + margin)
-        ):
-            return state, area_code
-    pytest.skip(f"texting is outside legal hours in every one of {REGIONS} at {now:%H:%M} UTC")
 
 
 # -- the stack: database, Redis, Twilio, the console on a port ---------------------------
@@ -149,7 +122,10 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         "127.0.0.1", 0, lambda environ, reply: app_box["app"](environ, reply), threaded=True
     )
     base_url = f"http://127.0.0.1:{web.server_port}"
-    twilio = TwilioServer(ACCOUNT_SID, AUTH_TOKEN).start()
+    twilio = TwilioServer(ACCOUNT_SID, AUTH_TOKEN)
+    # The reconciler compares Twilio's DateCreated with its claims: one clock for both.
+    twilio.clock = clock.now
+    twilio.start()
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": _own_redis_db(redis_url),
@@ -162,6 +138,7 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         "DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
         "CONSOLE_INSTANCE_PATH": str(folder / "instance"),
         "CONSOLE_UPLOAD_DIR": str(folder / "uploads"),
+        **clock.environment(),
     }
     app = create_app(Config(env))
     assert not app.config["TWILIO_SANDBOX"]
@@ -181,6 +158,7 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         web.shutdown()
         thread.join(timeout=5)
         twilio.stop()
+        set_clock_offset(0)  # the app put this process on the test clock
 
 
 @pytest.fixture
@@ -306,7 +284,7 @@ class Outreach:
 
 def make_outreach(team_name: str, first_line: int, count: int = 20) -> Outreach:
     """A committed team with `count` leads whose mobiles are legal to text right now."""
-    state, area_code = legal_region()
+    state, area_code = clock.LEGAL_STATE, clock.LEGAL_AREA_CODE
     crew = make_team(team_name)
     team = crew.team
     settings = SendingSettings.of(team)
@@ -320,7 +298,7 @@ def make_outreach(team_name: str, first_line: int, count: int = 20) -> Outreach:
     nudge = MessageTemplate(
         team_id=team.id, name="Nudge", body=NUDGE, touch="follow_up", category="follow_up"
     )
-    # A number belongs to one team: each test's team has its own (area 512 is no REGION).
+    # A number belongs to one team: each test's team has its own (in area 512, not 312).
     sender = Sender(
         team_id=team.id, label="Austin line", kind="number", address=f"+1512555{first_line:04d}"
     )
@@ -619,7 +597,7 @@ def test_callback_racing_the_sid_record_is_applied(stack, twilio):
     batches.generate(db.session, batch.id)
     batches.approve(db.session, batch, outreach.crew.operator)
     db.session.commit()
-    (message_id,) = dispatch.claim(db.session, batch.id, datetime.now(UTC))
+    (message_id,) = dispatch.claim(db.session, batch.id, utcnow())
     # Twilio takes the text and fails it outright (its one callback is sent by hand here).
     number = outreach.numbers[0]
     twilio.outcomes[number] = ("failed", 30007)
@@ -652,7 +630,7 @@ def test_callback_racing_the_sid_record_is_applied(stack, twilio):
         with stack.app.app_context():
             message = db.session.get(Message, message_id)
             settings = SendingSettings.of(outreach.crew.team)
-            dispatch.record_sent(db.session, message, result, settings, datetime.now(UTC))
+            dispatch.record_sent(db.session, message, result, settings, utcnow())
             db.session.remove()
 
     webhook = threading.Thread(target=post_callback)

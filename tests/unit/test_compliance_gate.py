@@ -5,7 +5,7 @@ closed leads, the per-recipient cap and the sender's daily cap."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from console import create_app
 from console.config import TestConfig
 from console.extensions import db
 from console.models import Message, Phone, Sender, Suppression
+from console.models.base import set_clock_offset
 from console.services.compliance import Gate, Recipient
 from console.services.outreach import SendingSettings
 from tests.conftest import make_team
@@ -312,3 +313,40 @@ def test_sender_cap_counts_texts_noted_by_the_same_gate(team):
     gate.note_sent(sender)
 
     assert gate.decide(recipient, sender, NOON).code == "sender_cap"
+
+
+@pytest.fixture
+def test_clock() -> Iterator[Callable[[datetime], None]]:
+    """Puts this process's clock at a chosen time, as a test's clock setting does."""
+
+    def move_to(when: datetime) -> None:
+        set_clock_offset((when - datetime.now(UTC)).total_seconds())
+
+    yield move_to
+    set_clock_offset(0)
+
+
+def test_gate_reads_the_consoles_clock_when_no_time_is_given(team, test_clock):
+    recipient = Recipient(mobile("NY", 111), "NY")
+
+    test_clock(at_local(TUESDAY, 3, 0, zone=EASTERN))
+    at_night = gate_for(team).decide(recipient, None)
+    test_clock(at_local(TUESDAY, 12, 0, zone=EASTERN))
+    at_noon = gate_for(team).decide(recipient, None)
+
+    assert (at_night.allowed, at_night.code) == (False, "quiet_hours")
+    assert at_night.next_allowed_at == at_local(TUESDAY, 8, 0, zone=EASTERN)
+    assert at_noon.allowed, at_noon.reason
+
+
+def test_prefetched_gate_counts_texts_of_the_last_day_on_the_consoles_clock(team, test_clock):
+    number = mobile("FL", 113)
+    now = at_local(TUESDAY, 12, 0, EASTERN)
+    test_clock(now)
+    sent_earlier(team, number, *(now - timedelta(hours=h) for h in (20, 10, 1)))
+    gate = gate_for(team)
+    gate.prefetch([number])
+
+    decision = gate.decide(Recipient(number, "FL"), None, now)
+
+    assert decision.code == "recipient_cap"

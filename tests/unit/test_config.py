@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from console import create_app
 from console.config import Config, ConfigError, TestConfig
+from console.models.base import set_clock_offset, utcnow
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -73,3 +76,40 @@ def test_production_calls_only_public_https_vendors_and_cannot_be_told_otherwise
     assert config.SKIPTRACE_ALLOW_PRIVATE_HOSTS is False
     with pytest.raises(ConfigError, match="SKIPTRACE_ALLOW_PRIVATE_HOSTS"):
         Config({**production, "SKIPTRACE_ALLOW_PRIVATE_HOSTS": "1"})
+
+
+@pytest.mark.parametrize(
+    "api_base_url", ["", "https://api.twilio.com", "http://127.example.com", "http://10.0.0.5"]
+)
+def test_test_clock_is_refused_where_real_texts_can_go(api_base_url):
+    live = {
+        "DATABASE_URL": "postgresql://db/c",
+        "REDIS_URL": "redis://r",
+        "SECRET_KEY": "s",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_API_BASE_URL": api_base_url,
+    }
+    assert Config(live).CLOCK_OFFSET_SECONDS == 0
+    with pytest.raises(ConfigError, match="CONSOLE_CLOCK_OFFSET_SECONDS"):
+        Config({**live, "CONSOLE_CLOCK_OFFSET_SECONDS": "-3600"})
+
+
+@pytest.mark.parametrize(
+    "api_base_url", [None, "http://127.0.0.1:8099", "http://localhost:8099", "http://[::1]:8099"]
+)
+def test_app_runs_on_the_test_clock_where_no_text_can_reach_a_phone(api_base_url):
+    env = {"SECRET_KEY": "s", "CONSOLE_CLOCK_OFFSET_SECONDS": "86400.5"}
+    if api_base_url:  # a Twilio simulator; else the sandbox
+        env |= {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}
+        env["TWILIO_API_BASE_URL"] = api_base_url
+    try:
+        create_app(TestConfig(env))
+        ahead = utcnow() - datetime.now(UTC)
+        create_app(TestConfig())
+        back = utcnow() - datetime.now(UTC)
+    finally:
+        set_clock_offset(0)
+
+    assert timedelta(days=1) <= ahead < timedelta(days=1, seconds=1)
+    assert abs(back) < timedelta(seconds=1)
