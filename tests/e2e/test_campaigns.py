@@ -3,8 +3,9 @@ watch it send through the sandbox Twilio; the review queue from the keyboard.
 
 The module runs a console of its own (the session's demo team must stay as the sample
 made it), shared by its tests, so each test texts leads of its own. The sending tests
-import a handful (tagged) in a place whose legal texting hours are open right now, with
-the team's window opened to every minute by the demo admin; the review tests draft one
+import a handful (tagged) in Illinois, whose legal texting hours are open on the test
+clock the console runs on (`tests.clock`, a weekday afternoon there, whatever the hour),
+with the team's window opened to every minute by the demo admin; the review tests draft one
 or two demo leads of a state no other test selects and approve nothing. The sandbox
 decides each text's fate by its number (`sandbox_twilio.outcome_for`), so the numbers
 are chosen to give four deliveries and one failure. Screenshots for a person to look
@@ -15,18 +16,17 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from console.models import Role
-from console.models.base import utcnow
-from console.services import quiethours, segments
+from console.services import segments
 from console.services.demo import SAMPLE_FILE
 from console.services.phones import display, to_e164
 from console.services.sandbox_twilio import outcome_for
+from tests import clock
 from tests.e2e.conftest import (
     CLIENT_ADDRESSES,
     SCREENSHOTS,
@@ -65,33 +65,10 @@ class Place(NamedTuple):
     zip_code: str
 
 
-# Between them their legal hours cover the UTC day but for 11:00-12:00 (Guam's evening
-# has ended, Puerto Rico's morning has not begun): then the sending tests skip.
-PLACES = (
-    Place("NY", "212", "New York", "10001"),
-    Place("IL", "312", "Chicago", "60601"),
-    Place("CO", "303", "Denver", "80202"),
-    Place("CA", "415", "San Francisco", "94103"),
-    Place("AK", "907", "Anchorage", "99501"),
-    Place("HI", "808", "Honolulu", "96813"),
-    Place("GU", "671", "Hagatna", "96910"),
-    Place("PR", "787", "San Juan", "00901"),
-)
+# Where the sending tests' leads live: open for texting on the test clock.
+OPEN_PLACE = Place(clock.LEGAL_STATE, clock.LEGAL_AREA_CODE, "Chicago", "60601")
 OWNERS = ("Dana Whitfield", "Marcus Oyelaran", "Priya Castellano", "Tomasz Reyes", "Lena Okafor")
 BUSINESSES = ("Harbor", "Summit", "Juniper", "Copperline", "Bellweather", "Foxglove")
-
-
-def open_place() -> Place:
-    """A place whose federal and state texting hours are open now and for ten minutes."""
-    now = utcnow()
-    for place in PLACES:
-        e164 = f"+1{place.area_code}5550199"
-        if all(
-            quiethours.check(when, state=place.state, zip_code=place.zip_code, e164=e164).allowed
-            for when in (now, now + timedelta(minutes=10))
-        ):
-            return place
-    pytest.skip(f"no number in {[p.state for p in PLACES]} may be texted at {now:%H:%M} UTC")
 
 
 def sample_numbers() -> set[str]:
@@ -299,7 +276,8 @@ def console_server(tmp_path_factory):
     """A console of this module's own, started like the session's: the leads imported
     and texted here must not reach the session's demo team, whose leads test_console
     counts as exactly the sample, every one of them new."""
-    with running_console(tmp_path_factory.mktemp("campaigns-instance")) as server:
+    instance = tmp_path_factory.mktemp("campaigns-instance")
+    with running_console(instance, test_clock=True) as server:
         yield server
 
 
@@ -332,7 +310,7 @@ def open_all_day(admin):
 def test_operator_builds_a_campaign_edits_one_text_approves_and_it_sends(
     page, open_all_day, tmp_path, shoot
 ):
-    place = open_place()
+    place = OPEN_PLACE
     numbers = mobiles(place, range(160, 190), delivered=4, failed=1)
     edited_to, skipped_to, failing = numbers[0], numbers[1], numbers[4]
 
@@ -534,7 +512,7 @@ def test_review_queue_is_reachable_and_labelled_from_the_keyboard(page, shoot):
 def test_live_counters_keep_going_until_every_text_is_delivered_or_failed(
     page, open_all_day, tmp_path
 ):
-    place = open_place()
+    place = OPEN_PLACE
     (number,) = mobiles(place, range(190, 200), delivered=1, failed=0)
     sign_in(page, Role.OPERATOR)
     tag = "e2e-live-counters"

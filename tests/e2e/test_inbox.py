@@ -2,8 +2,9 @@
 and drafted, and a reviewer answers, archives, converts and schedules from the keyboard.
 
 The module runs a console of its own (the session's demo team must stay as the sample
-made it). Once, the demo admin opens the team's sending window to every minute and texts
-three imported owners in a place whose legal texting hours are open now, through a
+made it), on the test clock (`tests.clock`). Once, the demo admin opens the team's
+sending window to every minute and texts three imported owners in a place whose legal
+texting hours are open on that clock, whatever the hour, through a
 campaign in the sandbox Twilio; each test then has owners' replies arrive through the
 inbox's "Simulate a reply (sandbox)" form, which hands them to the same
 `inbound.receive` as Twilio's webhook. The admin sends the replies from a browser of
@@ -15,7 +16,7 @@ Screenshots for a person to look at: `tests/e2e/screenshots/inbox-*.png`.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ import pytest
 from console.models import Role
 from console.services import segments
 from console.services.phones import display
+from tests import clock
 from tests.e2e.conftest import (
     CLIENT_ADDRESSES,
     SCREENSHOTS,
@@ -37,13 +39,13 @@ from tests.e2e.conftest import (
     url_path,
 )
 from tests.e2e.test_campaigns import (
+    OPEN_PLACE,
     OWNERS,
     SETTLE_TIMEOUT_MS,
     WEEKDAYS,
     figure,
     import_leads,
     mobiles,
-    open_place,
     set_team_window,
     tagged_campaign,
     write_leads,
@@ -74,7 +76,7 @@ class Texted(NamedTuple):
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory):
     """A console of this module's own: its leads are texted and answered here."""
-    with running_console(tmp_path_factory.mktemp("inbox-instance")) as server:
+    with running_console(tmp_path_factory.mktemp("inbox-instance"), test_clock=True) as server:
         yield server
 
 
@@ -96,7 +98,7 @@ def admin(browser, console_server):
 @pytest.fixture(scope="module")
 def texted(admin, tmp_path_factory) -> Texted:
     """Three imported owners texted by a campaign, every text delivered."""
-    place = open_place()
+    place = OPEN_PLACE
     numbers = mobiles(place, range(200, 240), delivered=3, failed=0)
     strangers = mobiles(place, range(240, 280), delivered=5, failed=0)
     set_team_window(admin, "00:00", "23:59", WEEKDAYS)
@@ -373,7 +375,7 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     callback = panel.locator("form.callback")
     expect(callback.get_by_label("Note")).to_have_value("Friday at 10am")
     zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
-    today = datetime.now(ZoneInfo(zone))
+    today = clock.now().astimezone(ZoneInfo(zone))  # the console's today
     friday = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
     local = friday.replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
     callback.get_by_label("Callback").fill(local.strftime("%Y-%m-%dT%H:%M"))
