@@ -14,7 +14,7 @@ _clock_offset = [timedelta(0)]
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
+    """The console's current time, timezone-aware in UTC: the wall clock or a test clock."""
     return datetime.now(UTC) + _clock_offset[0]
 
 
