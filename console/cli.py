@@ -437,10 +437,7 @@ def register_flow_commands(app: Flask) -> None:
             lambda t: [t.name],
             "first-touch template",
         )
-        if not outreach.team_senders(db.session, team.id):
-            outreach.ensure_default_sender(db.session, team, current_app.config)
-            db.session.commit()
-        senders = outreach.team_senders(db.session, team.id)
+        senders = outreach.campaign_senders(db.session, team, current_app.config)
         if not senders:
             raise click.ClickException(
                 "The team has no sender yet: an admin adds one in Settings > Sending."

@@ -31,14 +31,13 @@ def _choices(form: CampaignForm) -> None:
     form.template_id.choices = first
     for n in (1, 2, 3):
         getattr(form, f"touch{n}_template").choices = [SelectChoice(0, "None"), *follow]
-    if not outreach.team_senders(db.session, team_id):
-        team = db.session.get(Team, team_id)
-        outreach.ensure_default_sender(db.session, team, current_app.config)
-        db.session.commit()  # the id offered now is the one the save will find
+    team = db.session.get(Team, team_id)
+    senders = outreach.campaign_senders(db.session, team, current_app.config)
     form.sender_id.choices = [
         SelectChoice(s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
-        for s in outreach.team_senders(db.session, team_id)
+        for s in senders
     ]
+    db.session.commit()  # a default sender just added is the one the save will find
 
 
 def _values(form: CampaignForm) -> dict:

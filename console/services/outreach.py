@@ -347,6 +347,13 @@ def team_senders(session: Session, team_id: int) -> list[Sender]:
     )
 
 
+def campaign_senders(session: Session, team: Team, config: Mapping) -> list[Sender]:
+    """The senders a campaign may be given: the team's, its default one added first when
+    it has none (the caller commits, so the id offered is the one a save finds)."""
+    ensure_default_sender(session, team, config)
+    return team_senders(session, team.id)
+
+
 def conversation_senders(session: Session, team_id: int, numbers: list[str]) -> dict[str, int]:
     """The sender each number already heard from, so a conversation keeps one sender.
 
