@@ -11,12 +11,17 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import Role, Team
+from console.models import Batch, Campaign, Role, Team, User
+from console.models.campaigns import PERSONAS
+from console.models.skiptrace import PROVIDER_KINDS
 from console.services import (
     accounts,
+    batches,
+    campaigns,
     demo,
     imports,
     inbound,
+    outreach,
     review,
     scoring,
     skiptrace,
@@ -25,6 +30,8 @@ from console.services import (
 )
 from console.services import leads as lead_service
 from console.services.csvfiles import csv_lines
+from console.services.tenancy import get_scoped
+from jobs.sending import enqueue_dispatch
 
 
 def _team(name: str) -> Team:
@@ -36,6 +43,7 @@ def _team(name: str) -> Team:
 
 def register_commands(app: Flask) -> None:
     """Attach the console's commands to the app's CLI."""
+    register_flow_commands(app)
 
     @app.cli.command("create-admin")
     @click.option("--email", required=True, help="The admin's email, used to sign in.")
@@ -301,3 +309,322 @@ def _write_csv(output: Path, columns, rows) -> None:
         return
     with output.open("w", newline="", encoding="utf-8") as handle:
         handle.writelines(lines)
+
+
+# The whole sending flow from the command line: each command acts as a named user of
+# the team and is allowed what that user's pages allow, through the same services.
+
+ACTING = click.option(
+    "--as",
+    "acting_email",
+    required=True,
+    help="Email of the team's user the command acts as; their role must allow it.",
+)
+TEAM = click.option("--team", "team_name", required=True, help="Team name or slug.")
+
+
+def _acting(team_name: str, email: str, role: Role) -> tuple[Team, User]:
+    """The team and the user acting in it, refused as the pages would refuse them."""
+    team = _team(team_name)
+    try:
+        return team, accounts.acting_user(db.session, team.id, email, role)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _one(rows: list, wanted: str, words, what: str):
+    """The row whose id or any of `words(row)` is `wanted`, or a ClickException."""
+    for row in rows:
+        if wanted == str(row.id) or wanted in words(row):
+            return row
+    known = ", ".join(repr(words(row)[0]) for row in rows) or "none"
+    raise click.ClickException(f"No {what} {wanted!r}; the team's: {known}.")
+
+
+def _scoped_or_fail(model, team: Team, row_id: int, what: str):
+    row = get_scoped(db.session, model, team.id, row_id)
+    if row is None:
+        raise click.ClickException(f"No {what} #{row_id} in team {team.name!r}.")
+    return row
+
+
+def _campaign_status(campaign: Campaign) -> dict:
+    """A campaign and its batches' counts, as the campaign page shows them."""
+    rows = []
+    for batch in batches.batches_of(db.session, campaign):
+        counts = batches.counters(db.session, batch)
+        rows.append(
+            {
+                "batch_id": batch.id,
+                "status": batch.status,
+                "touch": batch.touch,
+                "texts": counts.total,
+                "by_status": counts.by_status,
+                "held": counts.held,
+                "percent_done": counts.percent,
+                "cost_estimate": str(counts.cost_estimate),
+                "cost": str(counts.cost),
+            }
+        )
+    return {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status,
+        "batches": rows,
+    }
+
+
+def register_flow_commands(app: Flask) -> None:
+    """Attach `campaign ...` and `providers ...` to the app's CLI."""
+
+    @app.cli.group("campaign")
+    def campaign_group() -> None:
+        """Build campaigns, draft and approve their batches, watch them send."""
+
+    @campaign_group.command("create")
+    @TEAM
+    @ACTING
+    @click.option("--name", required=True, help="The campaign's name.")
+    @click.option("--template", "template_ref", required=True, help="Opening template: name or id.")
+    @click.option(
+        "--sender",
+        "sender_ref",
+        default="",
+        help="Sender: name, address or id (default: the team's first, as the builder offers it).",
+    )
+    @click.option("--persona", type=click.Choice(list(PERSONAS)), default="GIANNA")
+    @click.option("--states", default="", help="States to select, such as 'TX, OK'.")
+    @click.option("--tags", default="", help="Leads tagged with any of these.")
+    @click.option("--score-min", type=click.IntRange(0, 100), help="Lowest lead score.")
+    @click.option(
+        "--recent-days",
+        type=click.IntRange(0, 365),
+        default=30,
+        show_default=True,
+        help="Leave out leads texted in this many days.",
+    )
+    @click.option(
+        "--batch-size",
+        type=click.IntRange(1, campaigns.MAX_BATCH),
+        default=500,
+        show_default=True,
+        help="Texts drafted for review at a time.",
+    )
+    @click.option(
+        "--daily-cap", type=click.IntRange(0, 100_000), default=0, help="Texts a day, 0 for no cap."
+    )
+    def campaign_create(
+        team_name: str,
+        acting_email: str,
+        name: str,
+        template_ref: str,
+        sender_ref: str,
+        persona: str,
+        states: str,
+        tags: str,
+        score_min: int | None,
+        recent_days: int,
+        batch_size: int,
+        daily_cap: int,
+    ) -> None:
+        """Create a campaign as the builder does (operators and up); print it as JSON."""
+        team, user = _acting(team_name, acting_email, Role.OPERATOR)
+        if not name.strip() or len(name) > 120:
+            raise click.ClickException("Give a name of 1 to 120 characters.")
+        template = _one(
+            campaigns.opening_templates(db.session, team.id),
+            template_ref,
+            lambda t: [t.name],
+            "first-touch template",
+        )
+        senders = outreach.campaign_senders(db.session, team, current_app.config)
+        if not senders:
+            raise click.ClickException(
+                "The team has no sender yet: an admin adds one in Settings > Sending."
+            )
+        sender = (
+            _one(senders, sender_ref, lambda s: [s.label, s.address], "sender")
+            if sender_ref
+            else senders[0]
+        )
+        criteria = campaigns.Criteria.from_form(
+            {"states": states, "tags": tags, "score_min": score_min}
+        )
+        values = {
+            "name": name,
+            "persona": persona,
+            "criteria": criteria,
+            "recent_contact_days": recent_days,
+            "template_id": template.id,
+            "split": {},
+            "sender_id": sender.id,
+            "start_at": None,
+            "daily_cap": daily_cap,
+            "batch_size": batch_size,
+            "touches": [],
+        }
+        problem = campaigns.ownership_problem(db.session, team.id, [template.id], sender.id)
+        if problem:
+            raise click.ClickException(problem[1])
+        campaign = campaigns.save_campaign(db.session, team.id, values, user.id)
+        db.session.commit()
+        found = campaigns.audience(
+            db.session, team.id, criteria, recent_days=recent_days, campaign_id=campaign.id
+        )
+        click.echo(
+            json.dumps(
+                {
+                    "campaign_id": campaign.id,
+                    "name": campaign.name,
+                    "template": template.name,
+                    "sender": sender.label,
+                    "eligible": len(found.eligible),
+                }
+            )
+        )
+
+    @campaign_group.command("draft")
+    @TEAM
+    @ACTING
+    @click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
+    def campaign_draft(team_name: str, acting_email: str, campaign_id: int) -> None:
+        """Draft the campaign's next batch for review (operators and up); print it."""
+        team, user = _acting(team_name, acting_email, Role.OPERATOR)
+        campaign = _scoped_or_fail(Campaign, team, campaign_id, "campaign")
+        problem = campaigns.draft_problem(campaign)
+        if problem:
+            raise click.ClickException(problem)
+        batch = batches.create_batch(db.session, campaign, user)
+        db.session.commit()
+        try:
+            batch = batches.generate(db.session, batch.id)
+        except Exception:
+            db.session.rollback()
+            batches.mark_generation_failed(db.session, batch.id)
+            raise
+        click.echo(
+            json.dumps(
+                {
+                    "batch_id": batch.id,
+                    "status": batch.status,
+                    "texts": batch.size,
+                    "excluded": batch.excluded,
+                }
+            )
+        )
+
+    @campaign_group.command("approve")
+    @TEAM
+    @ACTING
+    @click.option("--batch", "batch_id", type=int, required=True, help="Batch id.")
+    @click.option(
+        "--message",
+        "message_ids",
+        type=int,
+        multiple=True,
+        help="Approve only these texts (repeat); default: every draft.",
+    )
+    def campaign_approve(
+        team_name: str, acting_email: str, batch_id: int, message_ids: tuple[int, ...]
+    ) -> None:
+        """Approve a batch's drafts (operators and up; a manager over the team's size)."""
+        team, user = _acting(team_name, acting_email, Role.OPERATOR)
+        batch = _scoped_or_fail(Batch, team, batch_id, "batch")
+        try:
+            count = batches.approve(db.session, batch, user, list(message_ids) or None)
+        except batches.NotAllowed as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        if current_app.config.get("REDIS_URL"):
+            enqueue_dispatch(current_app._get_current_object(), batch.id)
+        # Embedded, the console's own worker (in `flask run`) finds the approved texts.
+        click.echo(f"{count:,} texts approved; they send as each recipient's hours allow.")
+
+    @campaign_group.command("status")
+    @TEAM
+    @ACTING
+    @click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
+    def campaign_status(team_name: str, acting_email: str, campaign_id: int) -> None:
+        """Print a campaign's batches and their texts by state as JSON."""
+        team, _ = _acting(team_name, acting_email, Role.OPERATOR)
+        campaign = _scoped_or_fail(Campaign, team, campaign_id, "campaign")
+        click.echo(json.dumps(_campaign_status(campaign), indent=2))
+
+    @app.cli.group("providers")
+    def providers_group() -> None:
+        """A team's skip-trace providers (admins only); keys are never printed."""
+
+    @providers_group.command("add")
+    @TEAM
+    @ACTING
+    @click.option("--kind", type=click.Choice(list(PROVIDER_KINDS)), required=True)
+    @click.option("--name", required=True, help="The provider's name in the team's order.")
+    @click.option("--endpoint", default="", help="HTTP kind: the vendor's https URL.")
+    @click.option("--method", default="POST", show_default=True, help="HTTP kind: GET or POST.")
+    @click.option("--cost-per-search", default="0", help="Dollars a search.")
+    @click.option("--cost-per-hit", default="0", help="Dollars a hit.")
+    @click.option("--rate", type=float, help="Calls a second (default: the kind's).")
+    @click.option("--concurrency", type=int, help="Calls at once (default: the kind's).")
+    @click.option(
+        "--enabled/--disabled",
+        default=None,
+        help="Use it in passes (default: on, off for HTTP until tested).",
+    )
+    @click.option(
+        "--secret-stdin",
+        is_flag=True,
+        help="Read the API key from the first line of standard input.",
+    )
+    def providers_add(
+        team_name: str,
+        acting_email: str,
+        kind: str,
+        name: str,
+        endpoint: str,
+        method: str,
+        cost_per_search: str,
+        cost_per_hit: str,
+        rate: float | None,
+        concurrency: int | None,
+        enabled: bool | None,
+        secret_stdin: bool,
+    ) -> None:
+        """Add a provider at the end of the team's order, checked as Settings does."""
+        team, _ = _acting(team_name, acting_email, Role.ADMIN)
+        try:
+            provider = trace_providers.add_provider(db.session, team.id, kind, name)
+            form = trace_providers.provider_form(provider) | {
+                "endpoint": endpoint,
+                "method": method,
+                "cost_per_search": cost_per_search,
+                "cost_per_hit": cost_per_hit,
+                "secret": sys.stdin.readline().strip() if secret_stdin else "",
+            }
+            if rate is not None:
+                form["rate_per_second"] = str(rate)
+            if concurrency is not None:
+                form["max_concurrency"] = str(concurrency)
+            if enabled is not None:
+                form["enabled"] = "y" if enabled else ""
+            trace_providers.update_provider(
+                provider,
+                form,
+                current_app.config["SECRETS_KEY"],
+                trace_providers.endpoint_rules(current_app.config),
+            )
+        except trace_providers.ProviderProblem as problem:
+            db.session.rollback()
+            where = f" ({problem.field})" if problem.field else ""
+            raise click.ClickException(f"{problem}{where}") from problem
+        db.session.commit()
+        click.echo(json.dumps(trace_providers.provider_facts(provider)))
+
+    @providers_group.command("list")
+    @TEAM
+    @ACTING
+    def providers_list(team_name: str, acting_email: str) -> None:
+        """The team's providers in waterfall order, one JSON object a line (no keys)."""
+        team, _ = _acting(team_name, acting_email, Role.ADMIN)
+        for provider in trace_providers.team_providers(db.session, team.id):
+            click.echo(json.dumps(trace_providers.provider_facts(provider)))

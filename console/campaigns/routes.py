@@ -7,12 +7,11 @@ from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from console.campaigns.forms import CampaignForm
 from console.extensions import db
-from console.models import Batch, Campaign, JobRun, Message, MessageTemplate, Role, Sender, Team
+from console.models import Batch, Campaign, JobRun, Message, Role, Team
 from console.models.base import utcnow
 from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
 from console.services import batches, campaigns, outreach, review, segments
@@ -26,22 +25,19 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 def _choices(form: CampaignForm) -> None:
     """Fill the template and sender menus with the team's own."""
     team_id = current_user.team_id
-    templates = db.session.scalars(
-        select(MessageTemplate)
-        .where(MessageTemplate.team_id == team_id, MessageTemplate.archived.is_(False))
-        .order_by(MessageTemplate.persona, MessageTemplate.name)
-    ).all()
+    templates = campaigns.team_templates(db.session, team_id)
     first = [SelectChoice(t.id, f"{t.name} ({t.persona})") for t in templates if t.touch == "first"]
     follow = [SelectChoice(t.id, f"{t.name} ({t.persona})") for t in templates]
     form.template_id.choices = first
     for n in (1, 2, 3):
         getattr(form, f"touch{n}_template").choices = [SelectChoice(0, "None"), *follow]
     team = db.session.get(Team, team_id)
-    outreach.ensure_default_sender(db.session, team, current_app.config)
+    senders = outreach.campaign_senders(db.session, team, current_app.config)
     form.sender_id.choices = [
         SelectChoice(s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
-        for s in outreach.team_senders(db.session, team_id)
+        for s in senders
     ]
+    db.session.commit()  # a default sender just added is the one the save will find
 
 
 def _values(form: CampaignForm) -> dict:
@@ -85,18 +81,14 @@ def _fill(form: CampaignForm, campaign: Campaign) -> None:
 
 def _owned(form: CampaignForm) -> bool:
     """The chosen template, sender and follow-ups must be the team's own."""
-    team_id = current_user.team_id
     ids = [form.template_id.data] + [t["template_id"] for t in form.touches()]
-    for template_id in ids:
-        template = db.session.get(MessageTemplate, template_id)
-        if template is None or template.team_id != team_id:
-            form.template_id.errors = [*form.template_id.errors, "Choose one of your templates."]
-            return False
-    sender = db.session.get(Sender, form.sender_id.data)
-    if sender is None or sender.team_id != team_id:
-        form.sender_id.errors = [*form.sender_id.errors, "Choose one of your senders."]
-        return False
-    return True
+    problem = campaigns.ownership_problem(
+        db.session, current_user.team_id, ids, form.sender_id.data
+    )
+    if problem:
+        field = getattr(form, problem[0])
+        field.errors = [*field.errors, problem[1]]
+    return problem is None
 
 
 @bp.get("/")
@@ -144,6 +136,8 @@ def new():
     if not form.template_id.choices:
         flash("Add a first-touch template with opt-out wording before building a campaign.")
         return redirect(url_for("library.index"))
+    if not form.sender_id.choices:
+        return render_template("campaigns/no_sender.html")
     if form.validate_on_submit() and _owned(form):
         campaign = campaigns.save_campaign(
             db.session, current_user.team_id, _values(form), current_user.id
@@ -247,12 +241,11 @@ def change_status(campaign_id: int):
 def draft_batch(campaign_id: int):
     """Draft the campaign's next batch of first touches, as a job with a progress bar."""
     campaign = team_get_or_404(Campaign, campaign_id)
-    if campaign.status in ("finished", "archived", "paused"):
-        flash(f"The campaign is {campaign.status}; resume it to draft a batch.", "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    if campaign.template is None or campaign.sender is None:
-        flash("Choose a template and a sender first.", "error")
-        return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+    problem = campaigns.draft_problem(campaign)
+    if problem:
+        flash(problem, "error")
+        page = "show" if campaign.status in campaigns.NOT_DRAFTING else "edit"
+        return redirect(url_for(f"campaigns.{page}", campaign_id=campaign.id))
     batch = batches.create_batch(db.session, campaign, current_user)
     run = job_queue.start(
         kind="generate_batch",
@@ -280,6 +273,7 @@ def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
         "flag_counts": batches.flag_counts(db.session, batch),
         "filters": batches.FILTERS,
         "needs_manager": batches.needs_manager(db.session, batch),
+        "estimate": batches.sending_estimate(db.session, batch),
         "run": db.session.get(JobRun, batch.job_run_id) if batch.job_run_id else None,
         "senders": {batch.campaign.sender_id: batch.campaign.sender},
     }
@@ -316,6 +310,7 @@ def batch_counters(batch_id: int):
             "campaigns/_approve_bar.html",
             oob=True,
             needs_manager=batches.needs_manager(db.session, row),
+            estimate=batches.sending_estimate(db.session, row),
             **context,
         )
     )

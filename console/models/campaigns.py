@@ -42,6 +42,10 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
 # a wrong number (the number is suppressed once it has gone), or an opt-out/in/help answer.
 MESSAGE_KINDS = ("campaign", "reply", "farewell", "confirmation")
 REPLY_KINDS = ("reply", "farewell")
+# Messages a second a new sender starts at: a 10DLC number of a standard brand gets about
+# 4.5 a second on T-Mobile and more on AT&T (REFERENCE 3), so 4 stays under every
+# carrier's share; sole proprietors (1) and toll-free (3) lower it in Settings > Sending.
+DEFAULT_SENDER_MPS = 4.0
 SENDER_KINDS: dict[str, str] = {
     "number": "Phone number",
     "messaging_service": "Messaging Service",
@@ -127,7 +131,7 @@ class Sender(TeamOwned, Timestamps, db.Model):
     # E.164 for a number, MG... for a Messaging Service.
     address: Mapped[str] = mapped_column(String(40))
     # Messages a second Twilio takes from this sender (10DLC trust score, toll-free...).
-    mps: Mapped[float] = mapped_column(Float, default=1.0)
+    mps: Mapped[float] = mapped_column(Float, default=DEFAULT_SENDER_MPS)
     # Texts a day from this sender (carrier caps), 0 = no cap of our own.
     daily_cap: Mapped[int] = mapped_column(Integer, default=0)
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)

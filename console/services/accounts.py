@@ -302,6 +302,19 @@ def team_users(session: Session, team_id: int) -> list[User]:
     return sorted(users, key=lambda u: (not u.active, order[u.role], u.email))
 
 
+def acting_user(session: Session, team_id: int, email: str, role: Role) -> User:
+    """The team's active user `email`, allowed the work of `role` (as the pages allow it),
+    for commands run on someone's behalf; AccountError otherwise."""
+    user = session.scalars(
+        scoped(User, team_id).where(User.email == normalize_email(email or ""))
+    ).first()
+    if user is None or not user.active:
+        raise AccountError(f"No active user {email!r} in this team.")
+    if not user.can(role):
+        raise AccountError(f"{user.email} has the {user.role} role; this takes {role} or above.")
+    return user
+
+
 USER_EXPORT_COLUMNS = (
     "email",
     "name",

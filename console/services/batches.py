@@ -704,6 +704,72 @@ def counters(session: Session, batch: Batch) -> Counters:
     return result
 
 
+@dataclass(frozen=True)
+class SendingEstimate:
+    """How long a batch's drafts take to send once approved, at their senders' rates."""
+
+    texts: int  # drafts that can go as soon as they are approved
+    held: int  # drafts that wait for their recipients' texting hours
+    seconds: float  # for `texts`, at the slowest sender's pace
+    mps: float
+    sender_label: str
+
+    def describe(self) -> str:
+        """ "About 8 minutes at 4 texts a second from Austin line; 120 more wait ..." """
+        wait = f"{self.held:,} more wait for their recipients' texting hours."
+        if not self.texts:
+            return f"All {self.held:,} wait for their recipients' texting hours."
+        minutes = math.ceil(self.seconds / 60)
+        if self.seconds < 60:
+            took = "Under a minute"
+        elif minutes < 90:
+            took = f"About {minutes} minute{'' if minutes == 1 else 's'}"
+        else:
+            took = f"About {minutes // 60} h {minutes % 60:02d} min"
+        rate = f"{self.mps:g} text{'' if self.mps == 1 else 's'} a second"
+        said = f"{took} at {rate} from {self.sender_label}"
+        return f"{said}; {wait}" if self.held else f"{said}."
+
+
+def sending_estimate(session: Session, batch: Batch) -> SendingEstimate | None:
+    """The time the batch's drafts take to send, from each sender's messages a second and
+    the drafts quiet hours hold now (as flagged when drafted); None without drafts.
+
+    Senders send side by side, so the one with the longest queue sets the time.
+    """
+    queued: Counter[int | None] = Counter()
+    held = 0
+    for sender_id, flags in session.execute(
+        select(Message.sender_id, Message.flags).where(
+            Message.batch_id == batch.id, Message.status == "draft"
+        )
+    ):
+        levels = {flag[2] for flag in flags or [] if len(flag) > 2}
+        if "block" in levels:
+            continue
+        if "hold" in levels:
+            held += 1
+        else:
+            queued[sender_id or batch.campaign.sender_id] += 1
+    if not queued and not held:
+        return None
+    senders = {
+        s.id: s for s in session.scalars(select(Sender).where(Sender.id.in_(list(queued))))
+    }
+    slowest, seconds = batch.campaign.sender, 0.0
+    for sender_id, count in queued.items():
+        sender = senders.get(sender_id)
+        if sender is not None and count / max(sender.mps, 0.1) >= seconds:
+            slowest, seconds = sender, count / max(sender.mps, 0.1)
+    return SendingEstimate(
+        texts=sum(queued.values()),
+        held=held,
+        seconds=seconds,
+        mps=slowest.mps if slowest else 0.0,
+        sender_label=slowest.label if slowest else "its sender",
+    )
+
+
 def _reason_kind(text: str) -> str:
     """Group reasons that differ only in dates: "Opted out (STOP) on Nov 3" -> "Opted out"."""
     head = (text or "Blocked").split(" (")[0].split(":")[0].split(" on ")[0]

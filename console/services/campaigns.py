@@ -18,7 +18,9 @@ from console.models import (
     Enrollment,
     Lead,
     Message,
+    MessageTemplate,
     Phone,
+    Sender,
     Suppression,
 )
 from console.models.base import utcnow
@@ -387,6 +389,49 @@ def save_campaign(
     campaign.touches = values["touches"]
     session.flush()
     return campaign
+
+
+def opening_templates(session: Session, team_id: int) -> list[MessageTemplate]:
+    """The team's templates a campaign may open with: first touches not archived."""
+    return [t for t in team_templates(session, team_id) if t.touch == "first"]
+
+
+def team_templates(session: Session, team_id: int) -> list[MessageTemplate]:
+    """The team's templates not archived, by persona and name (follow-ups take any)."""
+    return list(
+        session.scalars(
+            scoped(MessageTemplate, team_id)
+            .where(MessageTemplate.archived.is_(False))
+            .order_by(MessageTemplate.persona, MessageTemplate.name)
+        )
+    )
+
+
+def ownership_problem(
+    session: Session, team_id: int, template_ids: list[int], sender_id: int | None
+) -> tuple[str, str] | None:
+    """(field, words) when a chosen template or the sender is not the team's own."""
+    for template_id in template_ids:
+        template = session.get(MessageTemplate, template_id)
+        if template is None or template.team_id != team_id:
+            return "template_id", "Choose one of your templates."
+    sender = session.get(Sender, sender_id) if sender_id else None
+    if sender is None or sender.team_id != team_id:
+        return "sender_id", "Choose one of your senders."
+    return None
+
+
+# Campaign statuses that draft no batch until resumed.
+NOT_DRAFTING = ("finished", "archived", "paused")
+
+
+def draft_problem(campaign: Campaign) -> str:
+    """Why the campaign cannot draft a batch now, "" when it can."""
+    if campaign.status in NOT_DRAFTING:
+        return f"The campaign is {campaign.status}; resume it to draft a batch."
+    if campaign.template is None or campaign.sender is None:
+        return "Choose a template and a sender first."
+    return ""
 
 
 CAMPAIGN_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {

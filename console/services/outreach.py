@@ -9,10 +9,12 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from console.models import Enrollment, Message, Sender, Team
 from console.models.base import utcnow
+from console.models.campaigns import DEFAULT_SENDER_MPS
 from console.services import personas, quiethours, segments, tokens
 
 # A fictional number (555-01xx is reserved for fiction) the sandbox sends from; the
@@ -262,17 +264,37 @@ def reply_settings_from_form(data: Mapping, current: ReplySettings) -> ReplySett
 
 def ensure_default_sender(session: Session, team: Team, config: Mapping) -> Sender | None:
     """A team with no sender gets one: a fictional number of its own in the sandbox; with
-    Twilio, the configured number or service if the team owns it (`env_sender_team`)."""
-    existing = session.scalars(
-        select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
-    ).first()
-    if existing is not None:
-        return existing
+    Twilio, the configured number or service if the team owns it (`env_sender_team`).
+
+    Idempotent: a request that loses a race for the address takes the team's sender the
+    winner saved (or, in the sandbox, the next free number); the caller commits.
+    """
+    for _ in range(3):
+        existing = session.scalars(
+            select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
+        ).first()
+        if existing is not None:
+            return existing
+        sender = _default_sender(session, team, config)
+        if sender is None:
+            return None
+        try:
+            with session.begin_nested():
+                session.add(sender)
+                session.flush()
+        except IntegrityError:
+            continue
+        return sender
+    return None
+
+
+def _default_sender(session: Session, team: Team, config: Mapping) -> Sender | None:
+    """The sender `ensure_default_sender` would add for `team`, not yet added."""
     if config.get("TWILIO_SANDBOX", True):
         address = _free_sandbox_number(session)
         if address is None:
             return None
-        sender = Sender(
+        return Sender(
             team_id=team.id,
             label="Sandbox number",
             kind="number",
@@ -280,23 +302,19 @@ def ensure_default_sender(session: Session, team: Team, config: Mapping) -> Send
             mps=10.0,
             sandbox=True,
         )
-    else:
-        service = config.get("TWILIO_MESSAGING_SERVICE_SID") or ""
-        number = config.get("TWILIO_FROM_NUMBER") or ""
-        if not (service or number) or env_sender_team(session, config) != team.id:
-            return None
-        if session.scalar(select(Sender.id).where(Sender.address == (service or number))):
-            return None
-        sender = Sender(
-            team_id=team.id,
-            label="Messaging Service" if service else "Twilio number",
-            kind="messaging_service" if service else "number",
-            address=service or number,
-            mps=10.0 if service else 1.0,
-        )
-    session.add(sender)
-    session.flush()
-    return sender
+    service = config.get("TWILIO_MESSAGING_SERVICE_SID") or ""
+    number = config.get("TWILIO_FROM_NUMBER") or ""
+    if not (service or number) or env_sender_team(session, config) != team.id:
+        return None
+    if session.scalar(select(Sender.id).where(Sender.address == (service or number))):
+        return None
+    return Sender(
+        team_id=team.id,
+        label="Messaging Service" if service else "Twilio number",
+        kind="messaging_service" if service else "number",
+        address=service or number,
+        mps=10.0 if service else DEFAULT_SENDER_MPS,
+    )
 
 
 def env_sender_team(session: Session, config: Mapping) -> int | None:
@@ -327,6 +345,13 @@ def team_senders(session: Session, team_id: int) -> list[Sender]:
     return list(
         session.scalars(select(Sender).where(Sender.team_id == team_id).order_by(Sender.id))
     )
+
+
+def campaign_senders(session: Session, team: Team, config: Mapping) -> list[Sender]:
+    """The senders a campaign may be given: the team's, its default one added first when
+    it has none (the caller commits, so the id offered is the one a save finds)."""
+    ensure_default_sender(session, team, config)
+    return team_senders(session, team.id)
 
 
 def conversation_senders(session: Session, team_id: int, numbers: list[str]) -> dict[str, int]:

@@ -157,6 +157,38 @@ def update_provider(
         provider.secret_encrypted = secrets.seal(form["secret"].strip(), secrets_key)
 
 
+def provider_form(provider: SkipTraceProvider) -> dict[str, str]:
+    """The provider's settings as `update_provider` takes them, key left as stored."""
+    form = {k: str(v) for k, v in HttpSettings.from_dict(provider.settings).to_dict().items()}
+    return form | {
+        "enabled": "y" if provider.enabled else "",
+        "cost_per_search": str(provider.cost_per_search or 0),
+        "cost_per_hit": str(provider.cost_per_hit or 0),
+        "rate_per_second": str(provider.rate_per_second),
+        "max_concurrency": str(provider.max_concurrency),
+    }
+
+
+def provider_facts(provider: SkipTraceProvider) -> dict:
+    """What may be shown of a provider: everything but its key, of which only whether
+    one is stored."""
+    return {
+        "id": provider.id,
+        "position": provider.position,
+        "name": provider.name,
+        "kind": provider.kind,
+        "enabled": provider.enabled,
+        "endpoint": (provider.settings or {}).get("endpoint", "")
+        if provider.kind == "http"
+        else "",
+        "cost_per_search": str(provider.cost_per_search or 0),
+        "cost_per_hit": str(provider.cost_per_hit or 0),
+        "rate_per_second": provider.rate_per_second,
+        "max_concurrency": provider.max_concurrency,
+        "key_stored": provider.has_secret,
+    }
+
+
 def _number(text: str | None, low: float, high: float, field: str) -> float:
     try:
         value = float(str(text or "").strip())

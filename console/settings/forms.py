@@ -35,7 +35,7 @@ from console.auth.forms import account_email
 from console.forms import Finite
 from console.models import Role
 from console.models.base import INT_MAX
-from console.models.campaigns import SENDER_KINDS
+from console.models.campaigns import DEFAULT_SENDER_MPS, SENDER_KINDS
 from console.services.outreach import (
     REPLY_TEXT_DEFAULTS,
     REPLY_TEXT_MAX,
@@ -84,7 +84,7 @@ class SenderForm(FlaskForm):
     )
     mps = FloatField(
         "Messages a second",
-        default=1.0,
+        default=DEFAULT_SENDER_MPS,
         validators=[
             InputRequired("Give a number, such as 1."),
             Finite(),

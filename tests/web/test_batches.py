@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask import url_for
@@ -14,7 +15,9 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import Batch, Enrollment, Message, Role, Suppression
-from console.services import review
+from console.models.campaigns import DEFAULT_SENDER_MPS
+from console.services import batches, outreach, review
+from console.settings.forms import SenderForm
 from tests.conftest import login, make_lead
 from tests.web.campaign_helpers import (
     VARIANT_B,
@@ -672,3 +675,51 @@ def test_drafting_enrolls_each_lead_once(client, drafted):
     ).all()
     assert sorted(enrolled) == sorted(m.lead_id for m in messages_of(batch))
     assert db.session.scalar(select(func.count(Message.id))) == 3
+
+
+# ------------------------------------------------------------------ expected duration
+
+
+def _drafted_at(crew, kit, when: datetime, mps: float, count: int = 12) -> Batch:
+    """A batch of `count` Texas texts drafted by the service at `when`, from a sender
+    called Austin line that sends `mps` texts a second."""
+    template, sender = kit
+    sender.label, sender.mps = "Austin line", mps
+    make_leads(crew.team, count)
+    campaign = add_campaign(crew.team, template, sender, name="Timed push")
+    batch = batches.create_batch(db.session, campaign, None)
+    db.session.commit()
+    return batches.generate(db.session, batch.id, now=when)
+
+
+def test_batch_page_says_how_long_sending_takes_at_the_senders_rate(client, crew, kit):
+    batch = _drafted_at(crew, kit, datetime(2030, 3, 6, 17, 0, tzinfo=UTC), mps=0.1)
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/batches/{batch.id}")
+    assert "About 2 minutes at 0.1 texts a second from Austin line." in page.text
+    counters = client.get(f"/campaigns/batches/{batch.id}/counters")
+    assert "About 2 minutes at 0.1 texts a second from Austin line." in counters.text
+
+
+def test_batch_page_counts_texts_quiet_hours_hold_apart(client, crew, kit):
+    batch = _drafted_at(crew, kit, datetime(2030, 3, 6, 4, 0, tzinfo=UTC), mps=4)  # 10pm TX
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/batches/{batch.id}")
+    assert "All 12 wait for their recipients&#39; texting hours." in page.text
+
+
+def test_estimate_words_minutes_rate_sender_and_held_texts():
+    estimate = batches.SendingEstimate(
+        texts=1880, held=120, seconds=470, mps=4, sender_label="Austin line"
+    )
+    assert estimate.describe() == (
+        "About 8 minutes at 4 texts a second from Austin line; "
+        "120 more wait for their recipients' texting hours."
+    )
+
+
+def test_a_new_sender_allows_a_10dlc_numbers_rate_not_one_a_second(app, crew):
+    config = {"TWILIO_SANDBOX": False, "TWILIO_FROM_NUMBER": "+15125550142"}
+    sender = outreach.ensure_default_sender(db.session, crew.team, config)
+    assert sender.mps == DEFAULT_SENDER_MPS == 4.0
+    assert SenderForm(meta={"csrf": False}).mps.data == DEFAULT_SENDER_MPS

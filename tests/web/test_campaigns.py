@@ -12,7 +12,15 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from console.extensions import db
-from console.models import Batch, Campaign, Enrollment, MessageTemplate, Role, Suppression
+from console.models import (
+    Batch,
+    Campaign,
+    Enrollment,
+    MessageTemplate,
+    Role,
+    Sender,
+    Suppression,
+)
 from console.models.base import utcnow
 from console.services import campaigns, dispatch
 from tests.conftest import login, make_lead
@@ -523,6 +531,40 @@ def test_campaign_name_is_escaped(client, crew, kit):
         page = client.get(path).text
         assert "<script>alert(1)</script>" not in page, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_a_fresh_teams_first_campaign_saves_with_the_offered_sender(client, crew):
+    make_template(crew.team)
+    login(client, crew.operator)
+    page = client.get("/campaigns/new")
+    assert page.status_code == 200
+    offered = dict(form_values(page.text, "builder"))["sender_id"]
+    db.session.expire_all()
+    (sender,) = db.session.scalars(select(Sender).where(Sender.team_id == crew.team.id)).all()
+    assert str(sender.id) == offered
+    client.get("/campaigns/new")  # a second look offers the same, saved sender
+    posted = _multi(form_values(page.text, "builder")) | {"name": ["First push"]}
+    response = client.post("/campaigns/new", data=posted)
+    assert response.status_code == 302, response.text
+    campaign = db.session.scalars(select(Campaign).where(Campaign.name == "First push")).one()
+    assert campaign.sender_id == sender.id
+    assert db.session.scalar(select(func.count(Sender.id))) == 1
+
+
+def test_a_team_with_no_sender_is_sent_to_settings_not_given_a_form_error(app, client, crew):
+    app.config.update(
+        TWILIO_SANDBOX=False, TWILIO_FROM_NUMBER="+15125550142", TWILIO_DEFAULT_SENDER_TEAM="x"
+    )
+    make_template(crew.team)
+    login(client, crew.operator)
+    page = client.get("/campaigns/new")
+    assert page.status_code == 200
+    assert "No number to send from yet" in page.text
+    assert 'href="/settings/sending"' in page.text
+    response = client.post("/campaigns/new", data={"name": "Push", "sender_id": "1"})
+    assert "Not a valid choice" not in response.text
+    assert "Settings &gt; Sending" in response.text
+    assert campaign_count() == 0
 
 
 # ----------------------------------------------------------------------- status changes
