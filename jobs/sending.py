@@ -187,8 +187,7 @@ def _reconcile(app: Flask, session: Session) -> int:
 
 def ticker_lease(app: Flask) -> LeaderLease:
     """The lease that decides which of the processes running the ticker ticks."""
-    ttl = float(app.config.get("TICKER_LEADER_TTL_SECONDS", LEADER_TTL_SECONDS))
-    return LeaderLease(connection(app), LEADER_KEY, ttl)
+    return LeaderLease(connection(app), LEADER_KEY, LEADER_TTL_SECONDS)
 
 
 def keep_lease(lease: LeaderLease, stop: threading.Event, every: float) -> None:

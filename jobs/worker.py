@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from types import FrameType
 
 import redis
 from flask import Flask
@@ -65,7 +66,7 @@ class ConsoleWorker(Worker):
 
     stop_requested = False
 
-    def request_stop(self, signum, frame) -> None:  # noqa: ANN001 - a signal handler
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """Warm shutdown; with Redis away, stop without asking Redis what we are doing."""
         self.stop_requested = True
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 
 import fakeredis
 import pytest
@@ -78,3 +80,41 @@ def test_never_two_leaders_at_once_whatever_the_order(clock):
         assert len(holding) <= 1, holding
         leaders_seen.update(holding)
     assert len(leaders_seen) > 1  # the role did move between workers
+
+
+def test_of_two_tickers_one_ticks_and_the_other_takes_over_when_it_stops(monkeypatch):
+    from jobs import sending
+
+    ticks: list[str] = []
+    monkeypatch.setattr(sending, "tick", lambda app: ticks.append(app))
+    monkeypatch.setattr(sending, "requeue_lost_runs", lambda app: 0)
+    conn = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+    stops = {name: threading.Event() for name in ("first", "second")}
+    threads = {}
+    for name, stop in stops.items():
+        # A long lease, so that only the first one's stop hands the role over.
+        lease = LeaderLease(conn, "console:test:ticker", ttl=30.0, holder=name)
+        threads[name] = threading.Thread(target=sending.run_ticker, args=(name, stop, 0.02, lease))
+        threads[name].start()
+        until(lambda: len(ticks) >= 3)
+    try:
+        until(lambda: len(ticks) >= 10)
+        assert set(ticks) == {"first"}
+        stops["first"].set()
+        threads["first"].join(5)
+        ticks.clear()
+        until(lambda: len(ticks) >= 3)
+        assert set(ticks) == {"second"}
+    finally:
+        for stop in stops.values():
+            stop.set()
+        for thread in threads.values():
+            thread.join(5)
+
+
+def until(condition, timeout: float = 10.0) -> None:
+    """Wait for a background thread to make `condition` true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.01)
