@@ -74,6 +74,30 @@ class ConsoleWorker(Worker):
         except redis.RedisError as exc:
             raise StopRequested() from exc
 
+    def teardown(self) -> None:
+        """RQ's teardown, which also stops the command listener when Redis is away."""
+        try:
+            super().teardown()
+        finally:
+            if not self.is_horse:
+                self.unsubscribe()
+
+    def unsubscribe(self) -> None:
+        """Stop listening for RQ's commands, in a second at most and with Redis away
+        too: a listener left behind would retry Redis for the life of the process."""
+        thread, self.pubsub_thread = self.pubsub_thread, None
+        if thread is None:
+            return
+        with contextlib.suppress(redis.RedisError):
+            self.pubsub.unsubscribe()
+        try:
+            # redis-py 8 waits for the listener, which may be in its 60 s poll.
+            thread.stop(timeout=1)
+        except TypeError:  # redis-py before 8 stops without waiting
+            thread.stop()
+        with contextlib.suppress(redis.RedisError):
+            self.pubsub.close()
+
 
 def reconnect_delays(
     first: float = RECONNECT_FIRST_SECONDS,

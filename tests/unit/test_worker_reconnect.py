@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 
+import pytest
 import redis
 
 from jobs.worker import reconnect_delays, wait_for_redis
@@ -45,3 +46,25 @@ def test_a_stop_while_redis_is_away_ends_the_wait():
     conn = FlakyRedis(failures=10)
     assert not wait_for_redis(conn, stop, itertools.repeat(0.0))
     assert conn.pings == 0
+
+
+def test_a_work_loop_ended_by_a_lost_redis_stops_its_command_listener(monkeypatch):
+    import fakeredis
+    from rq import Queue
+
+    from jobs.worker import ConsoleWorker
+
+    conn = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+    worker = ConsoleWorker([Queue("default", connection=conn)], connection=conn)
+    worker.subscribe()
+    listener = worker.pubsub_thread
+    assert listener.is_alive()
+
+    def lost(*_args, **_kwargs):
+        raise redis.ConnectionError("Connection refused.")
+
+    monkeypatch.setattr(worker, "register_death", lost)
+    with pytest.raises(redis.ConnectionError):
+        worker.teardown()
+    listener.join(5)
+    assert not listener.is_alive()
