@@ -144,6 +144,8 @@ def run_worker(app: Flask, queues: list[str], *, with_scheduler: bool, burst: bo
             log.warning("Worker %s: Redis failed (%s); starting again", worker.name, exc)
         _let_horse_finish(worker)
         _stop_on_signals(stop)
+        if worker.stop_requested:  # asked just before our handlers took over
+            return
         if time.monotonic() - began > HEALTHY_RUN_SECONDS:
             delays = reconnect_delays()
         if not wait_for_redis(connection(app), stop, delays):
