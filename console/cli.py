@@ -162,11 +162,13 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     @click.option(
-        "--with-scheduler",
-        is_flag=True,
-        help="Also run RQ's scheduler and the sending ticker (on one worker): it releases "
-        "texts held for quiet hours, drafts due follow-ups, reconciles texts left in "
-        "`sending` and queues the dispatchers.",
+        "--with-scheduler/--without-scheduler",
+        default=True,
+        show_default=True,
+        help="Also run RQ's scheduler and the sending ticker: it releases texts held for "
+        "quiet hours, drafts due follow-ups, reconciles texts left in `sending` and queues "
+        "the dispatchers. Safe on every worker: one ticks at a time (a leader lease in "
+        "Redis), and another takes over within seconds when it stops.",
     )
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
     @click.option("--queue", "queues", multiple=True, help="Queue to work (default: default).")

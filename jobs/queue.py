@@ -82,11 +82,15 @@ def enqueue(run: JobRun, app: Flask | None = None) -> None:
         starter()
 
 
-def reconcile(session: Session, app: Flask | None = None) -> dict[str, int]:
+def reconcile(
+    session: Session, app: Flask | None = None, *, requeue_only: bool = False
+) -> dict[str, int]:
     """Match the job_runs table against Redis after a start or a lost Redis.
 
     Queued runs whose RQ job is gone are queued again (jobs are idempotent); running
-    runs whose RQ job is gone or dead are marked failed, so a person can retry them.
+    runs whose RQ job is gone or dead are marked failed, so a person can retry them,
+    unless `requeue_only` (while workers run: a running job's work horse may outlive
+    the Redis that knew it, and records its own outcome).
     """
     app = app or current_app._get_current_object()
     conn = connection(app)
@@ -101,7 +105,11 @@ def reconcile(session: Session, app: Flask | None = None) -> dict[str, int]:
         ):
             enqueue(run, app)
             counts["requeued"] += 1
-        elif run.status == "running" and status not in (JobStatus.STARTED, JobStatus.QUEUED):
+        elif (
+            not requeue_only
+            and run.status == "running"
+            and status not in (JobStatus.STARTED, JobStatus.QUEUED)
+        ):
             jobruns.fail_run(session, run.id, WORKER_GONE)
             kind = JOB_KINDS.get(run.kind)
             if kind is not None and kind.on_abandoned is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import redis
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
 
@@ -29,7 +32,9 @@ def _save_meta(run: JobRun) -> None:
     job = get_current_job()
     if job is not None:
         job.meta.update(done=run.progress_done, total=run.progress_total, counts=run.counts)
-        job.save_meta()
+        # The row already holds the progress; a job goes on through a Redis outage.
+        with contextlib.suppress(redis.RedisError):
+            job.save_meta()
 
 
 def execute(run_id: int) -> str:

@@ -1,19 +1,23 @@
 """Sending in the background: the dispatcher job and the ticker that keeps texts moving.
 
-The ticker runs every few seconds (a thread of the embedded console, or of the worker
-started with `--with-scheduler`): it plays back sandbox callbacks, reconciles texts
-stuck in `sending`, turns due follow-ups into batches, and queues a dispatcher for every
-batch with texts due. Everything it does is found again from the database, so a lost
-Redis or a dead worker only delays texts, never loses or doubles them.
+The ticker runs every few seconds (a thread of the embedded console, or of every worker
+started with the scheduler): it plays back sandbox callbacks, reconciles texts stuck in
+`sending`, turns due follow-ups into batches, and queues a dispatcher for every batch
+with texts due. Of the workers that run it, one ticks at a time: the holder of a leader
+lease in Redis, taken over by another within seconds when the holder dies or loses
+Redis. Everything it does is found again from the database, so a lost Redis or a dead
+worker only delays texts, never loses or doubles them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Mapping
 from datetime import datetime
 
+import redis
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -22,12 +26,20 @@ from console.models import Batch, Campaign
 from console.providers.messaging import Transport, TwilioTransport
 from console.providers.twilio_client import make_client
 from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
+from console.services.leadership import LeaderLease
 from console.services.ratelimit import sender_limiter
 from jobs import replies
-from jobs.queue import DEFAULT_QUEUE, connection, queue
+from jobs.queue import DEFAULT_QUEUE, connection, queue, reconcile
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 2.0
+# The ticker's leader renews its lease every tick interval; another worker takes over
+# this long after the last renewal.
+LEADER_TTL_SECONDS = 6.0
+LEADER_KEY = "console:ticker:leader"
+# Set by the leader once the job runs were matched against this Redis; gone after a
+# Redis restarted empty, which is how the leader knows to queue lost runs again.
+REDIS_SEEN_KEY = "console:ticker:redis-seen"
 # A batch's dispatcher is queued at most once while its key lives (its time slice plus
 # this margin for the queue's wait).
 LOCK_MARGIN_SECONDS = 30
@@ -173,10 +185,64 @@ def _reconcile(app: Flask, session: Session) -> int:
     return settled
 
 
-def run_ticker(app: Flask, stop: threading.Event, interval: float = TICK_SECONDS) -> None:
-    """Tick until `stop` is set; a failed tick is logged and the next one tries again."""
-    while not stop.wait(interval):
+def ticker_lease(app: Flask) -> LeaderLease:
+    """The lease that decides which of the processes running the ticker ticks."""
+    return LeaderLease(connection(app), LEADER_KEY, LEADER_TTL_SECONDS)
+
+
+def keep_lease(lease: LeaderLease, stop: threading.Event, every: float) -> None:
+    """Take or renew the ticker's lease every `every` seconds until `stop`, then give
+    it up; a lost Redis is logged and tried again at the next renewal."""
+    leading = False
+    while True:
         try:
+            now_leading = lease.hold()
+        except redis.RedisError as exc:
+            now_leading = False
+            log.warning("Sending ticker: cannot reach Redis for the leader lease (%s)", exc)
+        if now_leading != leading:
+            log.warning("Sending ticker: %s", "leading" if now_leading else "standing by")
+            leading = now_leading
+        if stop.wait(every):
+            break
+    with contextlib.suppress(redis.RedisError):  # the key expires on its own then
+        lease.release()
+
+
+def requeue_lost_runs(app: Flask) -> int:
+    """Queue again the job runs a Redis restarted empty has lost; runs once per Redis."""
+    conn = connection(app)
+    if conn.exists(REDIS_SEEN_KEY):
+        return 0
+    with app.app_context():
+        try:
+            counts = reconcile(db.session, app, requeue_only=True)
+        finally:
+            db.session.remove()
+    conn.set(REDIS_SEEN_KEY, "1")
+    if counts["requeued"]:
+        log.warning("Job runs lost with Redis queued again: %(requeued)s", counts)
+    return counts["requeued"]
+
+
+def run_ticker(
+    app: Flask,
+    stop: threading.Event,
+    interval: float = TICK_SECONDS,
+    lease: LeaderLease | None = None,
+) -> None:
+    """Tick while this process holds the leader lease, until `stop` is set; a failed
+    tick is logged and the next one tries again."""
+    lease = lease or ticker_lease(app)
+    # The lease is renewed from its own thread, so a long tick does not let it lapse.
+    threading.Thread(
+        target=keep_lease, args=(lease, stop, interval), name="console-ticker-lease", daemon=True
+    ).start()
+    while not stop.wait(interval):
+        if not lease.held():
+            continue
+        try:
+            requeue_lost_runs(app)
             tick(app)
         except Exception:  # noqa: BLE001 - the ticker must outlive any one bad round
             log.exception("Sending ticker round failed")

@@ -239,3 +239,134 @@ def test_real_rq_worker_process_runs_jobs(postgres_admin_url, redis_url, tmp_pat
             log.close()
         db.session.remove()
         db.engine.dispose()
+
+
+def start_redis_on(port: int) -> subprocess.Popen:
+    """An empty redis-server on `port` (the same port again after a restart)."""
+    import shutil
+
+    from tests.servers import wait_for_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not found")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process
+
+
+def wait_for(condition, what: str, timeout: float = 30.0, log_path: Path | None = None) -> None:
+    """Poll `condition` until it is true, failing with `what` (and the worker's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what} not seen after {timeout} s\n{log_path.read_text() if log_path else ''}")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_worker_rides_out_a_redis_restart_and_the_ticker_runs_again(postgres_admin_url, tmp_path):
+    """Redis killed mid-job and started again empty: the worker process lives on, the
+    running job ends done, a run lost with Redis is queued again by the ticker, and a
+    new job runs; a stop asked while Redis is away still stops the worker."""
+    import redis as redis_client
+    from flask_migrate import upgrade
+
+    from jobs.sending import LEADER_KEY, REDIS_SEEN_KEY
+    from tests.conftest import make_team
+    from tests.servers import create_database, free_port
+
+    port = free_port()
+    redis_server = start_redis_on(port)
+    database_url = create_database(postgres_admin_url, "console_redis_restart_test")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "SECRET_KEY": "redis-restart-test",
+    }
+    app = create_app(Config(env))
+    log_path = tmp_path / "worker.log"
+    probe = redis_client.Redis(port=port)
+    with app.app_context():
+        upgrade()
+        crew = make_team("Restart Team")
+        log = log_path.open("w")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker"],  # scheduler by default
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: probe.get(LEADER_KEY), "the ticker's lease", log_path=log_path)
+            long = job_queue.start(
+                kind="worker_check",
+                title="Through the outage",
+                team_id=crew.team.id,
+                started_by_id=None,
+                params={"steps": 16, "pause": 0.25},
+            )
+            wait_for(
+                lambda: _status(long.id) == "running", "the long job running", log_path=log_path
+            )
+            redis_server.kill()
+            redis_server.wait(10)
+            # A run recorded while Redis was away: its RQ job is nowhere.
+            lost = jobruns.create_run(
+                db.session,
+                team_id=crew.team.id,
+                kind="worker_check",
+                title="Lost",
+                params={"steps": 1, "pause": 0},
+            )
+            db.session.commit()
+            assert wait_until_finished(long.id, timeout=30).status == "done"
+            wait_for(
+                lambda: "Redis does not answer" in log_path.read_text(),
+                "a logged reconnect try",
+                log_path=log_path,
+            )
+            assert worker.poll() is None, log_path.read_text()
+
+            redis_server = start_redis_on(port)  # empty: no queues, no lease, no marker
+            assert wait_until_finished(lost.id, timeout=30).status == "done"
+            assert probe.get(REDIS_SEEN_KEY) and probe.get(LEADER_KEY)
+            fresh = job_queue.start(
+                kind="worker_check",
+                title="After the restart",
+                team_id=crew.team.id,
+                started_by_id=None,
+                params={"steps": 2, "pause": 0},
+            )
+            assert wait_until_finished(fresh.id, timeout=30).status == "done"
+            assert worker.poll() is None, log_path.read_text()
+
+            redis_server.kill()
+            redis_server.wait(10)
+            time.sleep(1)
+            worker.terminate()
+            assert worker.wait(20) == 0, log_path.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
+            log.close()
+            if redis_server.poll() is None:
+                redis_server.terminate()
+                redis_server.wait(10)
+            probe.close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _status(run_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(JobRun, run_id).status
