@@ -6,9 +6,15 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -60,6 +66,8 @@ from tests.sending_helpers import (
     twilio_server,
     twilio_transport,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(
@@ -350,6 +358,70 @@ def test_reconciler_takes_a_claim_over_before_it_asks_twilio(app, twilio, clock)
     assert (message.status, message.claim_token) == ("approved", None)
     # The stalled holder's token matches nothing any more.
     assert not dispatch.fence(db.session, message, mine, clock())
+
+
+# A dispatcher in a process of its own, at the test's clock: it reports each claimed
+# text's wait for its rate slot on stdout (the moment the test freezes it), then sleeps.
+FROZEN_DISPATCHER = """
+import json, sys, time
+from datetime import datetime
+from console import create_app
+from console.config import TestConfig
+from console.extensions import db
+from console.services import dispatch
+from tests.sending_helpers import options, twilio_transport
+
+url, twilio_url, batch_id, now = sys.argv[1:5]
+
+class Announced:
+    def acquire(self, max_wait=None):
+        print("waiting for a slot", flush=True)
+        time.sleep(1.0)
+        return 1.0
+
+app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
+with app.app_context():
+    clock = lambda: datetime.fromisoformat(now)
+    report = dispatch.run(
+        db.session,
+        int(batch_id),
+        options(twilio_transport(twilio_url), clock, limiter_for=lambda sender: Announced()),
+    )
+    print(json.dumps({"sent": report.sent, "lost": report.lost}), flush=True)
+"""
+
+
+def test_worker_process_frozen_past_its_lease_sends_nothing_when_it_wakes(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_DISPATCHER, url, twilio.url, str(batch.id), str(clock())],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert frozen.stdout.readline().strip() == "waiting for a slot", frozen.stderr.read()
+        os.kill(frozen.pid, signal.SIGSTOP)
+        clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+        assert dispatch.reconcile_stuck(db.session, options(transport, clock)) == 1
+        assert dispatch.run(db.session, batch.id, options(transport, clock)).sent == 1
+        os.kill(frozen.pid, signal.SIGCONT)
+        out, err = frozen.communicate(timeout=60)
+    finally:
+        if frozen.poll() is None:
+            os.kill(frozen.pid, signal.SIGCONT)
+            frozen.kill()
+            frozen.wait()
+
+    assert len(twilio.created) == 1, "sent twice"
+    assert json.loads(out.strip().splitlines()[-1]) == {"sent": 0, "lost": 1}, err
+    db.session.expire_all()
+    (message,) = messages_of(batch.id)
+    assert (message.status, message.provider_sid) == ("sent", twilio.created[0]["sid"])
 
 
 def test_a_dispatcher_that_outlived_its_batch_lock_frees_only_its_own(app):
