@@ -38,6 +38,7 @@ from console.services import batches, delivery, dispatch, sandbox_twilio, sequen
 from console.services.compliance import Gate, Recipient
 from console.services.outreach import SendingSettings
 from jobs import queue as job_queue
+from jobs import replies as replies_jobs
 from jobs import sending as sending_jobs
 from jobs.sending import start_follow_ups
 from tests import servers
@@ -441,6 +442,26 @@ def test_a_dispatcher_that_outlived_its_batch_lock_frees_only_its_own(app):
     assert conn.exists(key)  # the next dispatcher's lock stands
     assert not sending_jobs.enqueue_dispatch(app, 999)
     sending_jobs.send_batch(*fresh)
+    assert not conn.exists(key)
+
+
+def test_a_reply_sender_that_outlived_its_lock_frees_only_its_own(app):
+    team_id = make_outreach(["TX"]).crew.team.id
+    conn = job_queue.connection(app)
+    key = replies_jobs._replies_lock_key(team_id)
+    jobs = job_queue.queue(app=app)
+    assert replies_jobs.enqueue_replies(app, team_id)
+    conn.delete(key)  # it expired while its sender was frozen
+    assert replies_jobs.enqueue_replies(app, team_id)
+    queued = jobs.jobs[-2:]
+    stale, fresh = [job.args for job in queued]
+    for job in queued:
+        job.delete()
+
+    replies_jobs.send_replies(*stale)
+
+    assert conn.exists(key)
+    replies_jobs.send_replies(*fresh)
     assert not conn.exists(key)
 
 
