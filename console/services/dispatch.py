@@ -333,12 +333,14 @@ def _settle_claim(
     Twilio's SID for it, and recording it keeps the text from being sent a second time.
     """
     held = (Message.status == "sending") & Message.claim_token.is_not_distinct_from(token)
+    values: dict[str, object] = {"claim_token": None}
     if adopt:
         held = held | ((Message.status == "approved") & Message.provider_sid.is_(None))
+        values["hold_reason"] = ""  # the reset's reason, which the ORM does not see
     settled = session.execute(
         update(Message)
         .where(Message.id == message.id, held)
-        .values(claim_token=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if settled:

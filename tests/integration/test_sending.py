@@ -309,6 +309,7 @@ def test_text_a_woken_worker_sent_after_its_reset_is_kept_not_sent_again(app, tw
     (taken,) = twilio.created
     (message,) = messages_of(batch.id)
     assert (message.status, message.provider_sid) == ("sent", taken["sid"])
+    assert message.hold_reason == ""
 
 
 def test_claim_renewed_at_the_last_check_is_not_reconciled_during_the_call(app, twilio, clock):
