@@ -127,6 +127,9 @@ class Config:
         )
         # A text claimed this long ago without a SID is looked up at Twilio, then retried.
         self.DISPATCH_LEASE_SECONDS = int(env.get("DISPATCH_LEASE_SECONDS") or 120)
+        # Seconds one request to Twilio's API may take before the SDK gives up.
+        self.TWILIO_TIMEOUT = float(env.get("TWILIO_TIMEOUT") or 10)
+        _check_lease(self.DISPATCH_LEASE_SECONDS, self.DISPATCH_TIME_SLICE, self.TWILIO_TIMEOUT)
         # Lookup v2 line type intelligence, per number (Twilio's list price).
         self.TWILIO_LOOKUP_PRICE = env.get("TWILIO_LOOKUP_PRICE", "0.008")
 
@@ -168,6 +171,19 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_lease(lease: float, time_slice: float, twilio_timeout: float) -> None:
+    """Refuse a lease a live dispatcher can outlast: it holds a claim for up to its time
+    slice and then one Twilio call, and a claim past its lease is reconciled and may be
+    sent again by another worker."""
+    if lease <= time_slice + twilio_timeout:
+        raise ConfigError(
+            f"DISPATCH_LEASE_SECONDS ({lease:g}) must exceed DISPATCH_TIME_SLICE "
+            f"({time_slice:g}) plus TWILIO_TIMEOUT ({twilio_timeout:g}), "
+            f"{time_slice + twilio_timeout:g} s: a text a live worker is still sending would "
+            "otherwise be looked up and sent again. Raise the lease or shorten the others."
+        )
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fakeredis
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import ResponseError, WatchError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -34,6 +35,37 @@ def connection(app: Flask | None = None) -> Redis:
             conn = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
         app.extensions["console.redis"] = conn
     return conn
+
+
+# Compare-and-delete in one step: the key goes only while it still holds its owner's token.
+RELEASE_LOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def release_lock(conn: Redis, key: str, token: str) -> bool:
+    """Delete the lock `key` only if it still holds `token`; True if it did.
+
+    A job that outlived its lock (the key expired and another job took it) must not
+    free the new owner's lock. Lua where Redis runs it, WATCH/MULTI where it does not
+    (fakeredis without lupa, embedded).
+    """
+    try:
+        return bool(conn.eval(RELEASE_LOCK_LUA, 1, key, token))
+    except ResponseError:
+        pass
+    with conn.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if pipe.get(key) not in (token, token.encode()):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.delete(key)
+            return bool(pipe.execute()[0])
+        except WatchError:  # the key changed meanwhile: it is someone else's now
+            return False
 
 
 def queue(name: str = DEFAULT_QUEUE, app: Flask | None = None) -> Queue:

@@ -8,6 +8,7 @@ and teams with replies due. Both jobs are idempotent.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 
 from flask import Flask
@@ -19,7 +20,7 @@ from console.models import InboxItem
 from console.models.base import utcnow
 from console.providers.claude import Claude
 from console.services import dispatch, inbound, inbox
-from jobs.queue import DEFAULT_QUEUE, connection, queue
+from jobs.queue import DEFAULT_QUEUE, connection, queue, release_lock
 
 log = logging.getLogger(__name__)
 # An item still processing this long after its last change is queued again.
@@ -45,11 +46,14 @@ def models_for(app: Flask) -> inbox.Models:
     )
 
 
-def _enqueue(app: Flask, function: str, argument: int, description: str, timeout: int) -> None:
+def _enqueue(
+    app: Flask, function: str, argument: int, description: str, timeout: int, *more: str
+) -> None:
     """Put one job on the default queue and wake the embedded worker, if any."""
     queue(DEFAULT_QUEUE, app).enqueue(
         function,
         argument,
+        *more,
         job_timeout=timeout,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
@@ -114,14 +118,21 @@ def read_inbound(inbound_id: int) -> str:
 def enqueue_replies(app: Flask, team_id: int) -> bool:
     """Queue the reply sender of a team unless one is queued or running."""
     lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + 30
-    if not connection(app).set(f"console:dispatch:replies:{team_id}", "1", nx=True, ex=lock):
+    token = secrets.token_hex(16)  # frees this lock only, not a later job's
+    if not connection(app).set(_replies_lock_key(team_id), token, nx=True, ex=lock):
         return False
-    _enqueue(app, "jobs.replies.send_replies", team_id, f"send replies of team #{team_id}", 600)
+    description = f"send replies of team #{team_id}"
+    _enqueue(app, "jobs.replies.send_replies", team_id, description, 600, token)
     return True
 
 
-def send_replies(team_id: int) -> str:
-    """RQ entry point: send a team's due inbox replies for one time slice."""
+def _replies_lock_key(team_id: int) -> str:
+    return f"console:dispatch:replies:{team_id}"
+
+
+def send_replies(team_id: int, lock_token: str | None = None) -> str:
+    """RQ entry point: send a team's due inbox replies for one time slice, then free the
+    team's lock if it is still the one taken for this job (`lock_token`)."""
     from jobs.runner import _app
     from jobs.sending import dispatch_options
 
@@ -132,7 +143,8 @@ def send_replies(team_id: int) -> str:
             options = dispatch_options(app, session, team_id)
             return dispatch.run_replies(session, team_id, options).sentence()
         finally:
-            connection(app).delete(f"console:dispatch:replies:{team_id}")
+            if lock_token:
+                release_lock(connection(app), _replies_lock_key(team_id), lock_token)
             session.remove()
 
 

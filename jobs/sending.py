@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,7 +30,7 @@ from console.services import batches, delivery, dispatch, sandbox_twilio, sequen
 from console.services.leadership import LeaderLease
 from console.services.ratelimit import sender_limiter
 from jobs import replies
-from jobs.queue import DEFAULT_QUEUE, connection, queue, reconcile
+from jobs.queue import DEFAULT_QUEUE, connection, queue, reconcile, release_lock
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 2.0
@@ -64,6 +65,7 @@ def transport_for(app: Flask, session: Session, team_id: int) -> Transport:
             config["TWILIO_ACCOUNT_SID"],
             config["TWILIO_AUTH_TOKEN"],
             config.get("TWILIO_API_BASE_URL", ""),
+            timeout=float(config.get("TWILIO_TIMEOUT", 10.0)),
         )
         app.extensions["console.twilio_client"] = client
     return TwilioTransport(client)
@@ -91,11 +93,14 @@ def enqueue_dispatch(app: Flask, batch_id: int) -> bool:
     # The key outlives a dispatcher's slice a little, so a dead worker delays the batch
     # by about one slice, not more.
     lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + LOCK_MARGIN_SECONDS
-    if not conn.set(_lock_key(batch_id), "1", nx=True, ex=lock):
+    # The job frees the key with this token, so a job that outlived it frees no other's.
+    token = secrets.token_hex(16)
+    if not conn.set(_lock_key(batch_id), token, nx=True, ex=lock):
         return False
     queue(DEFAULT_QUEUE, app).enqueue(
         "jobs.sending.send_batch",
         batch_id,
+        token,
         job_timeout=600,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
@@ -107,8 +112,9 @@ def enqueue_dispatch(app: Flask, batch_id: int) -> bool:
     return True
 
 
-def send_batch(batch_id: int) -> str:
-    """RQ entry point: send a batch's due texts for one time slice."""
+def send_batch(batch_id: int, lock_token: str | None = None) -> str:
+    """RQ entry point: send a batch's due texts for one time slice, then free the batch's
+    lock if it is still the one taken for this job (`lock_token`)."""
     from jobs.runner import _app
 
     app = _app()
@@ -121,7 +127,9 @@ def send_batch(batch_id: int) -> str:
             report = dispatch.run(session, batch_id, dispatch_options(app, session, batch.team_id))
             return report.sentence()
         finally:
-            connection(app).delete(_lock_key(batch_id))
+            # A job queued without a token (before tokens) leaves the key to expire.
+            if lock_token:
+                release_lock(connection(app), _lock_key(batch_id), lock_token)
             session.remove()
 
 

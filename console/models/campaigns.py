@@ -293,6 +293,9 @@ class Message(TeamOwned, db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Exactly once: set when a worker claims the message, before it calls Twilio.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whose claim it is: written with each claim and taken over by the reconciler, so a
+    # worker that stalled past its lease can no longer send or record the message.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
     # The last status Twilio gave (queued, sent, delivered, undelivered...).

@@ -6,10 +6,21 @@ waits for the sender's rate limit (kept in Redis, so it holds across workers), c
 Twilio, and records the SID. A message found in `sending` past its lease (the worker
 died between the call and the record) is looked up in Twilio's message list before
 it is tried again: sent once, never twice, never dropped.
+
+Every claim is fenced by a token written with it. Just before calling Twilio the holder
+checks, with a conditional UPDATE, that the claim is still its own; every write that
+settles the message is conditional on the token too, and the reconciler takes the
+token over before it looks a message up. So a worker that stalled past its lease (its
+message reconciled and maybe sent by another) sends nothing and records nothing. One
+window stays open: a worker frozen after its check and before Twilio answers. The lease
+must therefore exceed the time slice plus the Twilio timeout (`console.config` refuses
+settings that do not).
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from console.models import Batch, Campaign, Lead, Message, Sender, Team
 from console.models.base import utcnow
@@ -26,6 +38,8 @@ from console.services import batches, delivery, sequences
 from console.services.compliance import Gate, recipient_of
 from console.services.outreach import SendingSettings
 from console.services.ratelimit import RateLimitWait
+
+log = logging.getLogger(__name__)
 
 # Tries of one message before it is failed (rate limits and Twilio's 5xx).
 MAX_ATTEMPTS = 6
@@ -67,6 +81,8 @@ class DispatchReport:
     failed: int = 0
     retried: int = 0
     reconciled: int = 0
+    # Claims taken over by the reconciler while this dispatcher held them (it stalled).
+    lost: int = 0
     stopped: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -74,7 +90,9 @@ class DispatchReport:
         """The run in words."""
         return (
             f"{self.sent} sent, {self.held} held, {self.blocked} blocked, {self.failed} failed, "
-            f"{self.retried} to retry" + (f"; {self.stopped}" if self.stopped else "")
+            f"{self.retried} to retry"
+            + (f", {self.lost} lost their claim" if self.lost else "")
+            + (f"; {self.stopped}" if self.stopped else "")
         )
 
 
@@ -82,8 +100,20 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) -> list[int]:
-    """Move up to `limit` due, approved messages of a batch to `sending`; commit.
+def new_claim_token() -> str:
+    """A fresh token for one claim (or the reconciler's take-over of one)."""
+    return secrets.token_hex(16)
+
+
+def claim(
+    session: Session,
+    batch_id: int,
+    now: datetime,
+    limit: int = CHUNK,
+    token: str | None = None,
+) -> list[int]:
+    """Move up to `limit` due, approved messages of a batch to `sending` under `token`
+    (a new one if not given); commit.
 
     On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so workers never
     wait on or take each other's messages; SQLite serializes writers anyway. Messages
@@ -103,10 +133,10 @@ def claim(session: Session, batch_id: int, now: datetime, limit: int = CHUNK) ->
         .order_by(Message.due_at, Message.id)
         .limit(limit)
     )
-    return _claim_picked(session, pick, now)
+    return _claim_picked(session, pick, now, token or new_claim_token())
 
 
-def _claim_picked(session: Session, pick, now: datetime) -> list[int]:
+def _claim_picked(session: Session, pick, now: datetime, token: str) -> list[int]:
     """Claim the messages a SELECT picks (`approved -> sending`, claim time); commit.
 
     On PostgreSQL the rows are locked with SKIP LOCKED. Pick first, then update the
@@ -122,7 +152,12 @@ def _claim_picked(session: Session, pick, now: datetime) -> list[int]:
             session.scalars(
                 update(Message)
                 .where(Message.id.in_(picked), Message.status == "approved")
-                .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+                .values(
+                    status="sending",
+                    claimed_at=now,
+                    claim_token=token,
+                    attempts=Message.attempts + 1,
+                )
                 .returning(Message.id)
                 .execution_options(synchronize_session=False)
             )
@@ -179,7 +214,8 @@ def _send_chunks(session, batch_id, team_id, options, settings, report, started)
         if time.monotonic() - started > options.time_slice:
             report.stopped = "time slice used; continues on the next tick"
             return
-        ids = claim(session, batch_id, options.clock(), options.chunk)
+        token = new_claim_token()
+        ids = claim(session, batch_id, options.clock(), options.chunk, token)
         if not ids:
             return
         if status == "approved":
@@ -189,7 +225,8 @@ def _send_chunks(session, batch_id, team_id, options, settings, report, started)
                 .values(status="sending")
             )
             session.commit()
-        messages = _load_chunk(session, ids)
+        messages = _own(_load_chunk(session, ids), token)
+        ids = [m.id for m in messages]
         gate = Gate(session, team_id, settings)
         gate.prefetch_lines([m.to_e164 for m in messages])
         checked = time.monotonic()
@@ -200,22 +237,22 @@ def _send_chunks(session, batch_id, team_id, options, settings, report, started)
                 for sender in {m.sender for m in messages[position:] if m.sender is not None}:
                     session.refresh(sender, ["paused", "paused_reason"])
                 if status not in SENDABLE:
-                    release(session, ids[position:])
+                    release(session, ids[position:], token)
                     report.stopped = f"batch {status}"
                     return
             left = options.time_slice - (time.monotonic() - started)
             if left <= 0:  # stop well inside the claims' lease, even mid-chunk
-                release(session, ids[position:])
+                release(session, ids[position:], token)
                 report.stopped = "time slice used; continues on the next tick"
                 return
             outcome = send_claimed(session, message, gate, options, settings, left)
             if outcome == "out_of_time":
-                release(session, ids[position:])
+                release(session, ids[position:], token)
                 report.stopped = "time slice used; continues on the next tick"
                 return
             _count(report, outcome)
             if outcome == "paused":
-                release(session, ids[position + 1 :])
+                release(session, ids[position + 1 :], token)
                 return
 
 
@@ -236,22 +273,82 @@ def _load_chunk(session: Session, ids: list[int]) -> list[Message]:
     return list(rows)
 
 
+def _own(messages: list[Message], token: str) -> list[Message]:
+    """The loaded messages still claimed under `token` (none was taken over meanwhile)."""
+    return [m for m in messages if m.status == "sending" and m.claim_token == token]
+
+
 def _count(report: DispatchReport, outcome: str) -> None:
-    if outcome in ("sent", "held", "blocked", "failed", "retried", "reconciled"):
+    if outcome in ("sent", "held", "blocked", "failed", "retried", "reconciled", "lost"):
         setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def release(session: Session, ids: list[int]) -> None:
-    """Give claimed messages back (not sent, not tried): approved again."""
+def release(session: Session, ids: list[int], token: str | None) -> None:
+    """Give messages claimed under `token` back (not sent, not tried): approved again."""
     if not ids:
         return
     session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.status == "sending", Message.provider_sid.is_(None))
-        .values(status="approved", claimed_at=None, attempts=Message.attempts - 1)
+        .where(
+            Message.id.in_(ids),
+            Message.status == "sending",
+            Message.claim_token.is_not_distinct_from(token),
+            Message.provider_sid.is_(None),
+        )
+        .values(
+            status="approved", claimed_at=None, claim_token=None, attempts=Message.attempts - 1
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
+
+
+def fence(session: Session, message: Message, token: str | None, now: datetime) -> bool:
+    """Whether the claim on `message` is still `token`'s, checked and renewed (its claim
+    time set to `now`) in one conditional UPDATE, committed just before calling Twilio."""
+    renewed = session.execute(
+        update(Message)
+        .where(
+            Message.id == message.id,
+            Message.status == "sending",
+            Message.claim_token.is_not_distinct_from(token),
+        )
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if renewed:
+        set_committed_value(message, "claimed_at", now)
+    return bool(renewed)
+
+
+def _settle_claim(
+    session: Session, message: Message, token: str | None, *, adopt: bool = False
+) -> bool:
+    """End the claim of `token` on `message` (uncommitted, the row locked until the
+    caller commits what it records); False, with nothing written, if it is not held.
+
+    With `adopt`, a message set back to approved (its claim taken over by the reconciler,
+    which did not find it at Twilio) and not claimed again is taken too: the caller has
+    Twilio's SID for it, and recording it keeps the text from being sent a second time.
+    """
+    held = (Message.status == "sending") & Message.claim_token.is_not_distinct_from(token)
+    values: dict[str, object] = {"claim_token": None}
+    if adopt:
+        held = held | ((Message.status == "approved") & Message.provider_sid.is_(None))
+        values["hold_reason"] = ""  # the reset's reason, which the ORM does not see
+    settled = session.execute(
+        update(Message)
+        .where(Message.id == message.id, held)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if settled:
+        set_committed_value(message, "claim_token", None)
+        return True
+    session.commit()
+    log.warning("Message %s: claim %s was taken over; nothing recorded", message.id, token)
+    return False
 
 
 def _load(session: Session, message_id: int) -> Message | None:
@@ -271,15 +368,22 @@ def send_claimed(
     settings: SendingSettings,
     time_left: float,
 ) -> str:
-    """Gate, rate-limit and send one claimed message; record what happened and commit."""
+    """Gate, rate-limit and send one claimed message; record what happened and commit.
+
+    "lost" when the claim was taken over (this worker stalled past its lease): then
+    nothing is sent or recorded.
+    """
     if message.status != "sending":
         return "skipped"
+    token = message.claim_token
     sender = message.sender
     now = options.clock()
     if sender is None:
-        return _block(session, message, "The campaign's sender was removed.")
+        return _block(session, message, token, "The campaign's sender was removed.")
     if sender.paused:
-        _hold(session, message, f"{sender.label} is paused.", now + timedelta(minutes=5))
+        paused = f"{sender.label} is paused."
+        if not _hold(session, message, token, paused, now + timedelta(minutes=5)):
+            return "lost"
         return "paused"
     recipient = recipient_of(message.lead, message.to_e164)
     if message.kind in REPLY_KINDS and recipient.lead_status in REPLY_OPEN_STATUSES:
@@ -289,14 +393,17 @@ def send_claimed(
     if decision.allowed and message.campaign is not None:
         decision = gate.campaign_cap(message.campaign, now)
     if decision.blocked:
-        return _block(session, message, decision.reason, decision.code)
+        return _block(session, message, token, decision.reason, decision.code)
     if not decision.allowed:
-        _hold(session, message, decision.reason, decision.next_allowed_at)
+        if not _hold(session, message, token, decision.reason, decision.next_allowed_at):
+            return "lost"
         return "held"
     try:
         options.limiter_for(sender).acquire(max_wait=time_left)
     except RateLimitWait:
         return "out_of_time"
+    if not fence(session, message, token, options.clock()):
+        return "lost"
     try:
         result = options.transport.send(
             to=message.to_e164,
@@ -306,11 +413,14 @@ def send_claimed(
             status_callback=options.status_callback,
         )
     except SendError as error:
-        return _send_failed(session, message, error, options, settings)
+        return _send_failed(session, message, token, error, options, settings)
     if options.after_call is not None:
         options.after_call(message, result)
     # Callbacks that beat this commit are adopted by the ticker (delivery.adopt_orphans).
-    record_sent(session, message, result, settings, options.clock(), adopt_early=False)
+    if not record_sent(
+        session, message, result, settings, options.clock(), adopt_early=False, token=token
+    ):
+        return "lost"
     gate.note_sent(sender, message.campaign_id)
     return "sent"
 
@@ -322,8 +432,16 @@ def record_sent(
     settings: SendingSettings,
     now,
     adopt_early: bool = True,
-) -> None:
-    """Twilio took the message: keep its SID, cost and the lead's last contact; commit."""
+    token: str | None = None,
+) -> bool:
+    """Twilio took the message: keep its SID, cost and the lead's last contact; commit.
+
+    Only under the claim `token` (by default the one the message was loaded with), or
+    on the message set back to approved and not claimed again; False when neither.
+    """
+    held = message.claim_token if token is None else token
+    if not _settle_claim(session, message, held, adopt=True):
+        return False
     message.provider_sid = result.sid
     message.provider_status = ""
     message.status = "sent"
@@ -350,6 +468,7 @@ def record_sent(
     if adopt_early:
         delivery.apply_early_events(session, message)
     session.commit()
+    return True
 
 
 def _after_farewell(session: Session, message: Message) -> None:
@@ -365,7 +484,11 @@ def _after_farewell(session: Session, message: Message) -> None:
         )
 
 
-def _block(session: Session, message: Message, reason: str, code: str = "") -> str:
+def _block(
+    session: Session, message: Message, token: str | None, reason: str, code: str = ""
+) -> str:
+    if not _settle_claim(session, message, token):
+        return "lost"
     _after_farewell(session, message)
     message.status = "blocked"
     message.blocked_reason = reason[:255]
@@ -382,18 +505,24 @@ def _block(session: Session, message: Message, reason: str, code: str = "") -> s
     return "blocked"
 
 
-def _hold(session: Session, message: Message, reason: str, until: datetime | None) -> None:
+def _hold(
+    session: Session, message: Message, token: str | None, reason: str, until: datetime | None
+) -> bool:
+    if not _settle_claim(session, message, token):
+        return False
     message.status = "approved"
     message.claimed_at = None
     message.attempts = max(0, message.attempts - 1)
     message.hold_reason = reason[:255]
     message.due_at = until or utcnow() + timedelta(minutes=5)
     session.commit()
+    return True
 
 
 def _send_failed(
     session: Session,
     message: Message,
+    token: str | None,
     error: SendError,
     options: DispatchOptions,
     settings: SendingSettings,
@@ -401,12 +530,15 @@ def _send_failed(
     if error.kind == "ambiguous":
         found = _look_up(options, message, message.claimed_at or options.clock())
         if isinstance(found, SendResult):
-            record_sent(session, message, found, settings, options.clock())
+            if not record_sent(session, message, found, settings, options.clock(), token=token):
+                return "lost"
             return "reconciled"
         if found == "unknown":
             # Twilio can't be asked right now: leave it claimed; the lease reconciles it.
             session.commit()
             return "retried"
+    if not _settle_claim(session, message, token):
+        return "lost"
     if error.kind in ("retry", "ambiguous"):
         return _retry_later(session, message, error, options.clock())
     _after_farewell(session, message)
@@ -421,6 +553,7 @@ def _send_failed(
 
 
 def _retry_later(session: Session, message: Message, error: SendError, now: datetime) -> str:
+    """Back in line after a backoff, or failed once its tries are used (claim settled)."""
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
         message.error_code = error.code
@@ -467,29 +600,40 @@ def reconcile_stuck(
     report: DispatchReport | None = None,
 ) -> int:
     """Settle messages left in `sending` past their lease: sent if Twilio has them,
-    approved again (to be sent) if it does not. Returns how many were settled."""
+    approved again (to be sent) if it does not. Returns how many were settled.
+
+    Each is taken over (a new claim token) before Twilio is asked, so its stalled holder,
+    should it wake, can neither send it nor record anything on it.
+    """
     now = options.clock()
-    query = select(Message.id).where(
+    expired = now - timedelta(seconds=options.lease_seconds)
+    query = select(Message.id, Message.claim_token).where(
         Message.status == "sending",
-        Message.claimed_at < now - timedelta(seconds=options.lease_seconds),
+        Message.claimed_at < expired,
     )
     if batch_id is not None:
         query = query.where(Message.batch_id == batch_id)
     if team_id is not None:
         query = query.where(Message.team_id == team_id)
     settled = 0
-    for message_id in list(session.scalars(query.order_by(Message.id))):
-        message = _load(session, message_id)
+    for message_id, held in list(session.execute(query.order_by(Message.id))):
+        token = _take_over(session, message_id, held, expired)
+        message = _load(session, message_id) if token else None
         if message is None or message.status != "sending":
             continue
         found = _look_up(options, message, message.claimed_at or now)
         if found == "unknown":
-            continue
+            continue  # stays taken over, its lease expired: the next round asks again
         if isinstance(found, SendResult):
             settings = SendingSettings.of(session.get(Team, message.team_id))
-            record_sent(session, message, found, settings, message.claimed_at or now)
+            if not record_sent(
+                session, message, found, settings, message.claimed_at or now, token=token
+            ):
+                continue
             if report is not None:
                 report.reconciled += 1
+        elif not _settle_claim(session, message, token):
+            continue
         else:
             message.status = "approved"
             message.claimed_at = None
@@ -498,6 +642,27 @@ def reconcile_stuck(
             session.commit()
         settled += 1
     return settled
+
+
+def _take_over(
+    session: Session, message_id: int, held: str | None, expired: datetime
+) -> str | None:
+    """Replace the expired claim `held` on a message with a new token; commit. The new
+    token, or None when the holder renewed its claim or another reconciler took it."""
+    token = new_claim_token()
+    taken = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == "sending",
+            Message.claim_token.is_not_distinct_from(held),
+            Message.claimed_at < expired,
+        )
+        .values(claim_token=token)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return token if taken else None
 
 
 PRICE_DELAY = timedelta(minutes=1)
@@ -585,8 +750,15 @@ def due_batches(session: Session, now: datetime | None = None) -> list[int]:
     )
 
 
-def claim_replies(session: Session, team_id: int, now: datetime, limit: int = CHUNK) -> list[int]:
-    """Move up to `limit` due, approved inbox replies of a team to `sending`; commit."""
+def claim_replies(
+    session: Session,
+    team_id: int,
+    now: datetime,
+    limit: int = CHUNK,
+    token: str | None = None,
+) -> list[int]:
+    """Move up to `limit` due, approved inbox replies of a team to `sending` under
+    `token` (a new one if not given); commit."""
     pick = (
         select(Message.id)
         .join(Sender, Sender.id == Message.sender_id)
@@ -600,7 +772,7 @@ def claim_replies(session: Session, team_id: int, now: datetime, limit: int = CH
         .order_by(Message.due_at, Message.id)
         .limit(limit)
     )
-    return _claim_picked(session, pick, now)
+    return _claim_picked(session, pick, now, token or new_claim_token())
 
 
 def run_replies(session: Session, team_id: int, options: DispatchOptions) -> DispatchReport:
@@ -611,10 +783,12 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
     settings = SendingSettings.of(session.get(Team, team_id))
     reconcile_stuck(session, options, team_id=team_id, report=report)
     while time.monotonic() - started <= options.time_slice:
-        ids = claim_replies(session, team_id, options.clock(), options.chunk)
+        token = new_claim_token()
+        ids = claim_replies(session, team_id, options.clock(), options.chunk, token)
         if not ids:
             return report
-        messages = _load_chunk(session, ids)
+        messages = _own(_load_chunk(session, ids), token)
+        ids = [m.id for m in messages]
         gate = Gate(session, team_id, settings)
         for position, message in enumerate(messages):
             left = options.time_slice - (time.monotonic() - started)
@@ -622,7 +796,7 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
             if outcome is None:
                 outcome = send_claimed(session, message, gate, options, settings, left)
             if outcome == "out_of_time":
-                release(session, ids[position:])
+                release(session, ids[position:], token)
                 report.stopped = "time slice used; continues on the next tick"
                 return report
             _count(report, outcome)

@@ -72,8 +72,11 @@ FROM_NUMBER = "+15125550142"
 # A Redis database of this module's own: it is flushed before the tests start.
 REDIS_DB = 11
 # Stands in for the 120 s default so that texts a killed worker left in `sending` are
-# looked up at Twilio within the test's time; every send here is well inside it.
+# looked up at Twilio within the test's time; every send here is well inside it, and the
+# slice and Twilio timeout are short enough for the console to accept it.
 LEASE_SECONDS = 6
+TIME_SLICE = 2
+TWILIO_TIMEOUT = 3
 
 OPENER = (
     "Hi {firstName|there}, {senderName} here. Thinking of selling {companyName}? "
@@ -136,6 +139,8 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_API_BASE_URL": twilio.url,
         "DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
+        "DISPATCH_TIME_SLICE": str(TIME_SLICE),
+        "TWILIO_TIMEOUT": str(TWILIO_TIMEOUT),
         "CONSOLE_INSTANCE_PATH": str(folder / "instance"),
         "CONSOLE_UPLOAD_DIR": str(folder / "uploads"),
         **clock.environment(),

@@ -6,9 +6,15 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -22,6 +28,7 @@ from console.models import (
     Batch,
     ConsentEvent,
     Enrollment,
+    Message,
     MessageEvent,
     Phone,
     Sender,
@@ -30,6 +37,9 @@ from console.models import (
 from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
 from console.services.compliance import Gate, Recipient
 from console.services.outreach import SendingSettings
+from jobs import queue as job_queue
+from jobs import replies as replies_jobs
+from jobs import sending as sending_jobs
 from jobs.sending import start_follow_ups
 from tests import servers
 from tests.fakeservers import TwilioServer
@@ -57,6 +67,8 @@ from tests.sending_helpers import (
     twilio_server,
     twilio_transport,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(
@@ -215,6 +227,263 @@ def test_worker_killed_before_the_call_sends_once_after_the_lease(app, twilio, c
     assert report.sent == 2
     assert one_each(twilio, outreach.numbers)
     assert statuses(batch.id) == {"sent": 2}
+
+
+class StallsForItsSlot:
+    """A sender's rate limit whose first wait stands for the worker frozen (SIGSTOP)
+    past its lease after its claim, before its last check: `meanwhile` is what the rest
+    of the console does in that time."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        self.meanwhile = meanwhile
+        self.stalls = 0
+
+    def acquire(self, max_wait: float | None = None) -> float:
+        if not self.stalls:
+            self.stalls += 1
+            self.meanwhile()
+        return 0.0
+
+
+class StallsInTheCall:
+    """A transport whose first send stands for the worker frozen past its lease after
+    its last check, before its request reached Twilio (the window no check can close)."""
+
+    def __init__(self, inner, meanwhile: Callable[[], None]) -> None:
+        self.inner = inner
+        self.meanwhile = meanwhile
+        self.stalls = 0
+
+    def send(self, **kwargs):
+        if not self.stalls:
+            self.stalls += 1
+            self.meanwhile()
+        return self.inner.send(**kwargs)
+
+    def find(self, **kwargs):
+        return self.inner.find(**kwargs)
+
+
+def test_worker_stalled_past_its_lease_sends_nothing_when_it_wakes(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio)
+    elsewhere: dict[str, object] = {}
+
+    def meanwhile() -> None:
+        # The ticker finds the text past its lease and not at Twilio; another worker sends it.
+        clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+        with Session(db.engine) as other:
+            elsewhere["settled"] = dispatch.reconcile_stuck(other, options(transport, clock))
+            elsewhere["sent"] = dispatch.run(other, batch.id, options(transport, clock)).sent
+
+    stalled = StallsForItsSlot(meanwhile)
+    woke = dispatch.run(
+        db.session, batch.id, options(transport, clock, limiter_for=lambda sender: stalled)
+    )
+
+    assert stalled.stalls == 1
+    assert elsewhere == {"settled": 1, "sent": 1}
+    assert len(twilio.created) == 1, "sent twice"
+    (message,) = messages_of(batch.id)
+    assert (message.status, message.provider_sid) == ("sent", twilio.created[0]["sid"])
+    assert (woke.sent, woke.lost) == (0, 1)
+    assert "1 lost their claim" in woke.sentence()
+
+
+def test_text_a_woken_worker_sent_after_its_reset_is_kept_not_sent_again(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio)
+
+    def meanwhile() -> None:
+        clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+        with Session(db.engine) as other:
+            assert dispatch.reconcile_stuck(other, options(transport, clock)) == 1
+
+    woke = dispatch.run(db.session, batch.id, options(StallsInTheCall(transport, meanwhile), clock))
+    after = dispatch.run(db.session, batch.id, options(transport, clock))
+
+    # Its SID is recorded on the text set back to approved, so nobody sends it again.
+    assert (woke.sent, after.sent) == (1, 0)
+    (taken,) = twilio.created
+    (message,) = messages_of(batch.id)
+    assert (message.status, message.provider_sid) == ("sent", taken["sid"])
+    assert message.hold_reason == ""
+
+
+def test_claim_renewed_at_the_last_check_is_not_reconciled_during_the_call(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio)
+    during_the_call: list[int] = []
+
+    def in_the_call() -> None:
+        clock.advance(seconds=1)
+        with Session(db.engine) as other:
+            during_the_call.append(dispatch.reconcile_stuck(other, options(transport, clock)))
+
+    stalled = StallsForItsSlot(lambda: clock.advance(seconds=dispatch.LEASE_SECONDS + 1))
+    report = dispatch.run(
+        db.session,
+        batch.id,
+        options(
+            StallsInTheCall(transport, in_the_call), clock, limiter_for=lambda sender: stalled
+        ),
+    )
+    again = dispatch.run(db.session, batch.id, options(transport, clock))
+
+    assert during_the_call == [0]  # the lease counts from the check before the call
+    assert (report.sent, again.sent) == (1, 0)
+    assert len(twilio.created) == 1
+    assert statuses(batch.id) == {"sent": 1}
+
+
+def test_reconciler_takes_a_claim_over_before_it_asks_twilio(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    mine = dispatch.new_claim_token()
+    (message_id,) = dispatch.claim(db.session, batch.id, clock(), token=mine)
+    transport = twilio_transport(twilio)
+    seen: list[str | None] = []
+
+    class Watching:
+        def find(self, **kwargs):
+            seen.append(db.session.get(Message, message_id, populate_existing=True).claim_token)
+            return transport.find(**kwargs)
+
+    clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+    assert dispatch.reconcile_stuck(db.session, options(Watching(), clock)) == 1
+
+    assert len(seen) == 1 and seen[0] not in (None, mine)
+    message = db.session.get(Message, message_id, populate_existing=True)
+    assert (message.status, message.claim_token) == ("approved", None)
+    # The stalled holder's token matches nothing any more.
+    assert not dispatch.fence(db.session, message, mine, clock())
+
+
+# A dispatcher in a process of its own, at the test's clock: it reports each claimed
+# text's wait for its rate slot on stdout (the moment the test freezes it), then sleeps.
+FROZEN_DISPATCHER = """
+import json, sys, time
+from datetime import datetime
+from console import create_app
+from console.config import TestConfig
+from console.extensions import db
+from console.services import dispatch
+from tests.sending_helpers import options, twilio_transport
+
+url, twilio_url, batch_id, now = sys.argv[1:5]
+
+class Announced:
+    def acquire(self, max_wait=None):
+        print("waiting for a slot", flush=True)
+        time.sleep(1.0)
+        return 1.0
+
+app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
+with app.app_context():
+    clock = lambda: datetime.fromisoformat(now)
+    report = dispatch.run(
+        db.session,
+        int(batch_id),
+        options(twilio_transport(twilio_url), clock, limiter_for=lambda sender: Announced()),
+    )
+    print(json.dumps({"sent": report.sent, "lost": report.lost}), flush=True)
+"""
+
+
+def test_worker_process_frozen_past_its_lease_sends_nothing_when_it_wakes(app, twilio, clock):
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_DISPATCHER, url, twilio.url, str(batch.id), str(clock())],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert frozen.stdout.readline().strip() == "waiting for a slot", frozen.stderr.read()
+        os.kill(frozen.pid, signal.SIGSTOP)
+        clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+        assert dispatch.reconcile_stuck(db.session, options(transport, clock)) == 1
+        assert dispatch.run(db.session, batch.id, options(transport, clock)).sent == 1
+        os.kill(frozen.pid, signal.SIGCONT)
+        out, err = frozen.communicate(timeout=60)
+    finally:
+        if frozen.poll() is None:
+            os.kill(frozen.pid, signal.SIGCONT)
+            frozen.kill()
+            frozen.wait()
+
+    assert len(twilio.created) == 1, "sent twice"
+    assert json.loads(out.strip().splitlines()[-1]) == {"sent": 0, "lost": 1}, err
+    db.session.expire_all()
+    (message,) = messages_of(batch.id)
+    assert (message.status, message.provider_sid) == ("sent", twilio.created[0]["sid"])
+
+
+def test_a_dispatcher_that_outlived_its_batch_lock_frees_only_its_own(app):
+    conn = job_queue.connection(app)
+    key = sending_jobs._lock_key(999)
+    jobs = job_queue.queue(app=app)
+    assert sending_jobs.enqueue_dispatch(app, 999)
+    conn.delete(key)  # it expired while its dispatcher was frozen
+    assert sending_jobs.enqueue_dispatch(app, 999)
+    queued = jobs.jobs[-2:]
+    stale, fresh = [job.args for job in queued]
+    for job in queued:
+        job.delete()
+
+    assert sending_jobs.send_batch(*stale) == "no such batch"
+
+    assert conn.exists(key)  # the next dispatcher's lock stands
+    assert not sending_jobs.enqueue_dispatch(app, 999)
+    sending_jobs.send_batch(*fresh)
+    assert not conn.exists(key)
+
+
+def test_a_reply_sender_that_outlived_its_lock_frees_only_its_own(app):
+    team_id = make_outreach(["TX"]).crew.team.id
+    conn = job_queue.connection(app)
+    key = replies_jobs._replies_lock_key(team_id)
+    jobs = job_queue.queue(app=app)
+    assert replies_jobs.enqueue_replies(app, team_id)
+    conn.delete(key)  # it expired while its sender was frozen
+    assert replies_jobs.enqueue_replies(app, team_id)
+    queued = jobs.jobs[-2:]
+    stale, fresh = [job.args for job in queued]
+    for job in queued:
+        job.delete()
+
+    replies_jobs.send_replies(*stale)
+
+    assert conn.exists(key)
+    replies_jobs.send_replies(*fresh)
+    assert not conn.exists(key)
+
+
+def frees_only_its_own(conn: redis.Redis) -> None:
+    """A lock holding another owner's token stays; the owner's token frees it."""
+    key = "console:test:lock"
+    conn.set(key, "next-owner")
+    assert not job_queue.release_lock(conn, key, "stale-owner")
+    assert conn.get(key) == b"next-owner"
+    assert job_queue.release_lock(conn, key, "next-owner")
+    assert conn.get(key) is None
+
+
+def test_lock_is_released_by_its_owner_only_without_lua(app):
+    frees_only_its_own(fakeredis.FakeStrictRedis(server=fakeredis.FakeServer()))
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_lock_is_released_by_its_owner_only_on_real_redis(app, redis_url):
+    frees_only_its_own(redis.Redis.from_url(redis_url))
 
 
 def test_unreachable_twilio_is_retried_after_a_backoff_and_sends_once(app, twilio, clock):

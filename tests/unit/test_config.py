@@ -113,3 +113,31 @@ def test_app_runs_on_the_test_clock_where_no_text_can_reach_a_phone(api_base_url
 
     assert timedelta(days=1) <= ahead < timedelta(days=1, seconds=1)
     assert abs(back) < timedelta(seconds=1)
+
+
+PRODUCTION = {
+    "DATABASE_URL": "postgresql://db/console",
+    "REDIS_URL": "redis://r:6379/0",
+    "SECRET_KEY": "s",
+}
+
+
+def test_a_lease_shorter_than_the_slice_is_refused():
+    with pytest.raises(ConfigError, match="DISPATCH_LEASE_SECONDS"):
+        Config({**PRODUCTION, "DISPATCH_LEASE_SECONDS": "15", "DISPATCH_TIME_SLICE": "30"})
+
+
+def test_a_lease_within_the_slice_plus_the_twilio_timeout_is_refused():
+    settings = {"DISPATCH_TIME_SLICE": "30", "TWILIO_TIMEOUT": "10"}
+    with pytest.raises(ConfigError, match=r"TWILIO_TIMEOUT \(10\), 40 s"):
+        Config({**PRODUCTION, **settings, "DISPATCH_LEASE_SECONDS": "40"})
+    accepted = Config({**PRODUCTION, **settings, "DISPATCH_LEASE_SECONDS": "41"})
+    assert accepted.DISPATCH_LEASE_SECONDS == 41
+
+
+def test_the_default_lease_outlasts_the_default_slice_and_timeout(tmp_path):
+    production = Config(PRODUCTION)
+    embedded = Config({"CONSOLE_INSTANCE_PATH": str(tmp_path)})
+    for config in (production, embedded):
+        longest_hold = config.DISPATCH_TIME_SLICE + config.TWILIO_TIMEOUT
+        assert longest_hold < config.DISPATCH_LEASE_SECONDS
