@@ -49,13 +49,14 @@ from console.models import (
     Suppression,
     Team,
 )
-from console.models.base import utcnow
+from console.models.base import set_clock_offset, utcnow
 from console.services import dispatch, inbound, inbox, personas, reading, templates
 from console.services.compliance import Gate
 from console.services.outreach import ReplySettings, SendingSettings
 from console.services.tokens import lead_values, render
 from jobs import queue as job_queue
 from jobs import sending
+from tests import clock
 from tests.fakeservers import AnthropicServer, TwilioServer, content_text
 from tests.integration.test_campaign_flow import (
     FROM_NUMBER,
@@ -115,7 +116,9 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         "127.0.0.1", 0, lambda environ, reply: app_box["app"](environ, reply), threaded=True
     )
     base_url = f"http://127.0.0.1:{web.server_port}"
-    twilio = TwilioServer(ACCOUNT_SID, AUTH_TOKEN).start()
+    twilio = TwilioServer(ACCOUNT_SID, AUTH_TOKEN)
+    twilio.clock = clock.now  # the reconciler compares Twilio's dates with its claims
+    twilio.start()
     claude = AnthropicServer(
         api_key=ANTHROPIC_KEY, responder=claude_answers, delay=CLAUDE_DELAY
     ).start()
@@ -134,6 +137,7 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         "ANTHROPIC_TIMEOUT": "5",
         "CONSOLE_INSTANCE_PATH": str(folder / "instance"),
         "CONSOLE_UPLOAD_DIR": str(folder / "uploads"),
+        **clock.environment(),  # texting hours hold no reply, whatever the hour
     }
     app = create_app(Config(env))
     assert not app.config["TWILIO_SANDBOX"]
@@ -154,6 +158,7 @@ def stack(postgres_admin_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
         thread.join(timeout=5)
         twilio.stop()
         claude.stop()
+        set_clock_offset(0)  # the app put this process on the test clock
 
 
 @pytest.fixture
