@@ -498,12 +498,7 @@ def register_flow_commands(app: Flask) -> None:
             raise click.ClickException(problem)
         batch = batches.create_batch(db.session, campaign, user)
         db.session.commit()
-        try:
-            batch = batches.generate(db.session, batch.id)
-        except Exception:
-            db.session.rollback()
-            batches.mark_generation_failed(db.session, batch.id)
-            raise
+        batch = batches.draft(db.session, batch.id)
         click.echo(
             json.dumps(
                 {

@@ -151,12 +151,7 @@ def generate_batch(session: Session, run: JobRun, progress: Progress) -> str:
     def report(done: int, total: int) -> None:
         progress.update(done, total, {"texts": done})
 
-    try:
-        batch = batches.generate(session, batch_id, on_progress=report)
-    except Exception:
-        session.rollback()
-        batches.mark_generation_failed(session, batch_id)
-        raise
+    batch = batches.draft(session, batch_id, on_progress=report)
     excluded = sum(v for k, v in (batch.excluded or {}).items() if k not in ("eligible", "matched"))
     texts = "text" if batch.size == 1 else "texts"
     leads = "lead" if excluded == 1 else "leads"

@@ -228,6 +228,19 @@ def generate(
     return batch
 
 
+def draft(
+    session: Session, batch_id: int, on_progress: Callable[[int, int], None] | None = None
+) -> Batch:
+    """`generate`, or, when drafting fails, the batch cancelled and the error raised on
+    (the job and `flask campaign draft` both draft this way)."""
+    try:
+        return generate(session, batch_id, on_progress=on_progress)
+    except Exception:
+        session.rollback()
+        mark_generation_failed(session, batch_id)
+        raise
+
+
 def mark_generation_failed(session: Session, batch_id: int) -> None:
     """A batch whose drafting failed ends cancelled (its leads are free for the next)."""
     batch = session.get(Batch, batch_id)
