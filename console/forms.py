@@ -1,4 +1,5 @@
-"""What every form shares: number fields that refuse NaN and infinity."""
+"""What every form shares: number fields that refuse NaN and infinity, and the one
+check of an account's email."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ import math
 from decimal import Decimal
 
 from wtforms import Field, Form
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
+
+from console.services.accounts import AccountError, check_email
+
+
+def account_email(_form: Form, field: Field) -> None:
+    """Accept only an email people can sign in with (the accounts service decides)."""
+    try:
+        check_email(field.data or "")
+    except AccountError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 class Finite:

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from console.services.accounts import MIN_PASSWORD_LENGTH, AccountError, check_email
-
-
-def account_email(_form, field) -> None:
-    """Accept only an email people can sign in with (the accounts service decides)."""
-    try:
-        check_email(field.data or "")
-    except AccountError as exc:
-        raise ValidationError(str(exc)) from exc
+from console.forms import account_email
+from console.services.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

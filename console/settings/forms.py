@@ -31,8 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from console.auth.forms import account_email
-from console.forms import Finite
+from console.forms import Finite, account_email
 from console.models import Role
 from console.models.base import INT_MAX
 from console.models.campaigns import DEFAULT_SENDER_MPS, SENDER_KINDS
