@@ -13,13 +13,13 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.models import Invitation, LoginAttempt, LoginThrottle, Role, Team, User
 from console.models.base import utcnow
 from console.services import audit
+from console.services.sql import insert_for
 from console.services.tenancy import of_team, scoped
 
 MIN_PASSWORD_LENGTH = 10
@@ -234,9 +234,8 @@ def _count_attempt(
     One conditional UPDATE both checks the back-off and counts, so two requests can
     never both take the last attempt allowed.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
-        insert(LoginThrottle)
+        insert_for(session)(LoginThrottle)
         .values(email=email, ip=ip, failures=0)
         .on_conflict_do_nothing(index_elements=["email", "ip"])
     )

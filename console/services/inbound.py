@@ -43,6 +43,7 @@ from console.services import (
 )
 from console.services.delivery import suppress_number
 from console.services.outreach import ReplySettings
+from console.services.sql import insert_for
 from console.services.tokens import lead_values, render
 
 # Inbox items still being worked; a new text from the same number joins one of these.
@@ -142,13 +143,8 @@ def receive(
 
 def _store_once(session: Session, **values) -> int | None:
     """Insert the inbound text unless its SID is stored already; its id, or None."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     statement = (
-        insert(InboundMessage)
+        insert_for(session)(InboundMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["provider_sid"])
         .returning(InboundMessage.id)
