@@ -5,7 +5,7 @@ from __future__ import annotations
 import fakeredis
 from flask import Flask, current_app
 from redis import Redis
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import WatchError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.extensions import db
 from console.models import JobRun
-from console.services import jobruns
+from console.services import jobruns, lua
 from jobs.kinds import JOB_KINDS
 
 DEFAULT_QUEUE = "default"
@@ -51,10 +51,9 @@ def release_lock(conn: Redis, key: str, token: str) -> bool:
     free the new owner's lock. Lua where Redis runs it, WATCH/MULTI where it does not
     (fakeredis without lupa, embedded).
     """
-    try:
-        return bool(conn.eval(RELEASE_LOCK_LUA, 1, key, token))
-    except ResponseError:
-        pass
+    answer = lua.run(conn, RELEASE_LOCK_LUA, [key], [token])
+    if answer is not lua.NO_LUA:
+        return bool(answer)
     with conn.pipeline() as pipe:
         try:
             pipe.watch(key)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import redis
 
+from console.services import lua
+
 
 class LeaderLease:
     """A role held by one process at a time through a Redis key with a deadline.
@@ -81,14 +83,10 @@ class LeaderLease:
         return seconds + micros / 1_000_000
 
     def _run(self, name: str, args: list[str]) -> bool:
-        sha = _script(self.conn, name)
-        if sha is None:
+        answer = lua.run(self.conn, SCRIPTS[name], [self.key], args)
+        if answer is lua.NO_LUA:
             return WATCH_FALLBACKS[name](self.conn, self.key, args)
-        try:
-            return bool(self.conn.evalsha(sha, 1, self.key, *args))
-        except redis.exceptions.NoScriptError:  # Redis restarted and forgot the script
-            _forget_scripts(self.conn)
-            return bool(self.conn.evalsha(_script(self.conn, name), 1, self.key, *args))
+        return bool(answer)
 
 
 def _parse(stored: bytes | str) -> tuple[str, float]:
@@ -161,19 +159,3 @@ return 0
 """
 
 SCRIPTS = {"hold": HOLD_LUA, "release": RELEASE_LUA}
-
-
-def _script(conn: redis.Redis, name: str) -> str | None:
-    """The SHA of script `name` on this Redis, or None when it runs no Lua (fakeredis
-    without lupa). Found out once per connection."""
-    shas = conn.__dict__.setdefault("_console_lease_shas", {})
-    if name not in shas:
-        try:
-            shas[name] = conn.script_load(SCRIPTS[name])
-        except redis.ResponseError:
-            shas[name] = None
-    return shas[name]
-
-
-def _forget_scripts(conn: redis.Redis) -> None:
-    conn.__dict__["_console_lease_shas"] = {}

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import redis
 
+from console.services import lua
+
 
 class TokenBucket:
     """At most `rate` calls a second on average, bursts of up to `burst`, across threads.
@@ -99,29 +101,13 @@ class RedisRateLimiter:
         return wait
 
     def _reserve(self, max_wait: float | None) -> float:
-        sha = _script(self.conn)
-        if sha is None:
-            return self._reserve_watch(max_wait)
-        try:
-            return self._reserve_lua(sha, max_wait)
-        except redis.exceptions.NoScriptError:  # Redis restarted and forgot the script
-            self.conn._console_gcra_sha = self.conn.script_load(RESERVE_LUA)
-            return self._reserve_lua(self.conn._console_gcra_sha, max_wait)
-
-    def _reserve_lua(self, sha: str, max_wait: float | None) -> float:
         # One round trip: the server computes the slot and stores the new TAT atomically.
         limit = -1 if max_wait is None else max_wait
-        wait = float(
-            self.conn.evalsha(
-                sha,
-                1,
-                self.key,
-                repr(self.interval),
-                str(self.burst),
-                repr(limit),
-                str(self.ttl * 1000),
-            )
-        )
+        args = [repr(self.interval), str(self.burst), repr(limit), str(self.ttl * 1000)]
+        answer = lua.run(self.conn, RESERVE_LUA, [self.key], args)
+        if answer is lua.NO_LUA:
+            return self._reserve_watch(max_wait)
+        wait = float(answer)
         if wait < 0:
             raise RateLimitWait(-wait)
         return wait
@@ -175,19 +161,6 @@ local ahead = math.ceil((tat - now + (tonumber(ARGV[2]) - 1) * interval) * 1000)
 redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(tonumber(ARGV[4]), ahead))
 return tostring(wait)
 """
-
-
-def _script(conn: redis.Redis) -> str | None:
-    """The SHA of the reservation script on this Redis, or None when it runs no Lua
-    (fakeredis without lupa). Found out once per connection."""
-    sha = getattr(conn, "_console_gcra_sha", "")
-    if sha == "":
-        try:
-            sha = conn.script_load(RESERVE_LUA)
-        except redis.ResponseError:
-            sha = None
-        conn._console_gcra_sha = sha
-    return sha
 
 
 def sender_limiter(conn: redis.Redis, sender_id: int, mps: float) -> RedisRateLimiter:
