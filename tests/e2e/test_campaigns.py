@@ -486,6 +486,7 @@ def test_review_queue_is_reachable_and_labelled_from_the_keyboard(page, shoot):
 
     text = page.locator("#queue tr.message-row").first.get_by_role("textbox", name="Text")
     expect(text).to_be_focused()
+    page.wait_for_timeout(300)  # the editor's swap settles (its live count listens) first
     page.keyboard.press("Control+End")
     page.keyboard.type(" Thanks!")
     editing = page.locator("#queue tr.message-row").first
