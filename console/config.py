@@ -130,6 +130,11 @@ class Config:
         # Seconds one request to Twilio's API may take before the SDK gives up.
         self.TWILIO_TIMEOUT = float(env.get("TWILIO_TIMEOUT") or 10)
         _check_lease(self.DISPATCH_LEASE_SECONDS, self.DISPATCH_TIME_SLICE, self.TWILIO_TIMEOUT)
+        # Texts one dispatcher has in flight at once (Twilio's answer awaited): with
+        # Twilio answering in 0.4 s, 16 in flight send up to 40 texts a second.
+        self.DISPATCH_CONCURRENCY = _count_setting(env, "DISPATCH_CONCURRENCY", 16, 1, 256)
+        # Dispatchers that share one batch at once; 0: one per running worker.
+        self.DISPATCH_JOBS_PER_BATCH = _count_setting(env, "DISPATCH_JOBS_PER_BATCH", 0, 0, 64)
         # Lookup v2 line type intelligence, per number (Twilio's list price).
         self.TWILIO_LOOKUP_PRICE = env.get("TWILIO_LOOKUP_PRICE", "0.008")
 
@@ -171,6 +176,18 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _count_setting(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting from `low` to `high`; a clear error otherwise."""
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+    return value
 
 
 def _check_lease(lease: float, time_slice: float, twilio_timeout: float) -> None:

@@ -20,13 +20,14 @@ from datetime import datetime
 
 import redis
 from flask import Flask
+from rq import Worker
 from sqlalchemy.orm import Session
 
 from console.extensions import db
 from console.models import Batch, Campaign
 from console.providers.messaging import Transport, TwilioTransport
 from console.providers.twilio_client import make_client
-from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
+from console.services import batches, delivery, dispatch, pace, sandbox_twilio, sequences
 from console.services.leadership import LeaderLease
 from console.services.ratelimit import sender_limiter
 from jobs import replies
@@ -44,6 +45,8 @@ REDIS_SEEN_KEY = "console:ticker:redis-seen"
 # A batch's dispatcher is queued at most once while its key lives (its time slice plus
 # this margin for the queue's wait).
 LOCK_MARGIN_SECONDS = 30
+# With DISPATCH_JOBS_PER_BATCH unset, at most this many dispatchers share a batch.
+MAX_AUTO_DISPATCHERS = 8
 STATUS_PATH = "/webhooks/twilio/status"
 
 
@@ -59,20 +62,26 @@ def transport_for(app: Flask, session: Session, team_id: int) -> Transport:
     config = app.config
     if config.get("TWILIO_SANDBOX", True):
         return sandbox_twilio.SandboxTransport(session, team_id)
-    client = app.extensions.get("console.twilio_client")
-    if client is None:
-        client = make_client(
-            config["TWILIO_ACCOUNT_SID"],
-            config["TWILIO_AUTH_TOKEN"],
-            config.get("TWILIO_API_BASE_URL", ""),
-            timeout=float(config.get("TWILIO_TIMEOUT", 10.0)),
+    transport = app.extensions.get("console.twilio_transport")
+    if transport is None:
+        # One SDK client per sending thread (see TwilioTransport).
+        transport = TwilioTransport(
+            lambda: make_client(
+                config["TWILIO_ACCOUNT_SID"],
+                config["TWILIO_AUTH_TOKEN"],
+                config.get("TWILIO_API_BASE_URL", ""),
+                timeout=float(config.get("TWILIO_TIMEOUT", 10.0)),
+            )
         )
-        app.extensions["console.twilio_client"] = client
-    return TwilioTransport(client)
+        app.extensions["console.twilio_transport"] = transport
+    return transport
 
 
-def dispatch_options(app: Flask, session: Session, team_id: int) -> dispatch.DispatchOptions:
-    """The dispatcher's transport, per-sender Redis rate limits and callback URL."""
+def dispatch_options(
+    app: Flask, session: Session, team_id: int, batch_id: int | None = None, slot: int = 0
+) -> dispatch.DispatchOptions:
+    """The dispatcher's transport, per-sender Redis rate limits, callback URL and how
+    many texts it has in flight; a batch's dispatcher also tells how it is doing."""
     conn = connection(app)
     return dispatch.DispatchOptions(
         transport=transport_for(app, session, team_id),
@@ -80,41 +89,68 @@ def dispatch_options(app: Flask, session: Session, team_id: int) -> dispatch.Dis
         status_callback=status_callback_url(app.config),
         time_slice=float(app.config.get("DISPATCH_TIME_SLICE", 30.0)),
         lease_seconds=int(app.config.get("DISPATCH_LEASE_SECONDS", dispatch.LEASE_SECONDS)),
+        concurrency=int(app.config.get("DISPATCH_CONCURRENCY", 16)),
+        report_pace=(
+            (lambda figures: pace.publish(conn, batch_id, slot, figures))
+            if batch_id is not None
+            else None
+        ),
     )
 
 
-def _lock_key(batch_id: int) -> str:
-    return f"console:dispatch:batch:{batch_id}"
+def _lock_key(batch_id: int, slot: int = 0) -> str:
+    # Slot 0 keeps the key of the days of one dispatcher a batch.
+    return f"console:dispatch:batch:{batch_id}" + (f":{slot}" if slot else "")
 
 
-def enqueue_dispatch(app: Flask, batch_id: int) -> bool:
-    """Queue a dispatcher for a batch unless one is queued or running; True if queued."""
+def dispatchers_per_batch(app: Flask) -> int:
+    """How many dispatchers share one batch: DISPATCH_JOBS_PER_BATCH, or one for each
+    worker listening to the default queue (at least one)."""
+    configured = int(app.config.get("DISPATCH_JOBS_PER_BATCH", 0))
+    if configured:
+        return configured
+    if app.extensions.get("console.start_embedded_worker") is not None:
+        return 1
+    try:
+        listening = Worker.count(connection=connection(app), queue=queue(DEFAULT_QUEUE, app))
+    except redis.RedisError:
+        listening = 1
+    return max(1, min(listening, MAX_AUTO_DISPATCHERS))
+
+
+def enqueue_dispatch(app: Flask, batch_id: int) -> int:
+    """Queue dispatchers for a batch, one for each free slot (see
+    `dispatchers_per_batch`); how many were queued."""
     conn = connection(app)
-    # The key outlives a dispatcher's slice a little, so a dead worker delays the batch
-    # by about one slice, not more.
+    # A slot's key outlives a dispatcher's slice a little, so a dead worker delays the
+    # batch's share of that slot by about one slice, not more.
     lock = int(float(app.config.get("DISPATCH_TIME_SLICE", 30.0))) + LOCK_MARGIN_SECONDS
-    # The job frees the key with this token, so a job that outlived it frees no other's.
-    token = secrets.token_hex(16)
-    if not conn.set(_lock_key(batch_id), token, nx=True, ex=lock):
-        return False
-    queue(DEFAULT_QUEUE, app).enqueue(
-        "jobs.sending.send_batch",
-        batch_id,
-        token,
-        job_timeout=600,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"send batch #{batch_id}",
-    )
+    queued = 0
+    for slot in range(dispatchers_per_batch(app)):
+        # The job frees the key with this token, so a job that outlived it frees no other's.
+        token = secrets.token_hex(16)
+        if not conn.set(_lock_key(batch_id, slot), token, nx=True, ex=lock):
+            continue
+        queue(DEFAULT_QUEUE, app).enqueue(
+            "jobs.sending.send_batch",
+            batch_id,
+            token,
+            slot,
+            job_timeout=600,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"send batch #{batch_id}" + (f" ({slot + 1})" if slot else ""),
+        )
+        queued += 1
     starter = app.extensions.get("console.start_embedded_worker")
-    if starter is not None:
+    if queued and starter is not None:
         starter()
-    return True
+    return queued
 
 
-def send_batch(batch_id: int, lock_token: str | None = None) -> str:
+def send_batch(batch_id: int, lock_token: str | None = None, slot: int = 0) -> str:
     """RQ entry point: send a batch's due texts for one time slice, then free the batch's
-    lock if it is still the one taken for this job (`lock_token`)."""
+    slot if it is still the one taken for this job (`lock_token`)."""
     from jobs.runner import _app
 
     app = _app()
@@ -124,12 +160,12 @@ def send_batch(batch_id: int, lock_token: str | None = None) -> str:
             batch = session.get(Batch, batch_id)
             if batch is None:
                 return "no such batch"
-            report = dispatch.run(session, batch_id, dispatch_options(app, session, batch.team_id))
-            return report.sentence()
+            options = dispatch_options(app, session, batch.team_id, batch_id, slot)
+            return dispatch.run(session, batch_id, options).sentence()
         finally:
             # A job queued without a token (before tokens) leaves the key to expire.
             if lock_token:
-                release_lock(connection(app), _lock_key(batch_id), lock_token)
+                release_lock(connection(app), _lock_key(batch_id, slot), lock_token)
             session.remove()
 
 

@@ -291,9 +291,16 @@ def twilio_server(**kwargs) -> TwilioServer:
     return TwilioServer(ACCOUNT_SID, AUTH_TOKEN, **kwargs)
 
 
-def twilio_transport(server_or_url: TwilioServer | str, timeout: float = 5.0) -> TwilioTransport:
-    """The console's Twilio transport through the official SDK, pointed at the fake."""
+def twilio_transport(
+    server_or_url: TwilioServer | str, timeout: float = 5.0, parallel: bool = False
+) -> TwilioTransport:
+    """The console's Twilio transport through the official SDK, pointed at the fake;
+    `parallel`: one client a thread, as the workers build it, so texts go side by side."""
     url = server_or_url if isinstance(server_or_url, str) else server_or_url.url
+    if parallel:
+        return TwilioTransport(
+            lambda: make_client(ACCOUNT_SID, AUTH_TOKEN, base_url=url, timeout=timeout)
+        )
     return TwilioTransport(make_client(ACCOUNT_SID, AUTH_TOKEN, base_url=url, timeout=timeout))
 
 
@@ -310,8 +317,10 @@ def limiters(conn=None, mps: float | None = None) -> Callable[[Sender], object]:
 
 
 def options(transport, clock: Callable[[], datetime], **more) -> dispatch.DispatchOptions:
-    """Dispatcher options with a fixed clock and fakeredis limits."""
+    """Dispatcher options with a fixed clock, fakeredis limits and retries at their
+    middle wait (no jitter)."""
     more.setdefault("limiter_for", limiters())
+    more.setdefault("jitter", lambda: 0.5)
     return dispatch.DispatchOptions(transport=transport, clock=clock, **more)
 
 

@@ -14,7 +14,7 @@ from console.extensions import db
 from console.models import Batch, Campaign, JobRun, Message, Role, Team
 from console.models.base import utcnow
 from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
-from console.services import batches, campaigns, outreach, review, segments
+from console.services import batches, campaigns, outreach, pace, review, segments
 from console.web import csv_download, int_arg, int_list, render, roles_required, team_get_or_404
 from jobs import queue as job_queue
 from jobs.sending import enqueue_dispatch
@@ -262,6 +262,11 @@ def draft_batch(campaign_id: int):
 # Batches ------------------------------------------------------------------------------
 
 
+def _pace(batch: Batch) -> pace.BatchPace | None:
+    conn = job_queue.connection(current_app._get_current_object())
+    return pace.batch_pace(db.session, conn, batch)
+
+
 def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
     listing = batches.message_page(db.session, batch, filter_name, page)
     return {
@@ -274,6 +279,7 @@ def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
         "filters": batches.FILTERS,
         "needs_manager": batches.needs_manager(db.session, batch),
         "estimate": batches.sending_estimate(db.session, batch),
+        "pace": _pace(batch),
         "run": db.session.get(JobRun, batch.job_run_id) if batch.job_run_id else None,
         "senders": {batch.campaign.sender_id: batch.campaign.sender},
     }
@@ -302,6 +308,7 @@ def batch_counters(batch_id: int):
         "batch": row,
         "campaign": row.campaign,
         "counters": batches.counters(db.session, row),
+        "pace": _pace(row),
     }
     return (
         render_template("campaigns/_counters.html", **context)

@@ -8,6 +8,8 @@ a 5xx after the request left), in which case the caller must look before sending
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -74,10 +76,32 @@ def parse_price(value) -> Decimal | None:
 
 
 class TwilioTransport:
-    """Messages through the official SDK (`client.messages.create` and `.list`)."""
+    """Messages through the official SDK (`client.messages.create` and `.list`).
 
-    def __init__(self, client: Client) -> None:
-        self.client = client
+    Safe to call from many threads at once when made with a client factory: each
+    thread gets its own client (the SDK's HTTP client keeps the last response on
+    itself, so threads sharing one could read each other's answers).
+    """
+
+    def __init__(self, client: Client | Callable[[], Client]) -> None:
+        self._factory = client if not isinstance(client, Client) else None
+        self._shared = client if isinstance(client, Client) else None
+        self._local = threading.local()
+
+    @property
+    def parallel(self) -> bool:
+        """Whether threads may send through it at once (one client each)."""
+        return self._factory is not None
+
+    @property
+    def client(self) -> Client:
+        """This thread's client."""
+        if self._factory is None:
+            return self._shared
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._factory()
+        return client
 
     def send(
         self, *, to: str, sender_kind: str, sender_address: str, body: str, status_callback: str

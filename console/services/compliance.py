@@ -228,12 +228,15 @@ class Gate:
             return ALLOWED
         return Decision(False, reason, code, day + timedelta(days=1))
 
-    def note_sent(self, sender: Sender | None, campaign_id: int | None = None) -> None:
-        """Count a text just sent against its sender's and campaign's daily caps."""
+    def note_sent(
+        self, sender: Sender | None, campaign_id: int | None = None, count: int = 1
+    ) -> None:
+        """Count a text just sent (or in flight: -1 takes back one that failed) against
+        its sender's and campaign's daily caps."""
         for key in (("sender", sender.id if sender else None), ("campaign", campaign_id)):
             if key in self._daily_counts:
-                day, count = self._daily_counts[key]
-                self._daily_counts[key] = (day, count + 1)
+                day, counted = self._daily_counts[key]
+                self._daily_counts[key] = (day, counted + count)
 
     def _suppression(self, e164: str) -> Suppression | None:
         if self._suppressed is not None:

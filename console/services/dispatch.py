@@ -20,10 +20,13 @@ settings that do not).
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -41,12 +44,16 @@ from console.services.ratelimit import RateLimitWait
 
 log = logging.getLogger(__name__)
 
-# Tries of one message before it is failed (rate limits and Twilio's 5xx).
-MAX_ATTEMPTS = 6
-BACKOFF_SECONDS = (5, 15, 60, 180, 600)
+# Tries of one message before it is failed (rate limits, Twilio's 5xx, timeouts), and
+# the waits between them (each spread by half either way): prompt at first, since the
+# sender's rate already slows down on 429s, patient later.
+MAX_ATTEMPTS = 8
+RETRY_SECONDS = (1, 2, 5, 15, 60, 180, 600)
 # A message in `sending` longer than this is taken for lost and reconciled.
 LEASE_SECONDS = 120
 CHUNK = 50
+# How often a dispatcher tells how it is doing (the batch page's pace).
+PACE_EVERY_SECONDS = 2.0
 
 
 class Limiter:
@@ -67,6 +74,12 @@ class DispatchOptions:
     time_slice: float = 30.0
     lease_seconds: int = LEASE_SECONDS
     clock: Callable[[], datetime] = utcnow
+    # Texts in flight at once (sent from a pool of threads); 1 sends one at a time.
+    concurrency: int = 1
+    # 0-1, spreads retries; random unless a test fixes it.
+    jitter: Callable[[], float] = random.random
+    # Told every few seconds how the dispatcher is doing (see `_Flight._pace`).
+    report_pace: Callable[[dict], None] | None = None
     # Test hook: called after Twilio took a message and before its SID is recorded.
     after_call: Callable[[Message, SendResult], None] | None = None
 
@@ -176,9 +189,9 @@ STATUS_CHECK_SECONDS = 0.5
 def run(session: Session, batch_id: int, options: DispatchOptions) -> DispatchReport:
     """Send a batch's due messages until none is due, the batch stops, or time is up.
 
-    The session keeps its objects across the commit of each message (one commit a
-    text, no reloading); what other processes change (the batch paused or cancelled,
-    the sender paused, a STOP) is read fresh from the database.
+    The session keeps its objects across the commit of each message (no reloading);
+    what other processes change (the batch paused or cancelled, the sender paused, a
+    STOP) is read fresh from the database.
     """
     report = DispatchReport()
     started = time.monotonic()
@@ -192,7 +205,8 @@ def run(session: Session, batch_id: int, options: DispatchOptions) -> DispatchRe
     own = session() if isinstance(session, scoped_session) else session
     keep, own.expire_on_commit = own.expire_on_commit, False
     try:
-        _send_chunks(own, batch_id, team_id, options, settings, report, started)
+        with _Flight(own, team_id, options, settings, report, started) as flight:
+            _send_chunks(flight, batch_id)
     finally:
         own.expire_on_commit = keep
     batch = session.get(Batch, batch_id, populate_existing=True)
@@ -205,18 +219,23 @@ def _batch_status(session: Session, batch_id: int) -> str:
     return session.scalar(select(Batch.status).where(Batch.id == batch_id)) or ""
 
 
-def _send_chunks(session, batch_id, team_id, options, settings, report, started) -> None:
+def _send_chunks(flight: _Flight, batch_id: int) -> None:
+    session, options, report = flight.session, flight.options, flight.report
     while True:
         status = _batch_status(session, batch_id)
         if status not in SENDABLE:
             report.stopped = f"batch {status}"
             return
-        if time.monotonic() - started > options.time_slice:
+        if flight.time_left() <= 0:
             report.stopped = "time slice used; continues on the next tick"
             return
         token = new_claim_token()
-        ids = claim(session, batch_id, options.clock(), options.chunk, token)
+        ids = claim(session, batch_id, options.clock(), flight.chunk, token)
         if not ids:
+            flight.land()
+            # Texts the answers just set back (a prompt retry) may be due already.
+            if claim_due(session, batch_id, options.clock()):
+                continue
             return
         if status == "approved":
             session.execute(
@@ -226,34 +245,24 @@ def _send_chunks(session, batch_id, team_id, options, settings, report, started)
             )
             session.commit()
         messages = _own(_load_chunk(session, ids), token)
-        ids = [m.id for m in messages]
-        gate = Gate(session, team_id, settings)
-        gate.prefetch_lines([m.to_e164 for m in messages])
-        checked = time.monotonic()
-        for position, message in enumerate(messages):
-            if time.monotonic() - checked > STATUS_CHECK_SECONDS:
-                checked = time.monotonic()
-                status = _batch_status(session, batch_id)
-                for sender in {m.sender for m in messages[position:] if m.sender is not None}:
-                    session.refresh(sender, ["paused", "paused_reason"])
-                if status not in SENDABLE:
-                    release(session, ids[position:], token)
-                    report.stopped = f"batch {status}"
-                    return
-            left = options.time_slice - (time.monotonic() - started)
-            if left <= 0:  # stop well inside the claims' lease, even mid-chunk
-                release(session, ids[position:], token)
-                report.stopped = "time slice used; continues on the next tick"
-                return
-            outcome = send_claimed(session, message, gate, options, settings, left)
-            if outcome == "out_of_time":
-                release(session, ids[position:], token)
-                report.stopped = "time slice used; continues on the next tick"
-                return
-            _count(report, outcome)
-            if outcome == "paused":
-                release(session, ids[position + 1 :], token)
-                return
+        if not flight.send_chunk(messages, token, lambda: _batch_status(session, batch_id)):
+            return
+
+
+def claim_due(session: Session, batch_id: int, now: datetime) -> bool:
+    """Whether the batch has approved messages due now (another round of claims)."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.batch_id == batch_id,
+                Message.status == "approved",
+                Message.due_at <= now,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _load_chunk(session: Session, ids: list[int]) -> list[Message]:
@@ -278,9 +287,277 @@ def _own(messages: list[Message], token: str) -> list[Message]:
     return [m for m in messages if m.status == "sending" and m.claim_token == token]
 
 
-def _count(report: DispatchReport, outcome: str) -> None:
+def _count(report: DispatchReport, outcome: str | None) -> None:
     if outcome in ("sent", "held", "blocked", "failed", "retried", "reconciled", "lost"):
         setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One call to Twilio, in plain values a pool thread may use (no ORM objects)."""
+
+    to: str
+    sender_kind: str
+    sender_address: str
+    body: str
+    status_callback: str
+    since: datetime
+
+
+NOT_ASKED = "not asked"
+
+
+@dataclass
+class _Answer:
+    """What came back from Twilio for one text: its message, or the error and, after an
+    ambiguous one, what Twilio's message list says (a SendResult, None, or "unknown")."""
+
+    result: SendResult | None = None
+    error: SendError | None = None
+    found: SendResult | str | None = NOT_ASKED
+    seconds: float = 0.0
+
+
+def _call(transport: Transport, request: _Request) -> _Answer:
+    """Send one text; after an answer that leaves it unknown whether it went, look."""
+    started = time.monotonic()
+    try:
+        result = transport.send(
+            to=request.to,
+            sender_kind=request.sender_kind,
+            sender_address=request.sender_address,
+            body=request.body,
+            status_callback=request.status_callback,
+        )
+    except SendError as error:
+        answer = _Answer(error=error)
+        if error.kind == "ambiguous":
+            answer.found = _look_up(transport, request)
+    else:
+        answer = _Answer(result=result)
+    answer.seconds = time.monotonic() - started
+    return answer
+
+
+@dataclass
+class _Flying:
+    message: Message
+    token: str | None
+    sender: Sender
+
+
+class _Flight:
+    """The texts of one dispatcher run on their way to Twilio.
+
+    Up to `options.concurrency` texts are in flight at once, each call in a thread of a
+    pool (a transport that is not `parallel`, like the sandbox, is called inline). The
+    database work (gate, fence, recording) stays on the dispatcher's own thread and
+    session: threads only talk HTTP. A text is fenced just before its call starts and
+    a thread is always free for it, so the lease covers every text in flight. Two
+    texts to one number are never in flight together (the recipient caps count sent
+    texts).
+    """
+
+    def __init__(self, session, team_id, options, settings, report, started) -> None:
+        self.session = session
+        self.team_id = team_id
+        self.options = options
+        self.settings = settings
+        self.report = report
+        self.started = started
+        self.concurrency = max(1, options.concurrency)
+        parallel = self.concurrency > 1 and getattr(options.transport, "parallel", False)
+        self.pool = (
+            ThreadPoolExecutor(self.concurrency, thread_name_prefix="console-send")
+            if parallel
+            else None
+        )
+        self.chunk = max(options.chunk, 2 * self.concurrency)
+        self.flying: dict[Future, _Flying] = {}
+        self.numbers: Counter[str] = Counter()
+        self.limiters: dict[int, Limiter] = {}
+        self.gate: Gate | None = None
+        self.answered = 0
+        self.call_seconds = 0.0
+        self.paced = 0.0
+
+    def __enter__(self) -> _Flight:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is None:
+            self.land()
+        if self.pool is not None:
+            # After a crash the texts in flight are left claimed: the reconciler looks
+            # each up at Twilio once its lease ends.
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self._pace(force=True)
+
+    def time_left(self) -> float:
+        """Seconds left of the dispatcher's time slice."""
+        return self.options.time_slice - (time.monotonic() - self.started)
+
+    def limiter(self, sender: Sender) -> Limiter:
+        """The sender's rate limit, kept for the run (its count of recent 429s with it)."""
+        if sender.id not in self.limiters:
+            self.limiters[sender.id] = self.options.limiter_for(sender)
+        return self.limiters[sender.id]
+
+    def send_chunk(self, messages: list[Message], token: str, status: Callable[[], str]) -> bool:
+        """Send a claimed chunk; False when the run must stop (the rest given back)."""
+        session, report = self.session, self.report
+        ids = [m.id for m in messages]
+        self.gate = Gate(session, self.team_id, self.settings)
+        self.gate.prefetch_lines([m.to_e164 for m in messages])
+        checked = time.monotonic()
+        for position, message in enumerate(messages):
+            if time.monotonic() - checked > STATUS_CHECK_SECONDS:
+                checked = time.monotonic()
+                now_status = status()
+                for sender in {m.sender for m in messages[position:] if m.sender is not None}:
+                    session.refresh(sender, ["paused", "paused_reason"])
+                if now_status not in SENDABLE:
+                    self.land()
+                    release(session, ids[position:], token)
+                    report.stopped = f"batch {now_status}"
+                    return False
+            if self.time_left() <= 0:  # stop well inside the claims' lease, even mid-chunk
+                self.land()
+                release(session, ids[position:], token)
+                report.stopped = "time slice used; continues on the next tick"
+                return False
+            outcome = self.send(message)
+            if outcome == "out_of_time":
+                self.land()
+                release(session, ids[position:], token)
+                report.stopped = "time slice used; continues on the next tick"
+                return False
+            _count(report, outcome)
+            if outcome == "paused":
+                self.land()
+                release(session, ids[position + 1 :], token)
+                return False
+        return True
+
+    def send(self, message: Message) -> str | None:
+        """Gate, rate-limit, fence and send one claimed message. Its outcome when settled
+        here; None when it is in flight (settled as its answer lands)."""
+        if message.status != "sending":
+            return "skipped"
+        while self.numbers[message.to_e164]:
+            self.collect(block=True)
+        session, options, gate = self.session, self.options, self.gate
+        token = message.claim_token
+        sender = message.sender
+        now = options.clock()
+        if sender is None:
+            return _block(session, message, token, "The campaign's sender was removed.")
+        if sender.paused:
+            paused = f"{sender.label} is paused."
+            if not _hold(session, message, token, paused, now + timedelta(minutes=5)):
+                return "lost"
+            return "paused"
+        recipient = recipient_of(message.lead, message.to_e164)
+        if message.kind in REPLY_KINDS and recipient.lead_status in REPLY_OPEN_STATUSES:
+            # An owner who answered may be answered, even once the lead is a deal or a no.
+            recipient.lead_status = ""
+        decision = gate.decide(recipient, sender, now)
+        if decision.allowed and message.campaign is not None:
+            decision = gate.campaign_cap(message.campaign, now)
+        if decision.blocked:
+            return _block(session, message, token, decision.reason, decision.code)
+        if not decision.allowed:
+            if not _hold(session, message, token, decision.reason, decision.next_allowed_at):
+                return "lost"
+            return "held"
+        while len(self.flying) >= self.concurrency:
+            self.collect(block=True)
+        try:
+            self.limiter(sender).acquire(max_wait=max(self.time_left(), 0.0))
+        except RateLimitWait:
+            return "out_of_time"
+        if not fence(session, message, token, options.clock()):
+            return "lost"
+        gate.note_sent(sender, message.campaign_id)
+        request = _request(message, options.status_callback, message.claimed_at or now)
+        flying = _Flying(message, token, sender)
+        if self.pool is None:
+            return self.settle(flying, _call(options.transport, request))
+        self.flying[self.pool.submit(_call, options.transport, request)] = flying
+        self.numbers[message.to_e164] += 1
+        self.collect(block=False)
+        return None
+
+    def collect(self, block: bool) -> None:
+        """Record the answers that landed (waiting for one first when `block`)."""
+        if not self.flying:
+            return
+        done, _ = wait(list(self.flying), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: self.flying[f].message.id):
+            flying = self.flying.pop(future)
+            self.numbers[flying.message.to_e164] -= 1
+            _count(self.report, self.settle(flying, future.result()))
+        self._pace()
+
+    def land(self) -> None:
+        """Wait for every text in flight and record its answer."""
+        while self.flying:
+            self.collect(block=True)
+
+    def settle(self, flying: _Flying, answer: _Answer) -> str:
+        """Record what Twilio answered for one text; its outcome."""
+        session, options, message = self.session, self.options, flying.message
+        self.answered += 1
+        self.call_seconds += answer.seconds
+        limiter = self.limiter(flying.sender)
+        note = getattr(limiter, "note", None)
+        if note is not None:
+            throttled = answer.error is not None and _throttled(answer.error)
+            if note(throttled):
+                log.warning(
+                    "%s: Twilio refused many tries with 429; slowing down", flying.sender.label
+                )
+        if answer.error is not None:
+            self.gate.note_sent(flying.sender, message.campaign_id, -1)
+            return _send_failed(
+                session, message, flying.token, answer.error, answer.found, options, self.settings
+            )
+        result = answer.result
+        if options.after_call is not None:
+            options.after_call(message, result)
+        # Callbacks that beat this commit are adopted by the ticker (delivery.adopt_orphans).
+        if not record_sent(
+            session,
+            message,
+            result,
+            self.settings,
+            options.clock(),
+            adopt_early=False,
+            token=flying.token,
+        ):
+            return "lost"
+        return "sent"
+
+    def _pace(self, force: bool = False) -> None:
+        """Tell `options.report_pace` how this dispatcher is doing, every few seconds."""
+        if self.options.report_pace is None:
+            return
+        if not force and time.monotonic() - self.paced < PACE_EVERY_SECONDS:
+            return
+        self.paced = time.monotonic()
+        self.options.report_pace(
+            {
+                "concurrency": self.concurrency if self.pool is not None else 1,
+                "latency": self.call_seconds / self.answered if self.answered else None,
+                "in_flight": len(self.flying),
+                "done": force,
+            }
+        )
+
+
+def _throttled(error: SendError) -> bool:
+    """Whether Twilio refused the call with its rate limit (429)."""
+    return error.status == 429 or error.code == 20429
 
 
 def release(session: Session, ids: list[int], token: str | None) -> None:
@@ -295,9 +572,7 @@ def release(session: Session, ids: list[int], token: str | None) -> None:
             Message.claim_token.is_not_distinct_from(token),
             Message.provider_sid.is_(None),
         )
-        .values(
-            status="approved", claimed_at=None, claim_token=None, attempts=Message.attempts - 1
-        )
+        .values(status="approved", claimed_at=None, claim_token=None, attempts=Message.attempts - 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -368,61 +643,14 @@ def send_claimed(
     settings: SendingSettings,
     time_left: float,
 ) -> str:
-    """Gate, rate-limit and send one claimed message; record what happened and commit.
-
-    "lost" when the claim was taken over (this worker stalled past its lease): then
-    nothing is sent or recorded.
-    """
-    if message.status != "sending":
-        return "skipped"
-    token = message.claim_token
-    sender = message.sender
-    now = options.clock()
-    if sender is None:
-        return _block(session, message, token, "The campaign's sender was removed.")
-    if sender.paused:
-        paused = f"{sender.label} is paused."
-        if not _hold(session, message, token, paused, now + timedelta(minutes=5)):
-            return "lost"
-        return "paused"
-    recipient = recipient_of(message.lead, message.to_e164)
-    if message.kind in REPLY_KINDS and recipient.lead_status in REPLY_OPEN_STATUSES:
-        # An owner who answered may be answered, even once the lead is a deal or a no.
-        recipient.lead_status = ""
-    decision = gate.decide(recipient, sender, now)
-    if decision.allowed and message.campaign is not None:
-        decision = gate.campaign_cap(message.campaign, now)
-    if decision.blocked:
-        return _block(session, message, token, decision.reason, decision.code)
-    if not decision.allowed:
-        if not _hold(session, message, token, decision.reason, decision.next_allowed_at):
-            return "lost"
-        return "held"
-    try:
-        options.limiter_for(sender).acquire(max_wait=time_left)
-    except RateLimitWait:
-        return "out_of_time"
-    if not fence(session, message, token, options.clock()):
-        return "lost"
-    try:
-        result = options.transport.send(
-            to=message.to_e164,
-            sender_kind=sender.kind,
-            sender_address=sender.address,
-            body=message.body,
-            status_callback=options.status_callback,
-        )
-    except SendError as error:
-        return _send_failed(session, message, token, error, options, settings)
-    if options.after_call is not None:
-        options.after_call(message, result)
-    # Callbacks that beat this commit are adopted by the ticker (delivery.adopt_orphans).
-    if not record_sent(
-        session, message, result, settings, options.clock(), adopt_early=False, token=token
-    ):
-        return "lost"
-    gate.note_sent(sender, message.campaign_id)
-    return "sent"
+    """Gate, rate-limit and send one claimed message inline; record what happened and
+    commit. "lost" when the claim was taken over (this worker stalled past its lease):
+    then nothing is sent or recorded."""
+    single = replace(options, concurrency=1)
+    started = time.monotonic() - (options.time_slice - time_left)
+    with _Flight(session, message.team_id, single, settings, DispatchReport(), started) as flight:
+        flight.gate = gate
+        return flight.send(message) or "sent"
 
 
 def record_sent(
@@ -524,23 +752,25 @@ def _send_failed(
     message: Message,
     token: str | None,
     error: SendError,
+    found: SendResult | str | None,
     options: DispatchOptions,
     settings: SendingSettings,
 ) -> str:
+    """Record a call that brought no message back. After an ambiguous answer `found` is
+    what Twilio's list said: the text went after all, it did not, or Twilio can't say."""
     if error.kind == "ambiguous":
-        found = _look_up(options, message, message.claimed_at or options.clock())
         if isinstance(found, SendResult):
             if not record_sent(session, message, found, settings, options.clock(), token=token):
                 return "lost"
             return "reconciled"
-        if found == "unknown":
+        if found == "unknown" or found == NOT_ASKED:
             # Twilio can't be asked right now: leave it claimed; the lease reconciles it.
             session.commit()
             return "retried"
     if not _settle_claim(session, message, token):
         return "lost"
     if error.kind in ("retry", "ambiguous"):
-        return _retry_later(session, message, error, options.clock())
+        return _retry_later(session, message, error, options)
     _after_farewell(session, message)
     message.status = "failed"
     message.error_code = error.code
@@ -552,8 +782,20 @@ def _send_failed(
     return "failed"
 
 
-def _retry_later(session: Session, message: Message, error: SendError, now: datetime) -> str:
-    """Back in line after a backoff, or failed once its tries are used (claim settled)."""
+def retry_delay(attempts: int, jitter: float) -> float:
+    """Seconds before try `attempts + 1` of a text Twilio did not take: prompt at first,
+    patient later, spread by `jitter` (0-1) so that texts refused together do not all
+    come back together."""
+    base = RETRY_SECONDS[min(max(attempts, 1) - 1, len(RETRY_SECONDS) - 1)]
+    return base * (0.5 + jitter)
+
+
+def _retry_later(
+    session: Session, message: Message, error: SendError, options: DispatchOptions
+) -> str:
+    """Back in line after a short, jittered wait, or failed once its tries are used
+    (claim settled). The rest of the batch keeps going meanwhile."""
+    now = options.clock()
     if message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
         message.error_code = error.code
@@ -564,28 +806,40 @@ def _retry_later(session: Session, message: Message, error: SendError, now: date
         message.status_at = now
         session.commit()
         return "failed"
-    wait = BACKOFF_SECONDS[min(message.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+    wait = retry_delay(message.attempts, options.jitter())
     message.status = "approved"
     message.claimed_at = None
     message.due_at = now + timedelta(seconds=wait)
     message.hold_reason = (
-        f"Retrying in {wait} s: Twilio did not take it "
+        f"Retrying in {wait:.0f} s: Twilio did not take it "
         f"({delivery.error_text(error.code, str(error))})."
     )[:255]
     session.commit()
     return "retried"
 
 
-def _look_up(options: DispatchOptions, message: Message, since: datetime):
-    """Twilio's record of this message since its claim: a SendResult, None, or "unknown"."""
+def _request(message: Message, status_callback: str, since: datetime) -> _Request:
+    """The call to Twilio for a message, in plain values."""
     sender = message.sender
+    return _Request(
+        to=message.to_e164,
+        sender_kind=sender.kind if sender else "number",
+        sender_address=sender.address if sender else "",
+        body=message.body,
+        status_callback=status_callback,
+        since=since,
+    )
+
+
+def _look_up(transport: Transport, request: _Request) -> SendResult | str | None:
+    """Twilio's record of this text since its claim: a SendResult, None, or "unknown"."""
     try:
-        return options.transport.find(
-            to=message.to_e164,
-            sender_kind=sender.kind if sender else "number",
-            sender_address=sender.address if sender else "",
-            body=message.body,
-            since=since,
+        return transport.find(
+            to=request.to,
+            sender_kind=request.sender_kind,
+            sender_address=request.sender_address,
+            body=request.body,
+            since=request.since,
         )
     except SendError:
         return "unknown"
@@ -621,7 +875,7 @@ def reconcile_stuck(
         message = _load(session, message_id) if token else None
         if message is None or message.status != "sending":
             continue
-        found = _look_up(options, message, message.claimed_at or now)
+        found = _look_up(options.transport, _request(message, "", message.claimed_at or now))
         if found == "unknown":
             continue  # stays taken over, its lease expired: the next round asks again
         if isinstance(found, SendResult):
@@ -782,24 +1036,23 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
     started = time.monotonic()
     settings = SendingSettings.of(session.get(Team, team_id))
     reconcile_stuck(session, options, team_id=team_id, report=report)
-    while time.monotonic() - started <= options.time_slice:
-        token = new_claim_token()
-        ids = claim_replies(session, team_id, options.clock(), options.chunk, token)
-        if not ids:
-            return report
-        messages = _own(_load_chunk(session, ids), token)
-        ids = [m.id for m in messages]
-        gate = Gate(session, team_id, settings)
-        for position, message in enumerate(messages):
-            left = options.time_slice - (time.monotonic() - started)
-            outcome = "out_of_time" if left <= 0 else None
-            if outcome is None:
-                outcome = send_claimed(session, message, gate, options, settings, left)
-            if outcome == "out_of_time":
-                release(session, ids[position:], token)
-                report.stopped = "time slice used; continues on the next tick"
+    with _Flight(session, team_id, options, settings, report, started) as flight:
+        while flight.time_left() > 0:
+            token = new_claim_token()
+            ids = claim_replies(session, team_id, options.clock(), flight.chunk, token)
+            if not ids:
                 return report
-            _count(report, outcome)
+            messages = _own(_load_chunk(session, ids), token)
+            ids = [m.id for m in messages]
+            flight.gate = Gate(session, team_id, settings)
+            for position, message in enumerate(messages):
+                outcome = "out_of_time" if flight.time_left() <= 0 else flight.send(message)
+                if outcome == "out_of_time":
+                    flight.land()
+                    release(session, ids[position:], token)
+                    report.stopped = "time slice used; continues on the next tick"
+                    return report
+                _count(report, outcome)
     report.stopped = "time slice used; continues on the next tick"
     return report
 

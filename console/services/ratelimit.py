@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 
@@ -56,6 +58,52 @@ class RateLimitWait(Exception):
         self.seconds = seconds
 
 
+# Adaptive slowdown after 429s: the rate is cut when at least this share of a sender's
+# recent tries (at least SLOWDOWN_MIN_TRIES of the last SLOWDOWN_WINDOW) were refused
+# with 429. A stray 429 among many answered tries is no sign of a limit; a run of them is.
+SLOWDOWN_WINDOW = 20
+SLOWDOWN_MIN_TRIES = 10
+SLOWDOWN_SHARE = 0.4
+# Each cut halves the rate in force (never below this share of the sender's rate), at
+# most once in this many seconds across every worker.
+SLOWDOWN_CUT = 0.5
+SLOWDOWN_FLOOR = 0.1
+SLOWDOWN_GAP_SECONDS = 2.0
+# After a cut the rate climbs back linearly: the whole rate in this many seconds.
+SLOWDOWN_RECOVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A sender's rate now: its full rate, the share of it in force, and when it is back."""
+
+    rate: float
+    factor: float = 1.0
+    full_in: float = 0.0
+
+    @property
+    def current(self) -> float:
+        """Messages a second allowed now."""
+        return self.rate * self.factor
+
+    @property
+    def slowed(self) -> bool:
+        """Whether 429s have cut the rate below the sender's own."""
+        return self.factor < 0.999
+
+
+def _factor(stored: str | bytes | None, now: float) -> tuple[float, float]:
+    """The share of the rate in force at `now` after the cut `stored` ("factor at"),
+    and the seconds until it is whole again."""
+    if not stored:
+        return 1.0, 0.0
+    if isinstance(stored, bytes):
+        stored = stored.decode()
+    cut, at = (float(part) for part in stored.split())
+    factor = min(1.0, cut + max(now - at, 0.0) / SLOWDOWN_RECOVERY_SECONDS)
+    return factor, (1.0 - factor) * SLOWDOWN_RECOVERY_SECONDS
+
+
 class RedisRateLimiter:
     """At most `rate` calls a second under one Redis key, across processes and machines.
 
@@ -64,6 +112,10 @@ class RedisRateLimiter:
     arrival time (TAT) of the next free slot, on the Redis server's clock so that the
     clocks of the workers' machines do not matter. Each caller reserves a slot and
     then waits for it; `burst` slots may be taken at once after a quiet spell.
+
+    The rate adapts to 429s: `note` is told how each try went, and when many recent
+    tries were refused the rate in force is cut (in Redis, under `<key>:slow`, so
+    every worker slows down), then climbs back over a minute.
     """
 
     def __init__(
@@ -84,6 +136,8 @@ class RedisRateLimiter:
         self.interval = 1.0 / rate
         self.sleep = sleep
         self.ttl = ttl
+        self.slow_key = f"{key}:slow"
+        self.tries: deque[bool] = deque(maxlen=SLOWDOWN_WINDOW)
 
     def reserve(self) -> float:
         """Reserve the next free slot; return the seconds until it comes (0 if now)."""
@@ -103,8 +157,14 @@ class RedisRateLimiter:
     def _reserve(self, max_wait: float | None) -> float:
         # One round trip: the server computes the slot and stores the new TAT atomically.
         limit = -1 if max_wait is None else max_wait
-        args = [repr(self.interval), str(self.burst), repr(limit), str(self.ttl * 1000)]
-        answer = lua.run(self.conn, RESERVE_LUA, [self.key], args)
+        args = [
+            repr(self.interval),
+            str(self.burst),
+            repr(limit),
+            str(self.ttl * 1000),
+            repr(SLOWDOWN_RECOVERY_SECONDS),
+        ]
+        answer = lua.run(self.conn, RESERVE_LUA, [self.key, self.slow_key], args)
         if answer is lua.NO_LUA:
             return self._reserve_watch(max_wait)
         wait = float(answer)
@@ -118,16 +178,17 @@ class RedisRateLimiter:
         with self.conn.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(self.key)
+                    pipe.watch(self.key, self.slow_key)
                     seconds, micros = pipe.time()
                     now = seconds + micros / 1_000_000
                     stored = pipe.get(self.key)
-                    earliest = now - (self.burst - 1) * self.interval
+                    interval = self.interval / _factor(pipe.get(self.slow_key), now)[0]
+                    earliest = now - (self.burst - 1) * interval
                     slot = earliest if stored is None else max(float(stored), earliest)
                     wait = max(slot - now, 0.0)
                     if max_wait is not None and wait > max_wait:
                         raise RateLimitWait(wait)
-                    tat = slot + self.interval
+                    tat = slot + interval
                     pipe.multi()
                     pipe.set(self.key, repr(tat), px=self._expiry_ms(tat - now))
                     pipe.execute()
@@ -135,19 +196,75 @@ class RedisRateLimiter:
                 except redis.WatchError:
                     continue
 
+    def note(self, throttled: bool) -> bool:
+        """Count one try (`throttled`: Twilio answered 429); True when this one cut the
+        rate because too many recent tries were refused."""
+        self.tries.append(throttled)
+        refused = sum(self.tries)
+        if not throttled or len(self.tries) < SLOWDOWN_MIN_TRIES:
+            return False
+        if refused < SLOWDOWN_SHARE * len(self.tries):
+            return False
+        self.tries.clear()
+        return self.slow_down()
+
+    def slow_down(self) -> bool:
+        """Cut the rate in force by half (to no less than the floor), unless another
+        worker cut it moments ago; True when cut."""
+        args = [repr(SLOWDOWN_CUT), repr(SLOWDOWN_FLOOR), repr(SLOWDOWN_GAP_SECONDS)]
+        args.append(repr(SLOWDOWN_RECOVERY_SECONDS))
+        answer = lua.run(self.conn, SLOW_DOWN_LUA, [self.slow_key], args)
+        if answer is not lua.NO_LUA:
+            return bool(int(answer))
+        with self.conn.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(self.slow_key)
+                    seconds, micros = pipe.time()
+                    now = seconds + micros / 1_000_000
+                    stored = pipe.get(self.slow_key)
+                    if stored and now - float(stored.split()[1]) < SLOWDOWN_GAP_SECONDS:
+                        pipe.unwatch()
+                        return False
+                    factor = _factor(stored, now)[0]
+                    cut = max(SLOWDOWN_FLOOR, factor * SLOWDOWN_CUT)
+                    pipe.multi()
+                    pipe.set(self.slow_key, f"{cut:.6f} {now:.6f}", ex=_slow_ttl())
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+
+    def pace(self) -> Pace:
+        """The rate in force now and when it is whole again."""
+        seconds, micros = self.conn.time()
+        factor, full_in = _factor(self.conn.get(self.slow_key), seconds + micros / 1_000_000)
+        return Pace(rate=self.rate, factor=factor, full_in=full_in)
+
     def _expiry_ms(self, ahead: float) -> int:
         """Keep the key while its TAT still holds anyone back, and at least `ttl` seconds."""
         needed = ahead + (self.burst - 1) * self.interval
         return max(self.ttl * 1000, math.ceil(needed * 1000))
 
 
-# GCRA reservation: KEYS[1] holds the TAT; ARGV = interval, burst, max wait (-1 = none),
-# ttl ms. Returns the wait in seconds, or minus the wait when it passes the max (nothing
-# reserved then).
+def _slow_ttl() -> int:
+    """Seconds a cut is kept: until the rate is whole again even from the floor."""
+    return math.ceil(SLOWDOWN_RECOVERY_SECONDS) + 5
+
+
+# GCRA reservation: KEYS[1] holds the TAT, KEYS[2] the last 429 cut ("factor at");
+# ARGV = interval, burst, max wait (-1 = none), ttl ms, recovery seconds. Returns the
+# wait in seconds, or minus the wait when it passes the max (nothing reserved then).
 RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
+local slow = redis.call('GET', KEYS[2])
+if slow then
+  local cut, at = string.match(slow, '(%S+) (%S+)')
+  local factor = tonumber(cut) + math.max(now - tonumber(at), 0) / tonumber(ARGV[5])
+  if factor < 1 then interval = interval / factor end
+end
 local earliest = now - (tonumber(ARGV[2]) - 1) * interval
 local stored = redis.call('GET', KEYS[1])
 local slot = earliest
@@ -160,6 +277,25 @@ local tat = slot + interval
 local ahead = math.ceil((tat - now + (tonumber(ARGV[2]) - 1) * interval) * 1000)
 redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(tonumber(ARGV[4]), ahead))
 return tostring(wait)
+"""
+
+
+# A 429 cut: KEYS[1] holds "factor at"; ARGV = cut, floor, gap seconds, recovery
+# seconds. Returns 1 when the rate was cut, 0 when another worker cut it moments ago.
+SLOW_DOWN_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local factor = 1
+local slow = redis.call('GET', KEYS[1])
+if slow then
+  local cut, at = string.match(slow, '(%S+) (%S+)')
+  if now - tonumber(at) < tonumber(ARGV[3]) then return 0 end
+  factor = math.min(1, tonumber(cut) + (now - tonumber(at)) / tonumber(ARGV[4]))
+end
+local new = math.max(tonumber(ARGV[2]), factor * tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.6f %.6f', new, now), 'EX',
+  math.ceil(tonumber(ARGV[4])) + 5)
+return 1
 """
 
 

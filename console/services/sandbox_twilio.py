@@ -45,7 +45,10 @@ def outcome_for(e164: str) -> tuple[str, int | None]:
 
 
 class SandboxTransport:
-    """Plays Twilio: same interface as `TwilioTransport`, rows instead of HTTP."""
+    """Plays Twilio: same interface as `TwilioTransport`, rows instead of HTTP (in the
+    dispatcher's own session, so it is called from its thread only)."""
+
+    parallel = False
 
     def __init__(self, session: Session, team_id: int, clock=utcnow) -> None:
         self.session = session

@@ -127,3 +127,19 @@ def test_the_limiter_survives_redis_forgetting_its_script(redis_url):
     conn.script_flush()
     assert limiter.reserve() >= 0
     assert conn.get(limiter.key) is not None
+
+
+def test_429_slowdown_runs_as_one_script_on_real_redis(redis_url):
+    conn = redis.Redis.from_url(redis_url)
+    key = f"console:rate:slowdown:{time.time_ns()}"
+    limiter = RedisRateLimiter(conn, key, rate=50.0, sleep=lambda seconds: None)
+    other = RedisRateLimiter(conn, key, rate=50.0, sleep=lambda seconds: None)
+
+    assert limiter.slow_down()
+    assert not other.slow_down()  # within the gap: one cut for one burst of 429s
+    pace = other.pace()
+    waits = [other.reserve() for _ in range(5)]
+
+    assert pace.slowed and pace.current == pytest.approx(25.0, rel=0.02)
+    # 25 a second: the fifth slot is about 4 intervals of 40 ms away, not 4 of 20 ms.
+    assert waits[4] == pytest.approx(0.16, abs=0.02)

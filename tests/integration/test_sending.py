@@ -497,7 +497,7 @@ def test_unreachable_twilio_is_retried_after_a_backoff_and_sends_once(app, twili
     assert (down.sent, down.failed, down.retried) == (0, 0, 2)
     assert statuses(batch.id) == {"approved": 2}
     assert all(m.hold_reason.startswith("Retrying") for m in messages_of(batch.id))
-    clock.advance(seconds=dispatch.BACKOFF_SECONDS[0] + 1)
+    clock.advance(seconds=dispatch.RETRY_SECONDS[0] + 1)
     up = dispatch.run(db.session, batch.id, options(twilio_transport(twilio), clock))
 
     assert up.sent == 2
@@ -534,11 +534,11 @@ def test_twilio_5xx_is_retried_after_a_look_and_sent_once(app, twilio, clock):
 
     assert report.retried == 1
     assert waiting.status == "approved"
-    assert waiting.due_at == clock() + timedelta(seconds=dispatch.BACKOFF_SECONDS[0])
-    assert waiting.hold_reason.startswith("Retrying in 5 s")
+    assert waiting.due_at == clock() + timedelta(seconds=dispatch.RETRY_SECONDS[0])
+    assert waiting.hold_reason.startswith("Retrying in 1 s")
     assert twilio.created == []
 
-    clock.advance(seconds=dispatch.BACKOFF_SECONDS[0])
+    clock.advance(seconds=dispatch.RETRY_SECONDS[0])
     retried = dispatch.run(db.session, batch.id, options(transport, clock))
 
     (sent,) = messages_of(batch.id)
@@ -569,7 +569,7 @@ def test_rate_limited_text_backs_off_and_never_fails_while_tries_remain(app, twi
     final = dispatch.run(db.session, batch.id, options(transport, clock))
 
     (message,) = messages_of(batch.id)
-    assert waits == list(dispatch.BACKOFF_SECONDS)
+    assert waits == list(dispatch.RETRY_SECONDS)
     assert final.sent == 1
     assert (message.status, message.attempts) == ("sent", dispatch.MAX_ATTEMPTS)
     assert len(twilio.created) == 1

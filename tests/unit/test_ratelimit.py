@@ -146,3 +146,66 @@ def test_eight_threads_together_keep_to_the_rate(live_conn):
 
     assert not any(thread.is_alive() for thread in threads)
     assert achieved_rate(stamps) == pytest.approx(rate, rel=0.05)
+
+
+# -- slowing down after 429s -------------------------------------------------------------
+
+
+@pytest.fixture
+def moving(monkeypatch):
+    """A fresh in-memory Redis whose clock moves only when a test moves it."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(server_mixin, "time", SimpleNamespace(time=lambda: now[0]))
+    return fakeredis.FakeStrictRedis(server=fakeredis.FakeServer()), now
+
+
+def test_a_run_of_429s_halves_the_rate_for_every_limiter_on_the_key(moving):
+    conn, _ = moving
+    sender, other = limiter(conn, rate=20.0), limiter(conn, rate=20.0)
+
+    cuts = [sender.note(throttled) for throttled in [False] * 6 + [True] * 4]
+
+    assert cuts == [False] * 9 + [True]  # 4 of the last 10 tries refused
+    assert other.pace().current == pytest.approx(10.0)
+    waits = [other.reserve() for _ in range(3)]
+    assert waits == pytest.approx([0, 0.1, 0.2], abs=CLOCK)  # 10 a second, not 20
+
+
+def test_stray_429s_among_answered_tries_do_not_slow_the_sender(moving):
+    conn, _ = moving
+    sender = limiter(conn, rate=20.0)
+
+    cuts = [sender.note(n % 5 == 0) for n in range(200)]  # one try in five refused
+
+    assert not any(cuts)
+    assert not sender.pace().slowed
+
+
+def test_the_rate_climbs_back_within_a_minute(moving):
+    conn, now = moving
+    sender = limiter(conn, rate=20.0)
+    assert sender.slow_down()
+
+    halfway = sender.pace()
+    now[0] += 15
+    later = sender.pace()
+    now[0] += 16
+    whole = sender.pace()
+
+    assert (halfway.current, halfway.full_in) == (pytest.approx(10.0), pytest.approx(30.0))
+    assert later.current == pytest.approx(15.0)
+    assert not whole.slowed and whole.current == 20.0
+
+
+def test_workers_cut_at_most_once_in_a_gap_and_never_below_the_floor(moving):
+    conn, now = moving
+    first, second = limiter(conn, rate=20.0), limiter(conn, rate=20.0)
+
+    assert first.slow_down()
+    assert not second.slow_down()  # the same burst of 429s, seen by another worker
+    for _ in range(10):
+        now[0] += 2.5
+        second.slow_down()
+
+    assert second.pace().current >= 20.0 * 0.1
+    assert second.pace().current < 20.0 * 0.2

@@ -1,0 +1,249 @@
+# ruff: noqa: F811 - the fixtures are test_sending's, imported by name
+"""Texts in flight side by side: a dispatcher keeps several calls to Twilio open at
+once and still sends each text exactly once, through errors, crashes and 429s, on
+SQLite and PostgreSQL against the local Twilio through the official SDK."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from console.extensions import db
+from console.models import Batch
+from console.models.base import utcnow
+from console.services import dispatch, pace
+from console.services.ratelimit import sender_limiter
+from jobs import queue as job_queue
+from tests.conftest import login
+from tests.integration.test_sending import app, backend, clock, one_each, twilio  # noqa: F401
+from tests.sending_helpers import (
+    WorkerDied,
+    approved_batch,
+    created_to,
+    limiters,
+    make_outreach,
+    messages_of,
+    options,
+    statuses,
+    twilio_transport,
+)
+
+TEXTS = 24
+
+
+class Probe:
+    """A transport that counts the calls open at once (and the most seen)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.open = 0
+        self.most = 0
+        self.threads: set[str] = set()
+        self.lock = threading.Lock()
+
+    @property
+    def parallel(self) -> bool:
+        return self.inner.parallel
+
+    def send(self, **kwargs):
+        with self.lock:
+            self.open += 1
+            self.most = max(self.most, self.open)
+            self.threads.add(threading.current_thread().name)
+        try:
+            return self.inner.send(**kwargs)
+        finally:
+            with self.lock:
+                self.open -= 1
+
+    def find(self, **kwargs):
+        return self.inner.find(**kwargs)
+
+
+def test_texts_go_side_by_side_and_each_once(app, twilio, clock):
+    outreach = make_outreach(["TX"] * TEXTS)
+    batch = approved_batch(outreach, clock())
+    twilio.latency = 0.2
+    probe = Probe(twilio_transport(twilio, parallel=True))
+
+    started = time.monotonic()
+    report = dispatch.run(db.session, batch.id, options(probe, clock, concurrency=8))
+    took = time.monotonic() - started
+
+    assert report.sent == TEXTS
+    assert probe.most == 8
+    assert took < TEXTS * 0.2 / 2  # one at a time would take 4.8 s
+    assert one_each(twilio, outreach.numbers)
+    assert statuses(batch.id) == {"sent": TEXTS}
+    recorded = {m.provider_sid for m in messages_of(batch.id)}
+    assert recorded == {c["sid"] for c in twilio.created}
+    assert db.session.get(Batch, batch.id).status == "done"
+
+
+def test_a_transport_without_threads_is_called_from_the_dispatcher_alone(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 6)
+    batch = approved_batch(outreach, clock())
+    probe = Probe(twilio_transport(twilio))  # one shared SDK client: not `parallel`
+
+    report = dispatch.run(db.session, batch.id, options(probe, clock, concurrency=8))
+
+    assert report.sent == 6
+    assert probe.most == 1
+    assert probe.threads == {threading.current_thread().name}
+
+
+def test_errors_in_flight_are_retried_and_every_text_goes_once(app, twilio, clock):
+    outreach = make_outreach(["TX"] * TEXTS)
+    batch = approved_batch(outreach, clock())
+    twilio.latency = 0.05
+    twilio.fail_next(3, http_status=500, code=20500)
+    twilio.fail_next(3, http_status=429, code=20429)
+    twilio.drop_after_create(2)
+    transport = twilio_transport(twilio, timeout=2, parallel=True)
+
+    first = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=6))
+    clock.advance(seconds=dispatch.RETRY_SECONDS[0] + 1)
+    second = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=6))
+
+    assert (first.retried, first.reconciled) == (6, 2)
+    assert first.sent + first.reconciled + second.sent == TEXTS
+    assert one_each(twilio, outreach.numbers)
+    assert statuses(batch.id) == {"sent": TEXTS}
+
+
+def test_prompt_retry_waits_seconds_not_minutes_and_is_spread(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 4)
+    batch = approved_batch(outreach, clock())
+    twilio.fail_next(4, http_status=500, code=20500)
+    spread = iter([0.0, 0.25, 0.75, 1.0])
+
+    report = dispatch.run(
+        db.session,
+        batch.id,
+        options(twilio_transport(twilio), clock, jitter=lambda: next(spread)),
+    )
+
+    waits = sorted((m.due_at - clock()).total_seconds() for m in messages_of(batch.id))
+    assert report.retried == 4
+    assert waits == [0.5, 0.75, 1.25, 1.5]
+
+
+def test_a_crash_with_texts_in_flight_loses_none_and_doubles_none(app, twilio, clock):
+    outreach = make_outreach(["TX"] * TEXTS)
+    batch = approved_batch(outreach, clock())
+    twilio.latency = 0.05
+    transport = twilio_transport(twilio, parallel=True)
+    answers = []
+
+    def dies_at_the_fifth_answer(message, result) -> None:
+        answers.append(message.id)
+        if len(answers) == 5:
+            raise WorkerDied("killed with texts in flight")
+
+    with pytest.raises(WorkerDied):
+        dispatch.run(
+            db.session,
+            batch.id,
+            options(transport, clock, concurrency=8, after_call=dies_at_the_fifth_answer),
+        )
+    db.session.rollback()
+    went = len(twilio.created)
+    assert 5 <= went < TEXTS  # the texts in flight when it died reached Twilio
+
+    clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+    report = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=8))
+
+    assert report.reconciled == went - 4  # found at Twilio, not sent again
+    assert one_each(twilio, outreach.numbers)
+    assert statuses(batch.id) == {"sent": TEXTS}
+    sids = [m.provider_sid for m in messages_of(batch.id)]
+    assert sorted(sids) == sorted(c["sid"] for c in twilio.created)
+
+
+def test_a_number_is_never_in_flight_twice(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 3)
+    batch = approved_batch(outreach, clock())
+    # A second campaign text to the first number, in the same batch.
+    twin = messages_of(batch.id)[0]
+    messages = messages_of(batch.id)
+    for message in messages[1:]:
+        message.to_e164 = twin.to_e164
+    db.session.commit()
+    twilio.latency = 0.1
+    probe = Probe(twilio_transport(twilio, parallel=True))
+
+    dispatch.run(db.session, batch.id, options(probe, clock, concurrency=4))
+
+    assert probe.most == 1
+    assert len(created_to(twilio, twin.to_e164)) >= 1
+
+
+def test_a_run_of_429s_slows_the_sender_for_every_worker(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 30, mps=40.0)
+    batch = approved_batch(outreach, clock())
+    twilio.fail_next(12, http_status=429, code=20429)
+    conn_limits = limiters()
+    transport = twilio_transport(twilio, parallel=True)
+
+    report = dispatch.run(
+        db.session, batch.id, options(transport, clock, concurrency=4, limiter_for=conn_limits)
+    )
+
+    sender = outreach.campaign.sender
+    pace = conn_limits(sender).pace()
+    assert report.retried == 12
+    assert pace.slowed
+    assert pace.current == pytest.approx(20.0, rel=0.1)
+    assert 0 < pace.full_in <= 30
+    assert report.sent == 30 - 12
+
+
+def test_the_batch_page_shows_the_rate_and_why_it_is_lower(app, clock):
+    outreach = make_outreach(["TX"] * 12, mps=50.0)
+    batch = approved_batch(outreach, clock())
+    now = utcnow()
+    messages = messages_of(batch.id)
+    for message in messages[:10]:
+        message.status, message.sent_at = "sent", now - timedelta(seconds=10)
+    waiting = messages[10]
+    waiting.due_at = now + timedelta(seconds=2)
+    waiting.hold_reason = "Retrying in 2 s: Twilio did not take it (Error)."
+    db.session.get(Batch, batch.id).status = "sending"
+    db.session.commit()
+    conn = job_queue.connection(app)
+    pace.publish(conn, batch.id, 0, {"concurrency": 2, "latency": 0.4, "in_flight": 2})
+    sender_limiter(conn, outreach.sender.id, outreach.sender.mps).slow_down()
+    client = app.test_client()
+    login(client, outreach.crew.operator)
+
+    page = client.get(f"/campaigns/batches/{batch.id}/counters")
+
+    text = " ".join(page.text.split())
+    assert page.status_code == 200
+    assert "Sending <strong>1.0</strong> texts a second" in text  # 10 in 10 s
+    assert "of the 50 Austin line allows" in text
+    assert re.search(r"\(slowed to 2[56]\.\d now\)", text)  # half, climbing back
+    assert "1 dispatcher at work" in text
+    assert "Twilio refused many recent tries with 429" in text
+    assert "1 text waits a few seconds to be tried again" in text
+    assert "send at most 5 texts a second" in text
+
+
+def test_a_batch_at_its_senders_rate_gives_no_reasons(app, clock):
+    outreach = make_outreach(["TX"] * 4, mps=1.0)
+    batch = approved_batch(outreach, clock())
+    now = utcnow()
+    messages = messages_of(batch.id)
+    for n, message in enumerate(messages[:3]):
+        message.status, message.sent_at = "sent", now - timedelta(seconds=3 - n)
+    db.session.get(Batch, batch.id).status = "sending"
+    db.session.commit()
+
+    found = pace.batch_pace(db.session, None, db.session.get(Batch, batch.id), now)
+
+    assert found.rate == pytest.approx(1.0)
+    assert not found.slower and found.reasons == []
