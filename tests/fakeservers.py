@@ -25,6 +25,7 @@ import heapq
 import itertools
 import json
 import math
+import random
 import re
 import secrets
 import socket
@@ -460,8 +461,10 @@ class TwilioServer(FakeServer):
     Behaviours, settable while it runs: `latency` per request, `outcomes`
     ({to: (final status, error code)}), `create_errors` ({to: (http status, code,
     message)}), `fail_next(n)`, `drop_after_create(n)`, `rate_limit_mps`,
-    `callbacks`, `callback_delay`, `clock` (when new messages are dated; a message's
-    later status times keep its time base, so a backdated message stays backdated).
+    `error_rates` ({http status: share of creates refused at random, from a seeded
+    generator; counted in `errors_answered`}), `callbacks`, `callback_delay`, `clock`
+    (when new messages are dated; a message's later status times keep its time base,
+    so a backdated message stays backdated).
     """
 
     PREFIX = "/2010-04-01/Accounts/"
@@ -507,6 +510,9 @@ class TwilioServer(FakeServer):
         self.outcomes = dict(outcomes or {})
         self.create_errors = dict(create_errors or {})
         self.rate_limit_mps = rate_limit_mps
+        self.error_rates: dict[int, float] = {}
+        self.errors_answered: Counter[int] = Counter()
+        self._error_rng = random.Random(0)
         self.callbacks = callbacks
         self.callback_delay = callback_delay
         self.callback_timeout = 2.0
@@ -565,6 +571,8 @@ class TwilioServer(FakeServer):
             self._recent_creates.clear()
             self._steps.clear()
             self._unsettled = 0
+            self.errors_answered.clear()
+            self._error_rng.seed(0)
 
     def fail_next(self, n: int = 1, http_status: int = 500, code: int = 20500) -> None:
         """Refuse the next `n` creates with this status and Twilio code (stores nothing)."""
@@ -650,7 +658,7 @@ class TwilioServer(FakeServer):
         return 201, resource
 
     def _throttle(self) -> tuple[int, dict] | None:
-        """429 past `rate_limit_mps`, or the next planned failure."""
+        """429 past `rate_limit_mps`, the next planned failure, or one of `error_rates`."""
         now = time.monotonic()
         with self.lock:
             if self.rate_limit_mps:
@@ -662,6 +670,13 @@ class TwilioServer(FakeServer):
             if self._failures:
                 status, code = self._failures.pop(0)
                 return self._error(status, code, TWILIO_MESSAGES.get(status, "Error"))
+            roll = self._error_rng.random() if self.error_rates else 1.0
+            for status, share in self.error_rates.items():
+                if roll < share:
+                    self.errors_answered[status] += 1
+                    code = TWILIO_ERRORS.get(status, 20000 + status)
+                    return self._error(status, code, TWILIO_MESSAGES.get(status, "Error"))
+                roll -= share
         return None
 
     def _invalid(self, form: dict[str, str]) -> tuple[int, dict] | None:

@@ -4,7 +4,9 @@
 merges (see tests/bench/ingest.py); `python -m tests.bench skiptrace` traces 2,000 leads
 through the HTTP skip-trace adapter (see tests/bench/skiptrace.py); `python -m tests.bench
 campaigns` drafts, previews, approves and sends a 2,000-text batch (see
-tests/bench/campaigns.py); `python -m tests.bench render` is the default below.
+tests/bench/campaigns.py); `python -m tests.bench sending` sends 2,000-text batches through
+worker processes at several Twilio latencies, with and without errors (see
+tests/bench/sending.py); `python -m tests.bench render` is the default below.
 
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
@@ -257,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
 
     The first argument may name the benchmark: `render` (the default), `ingest`,
-    `skiptrace` or `campaigns`.
+    `skiptrace`, `campaigns`, `replies` or `sending`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:
@@ -276,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import replies
 
         return replies.main(argv[1:], postgres_server)
+    if argv[:1] == ["sending"]:
+        from tests.bench import sending
+
+        return sending.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)

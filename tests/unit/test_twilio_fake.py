@@ -324,3 +324,23 @@ def test_callbacks_can_be_turned_off(twilio, client, receiver):
     time.sleep(0.02)
     assert receiver.received == []
     assert twilio.callbacks_sent == []
+
+
+def test_error_rates_refuse_that_share_of_creates_in_twilios_schema(twilio, client):
+    twilio.error_rates = {429: 0.10, 500: 0.05}
+
+    refused = []
+    for n in range(400):
+        try:
+            client.messages.create(to=ALICE, from_=SENDER, body=f"Hi {n}")
+        except TwilioRestException as exc:
+            refused.append((exc.status, exc.code))
+
+    assert set(refused) == {(429, 20429), (500, 20500)}
+    assert twilio.errors_answered == {
+        429: refused.count((429, 20429)),
+        500: refused.count((500, 20500)),
+    }
+    assert 20 <= twilio.errors_answered[429] <= 60
+    assert 5 <= twilio.errors_answered[500] <= 35
+    assert len(twilio.created) == 400 - len(refused)
