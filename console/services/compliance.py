@@ -70,6 +70,14 @@ class Gate:
 
     def prefetch(self, numbers: list[str]) -> None:
         """Load suppressions and line types of `numbers` at once (build time)."""
+        unique = sorted(set(numbers))
+        self.prefetch_sending(unique)
+        self._prefetch_recent(unique)
+
+    def prefetch_sending(self, numbers: list[str]) -> None:
+        """Load the suppressions and line types of a chunk about to be sent. A STOP that
+        comes after this is caught by the dispatcher's last check (`dispatch.fence`),
+        in the same statement that renews the claim just before Twilio is called."""
         self._suppressed = {}
         unique = sorted(set(numbers))
         for start in range(0, len(unique), 500):
@@ -81,7 +89,6 @@ class Gate:
             ):
                 self._suppressed[row.e164] = row
         self.prefetch_lines(unique)
-        self._prefetch_recent(unique)
 
     def _prefetch_recent(self, numbers: list[str]) -> None:
         """When the numbers were texted in the last 24 hours (for the frequency caps)."""
@@ -237,6 +244,14 @@ class Gate:
             if key in self._daily_counts:
                 day, counted = self._daily_counts[key]
                 self._daily_counts[key] = (day, counted + count)
+
+    def fresh_refusal(self, recipient: Recipient) -> Decision | None:
+        """`refusal` asked of the database now, not of what was prefetched."""
+        prefetched, self._suppressed = self._suppressed, None
+        try:
+            return self.refusal(recipient)
+        finally:
+            self._suppressed = prefetched
 
     def _suppression(self, e164: str) -> Suppression | None:
         if self._suppressed is not None:

@@ -29,11 +29,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, joinedload, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from console.models import Batch, Campaign, Lead, Message, Sender, Team
+from console.models import Batch, Campaign, Lead, Message, Sender, Suppression, Team
 from console.models.base import utcnow
 from console.models.campaigns import REPLY_KINDS
 from console.providers.messaging import SendError, SendResult, Transport
@@ -46,12 +46,16 @@ log = logging.getLogger(__name__)
 
 # Tries of one message before it is failed (rate limits, Twilio's 5xx, timeouts), and
 # the waits between them (each spread by half either way): prompt at first, since the
-# sender's rate already slows down on 429s, patient later.
-MAX_ATTEMPTS = 8
-RETRY_SECONDS = (1, 2, 5, 15, 60, 180, 600)
+# sender's rate already slows down on 429s, patient later (15 minutes in all).
+MAX_ATTEMPTS = 10
+RETRY_SECONDS = (0.5, 1, 2, 4, 8, 30, 60, 180, 600)
 # A message in `sending` longer than this is taken for lost and reconciled.
 LEASE_SECONDS = 120
 CHUNK = 50
+# A dispatcher with nothing due waits this long at most for its texts to retry.
+RETRY_WAIT_SECONDS = 5.0
+# How a text set back for a retry is told apart from one held for its hours.
+RETRY_PREFIX = "Retrying"
 # How often a dispatcher tells how it is doing (the batch page's pace).
 PACE_EVERY_SECONDS = 2.0
 
@@ -233,8 +237,9 @@ def _send_chunks(flight: _Flight, batch_id: int) -> None:
         ids = claim(session, batch_id, options.clock(), flight.chunk, token)
         if not ids:
             flight.land()
-            # Texts the answers just set back (a prompt retry) may be due already.
-            if claim_due(session, batch_id, options.clock()):
+            # Texts the answers just set back (prompt retries) come due in seconds: wait
+            # for them rather than leave the batch to the next tick.
+            if _wait_for_retries(session, batch_id, options, flight.time_left()):
                 continue
             return
         if status == "approved":
@@ -249,20 +254,30 @@ def _send_chunks(flight: _Flight, batch_id: int) -> None:
             return
 
 
-def claim_due(session: Session, batch_id: int, now: datetime) -> bool:
-    """Whether the batch has approved messages due now (another round of claims)."""
-    return (
-        session.scalar(
-            select(Message.id)
-            .where(
-                Message.batch_id == batch_id,
-                Message.status == "approved",
-                Message.due_at <= now,
-            )
-            .limit(1)
+def _wait_for_retries(
+    session: Session, batch_id: int, options: DispatchOptions, time_left: float
+) -> bool:
+    """Sleep until the batch's next text to retry comes due, if that is soon and inside
+    the time slice; whether one is due now. A clock that stands still (tests) never
+    brings one due, so then this does not wait."""
+    now = options.clock()
+    due = session.scalar(
+        select(func.min(Message.due_at)).where(
+            Message.batch_id == batch_id,
+            Message.status == "approved",
+            Message.hold_reason.startswith(RETRY_PREFIX),
         )
-        is not None
     )
+    if due is None:
+        return False
+    wait_seconds = (due - now).total_seconds()
+    if wait_seconds > min(RETRY_WAIT_SECONDS, time_left - 1):
+        return False
+    if wait_seconds > 0:
+        time.sleep(wait_seconds)
+        if options.clock() <= now:
+            return False
+    return True
 
 
 def _load_chunk(session: Session, ids: list[int]) -> list[Message]:
@@ -408,7 +423,7 @@ class _Flight:
         session, report = self.session, self.report
         ids = [m.id for m in messages]
         self.gate = Gate(session, self.team_id, self.settings)
-        self.gate.prefetch_lines([m.to_e164 for m in messages])
+        self.gate.prefetch_sending([m.to_e164 for m in messages])
         checked = time.monotonic()
         for position, message in enumerate(messages):
             if time.monotonic() - checked > STATUS_CHECK_SECONDS:
@@ -477,12 +492,16 @@ class _Flight:
         except RateLimitWait:
             return "out_of_time"
         if not fence(session, message, token, options.clock()):
+            # A STOP that came after the gate looked, or the claim was taken over.
+            refused = gate.fresh_refusal(recipient)
+            if refused is not None:
+                return _block(session, message, token, refused.reason, refused.code)
             return "lost"
         gate.note_sent(sender, message.campaign_id)
         request = _request(message, options.status_callback, message.claimed_at or now)
         flying = _Flying(message, token, sender)
         if self.pool is None:
-            return self.settle(flying, _call(options.transport, request))
+            return self.settle([(flying, _call(options.transport, request))])[0]
         self.flying[self.pool.submit(_call, options.transport, request)] = flying
         self.numbers[message.to_e164] += 1
         self.collect(block=False)
@@ -493,10 +512,13 @@ class _Flight:
         if not self.flying:
             return
         done, _ = wait(list(self.flying), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        landed = []
         for future in sorted(done, key=lambda f: self.flying[f].message.id):
             flying = self.flying.pop(future)
             self.numbers[flying.message.to_e164] -= 1
-            _count(self.report, self.settle(flying, future.result()))
+            landed.append((flying, future.result()))
+        for outcome in self.settle(landed):
+            _count(self.report, outcome)
         self._pace()
 
     def land(self) -> None:
@@ -504,19 +526,39 @@ class _Flight:
         while self.flying:
             self.collect(block=True)
 
-    def settle(self, flying: _Flying, answer: _Answer) -> str:
-        """Record what Twilio answered for one text; its outcome."""
-        session, options, message = self.session, self.options, flying.message
+    def settle(self, landed: list[tuple[_Flying, _Answer]]) -> list[str]:
+        """Record what Twilio answered for texts that landed together; their outcomes.
+        Plain sends are recorded together in one transaction; the rest (errors, texts
+        found further along) one by one."""
+        options = self.options
+        plain, other = [], []
+        for flying, answer in landed:
+            self._note(flying, answer)
+            if answer.error is None and _plain(flying.message, answer.result):
+                plain.append((flying, answer.result))
+            else:
+                other.append((flying, answer))
+        outcomes = []
+        if plain:
+            for flying, result in plain:
+                if options.after_call is not None:
+                    options.after_call(flying.message, result)
+            outcomes += _record_plain(self.session, plain, self.settings, options.clock())
+        outcomes += [self._settle_one(flying, answer) for flying, answer in other]
+        return outcomes
+
+    def _note(self, flying: _Flying, answer: _Answer) -> None:
         self.answered += 1
         self.call_seconds += answer.seconds
-        limiter = self.limiter(flying.sender)
-        note = getattr(limiter, "note", None)
-        if note is not None:
-            throttled = answer.error is not None and _throttled(answer.error)
-            if note(throttled):
-                log.warning(
-                    "%s: Twilio refused many tries with 429; slowing down", flying.sender.label
-                )
+        note = getattr(self.limiter(flying.sender), "note", None)
+        if note is None:
+            return
+        throttled = answer.error is not None and _throttled(answer.error)
+        if note(throttled):
+            log.warning("%s: Twilio refused many tries with 429; slowing down", flying.sender.label)
+
+    def _settle_one(self, flying: _Flying, answer: _Answer) -> str:
+        session, options, message = self.session, self.options, flying.message
         if answer.error is not None:
             self.gate.note_sent(flying.sender, message.campaign_id, -1)
             return _send_failed(
@@ -555,6 +597,102 @@ class _Flight:
         )
 
 
+# Twilio's statuses of a message it has just taken (nothing further to apply).
+JUST_TAKEN = frozenset({"accepted", "scheduled", "queued", "sending", "sent"})
+
+
+def _plain(message: Message, result: SendResult) -> bool:
+    """Whether a send needs only the plain record (no farewell, no status beyond sent)."""
+    return (
+        message.kind != "farewell"
+        and (result.status or "queued") in JUST_TAKEN
+        and result.error_code is None
+    )
+
+
+def _record_plain(
+    session: Session,
+    landed: list[tuple[_Flying, SendResult]],
+    settings: SendingSettings,
+    now: datetime,
+) -> list[str]:
+    """Record texts Twilio just took, together: each message in one conditional UPDATE
+    (under its claim token), then the leads' last contact and the enrollments' next
+    touch, all in one commit. A message whose claim was taken over goes through
+    `record_sent`, which adopts it if it was set back and not claimed again."""
+    recorded: list[Message] = []
+    late: list[tuple[_Flying, SendResult]] = []
+    for flying, result in landed:
+        message = flying.message
+        values = _sent_values(message, result, settings, now)
+        done = session.execute(
+            update(Message)
+            .where(
+                Message.id == message.id,
+                Message.status == "sending",
+                Message.claim_token.is_not_distinct_from(flying.token),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if done:
+            for name, value in values.items():
+                set_committed_value(message, name, value)
+            recorded.append(message)
+        else:
+            late.append((flying, result))
+    leads = {m.lead_id: m.lead for m in recorded if m.lead_id is not None}
+    if leads:
+        session.execute(
+            update(Lead)
+            .where(Lead.id.in_(list(leads)))
+            .values(
+                last_contacted_at=now,
+                status=case((Lead.status.in_(("new", "ready")), "contacted"), else_=Lead.status),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    for message in recorded:
+        sequences.after_sent(session, message, message.campaign)
+    session.commit()
+    for lead in leads.values():
+        if lead is not None:
+            set_committed_value(lead, "last_contacted_at", now)
+            if lead.status in ("new", "ready"):
+                set_committed_value(lead, "status", "contacted")
+    outcomes = ["sent"] * len(recorded)
+    for flying, result in late:
+        adopted = record_sent(
+            session, flying.message, result, settings, now, adopt_early=False, token=flying.token
+        )
+        outcomes.append("sent" if adopted else "lost")
+    return outcomes
+
+
+def _sent_values(
+    message: Message, result: SendResult, settings: SendingSettings, now: datetime
+) -> dict[str, object]:
+    """A message's columns once Twilio took it (as `record_sent` sets them)."""
+    segments = result.segments or message.segments
+    if result.price is not None:
+        price, source = result.price, "twilio"
+    else:
+        price, source = settings.price * segments, "estimate"
+    return {
+        "status": "sent",
+        "provider_sid": result.sid,
+        "provider_status": result.status or "queued",
+        "sent_at": now,
+        "status_at": utcnow(),
+        "hold_reason": "",
+        "from_address": result.from_address or (message.sender.address if message.sender else ""),
+        "segments": segments,
+        "price": price,
+        "price_source": source,
+        "claim_token": None,
+    }
+
+
 def _throttled(error: SendError) -> bool:
     """Whether Twilio refused the call with its rate limit (429)."""
     return error.status == 429 or error.code == 20429
@@ -579,14 +717,21 @@ def release(session: Session, ids: list[int], token: str | None) -> None:
 
 
 def fence(session: Session, message: Message, token: str | None, now: datetime) -> bool:
-    """Whether the claim on `message` is still `token`'s, checked and renewed (its claim
-    time set to `now`) in one conditional UPDATE, committed just before calling Twilio."""
+    """Whether the claim on `message` is still `token`'s and its number not suppressed
+    since the gate looked, checked and renewed (its claim time set to `now`) in one
+    conditional UPDATE, committed just before calling Twilio."""
+    suppressed = (
+        select(Suppression.id)
+        .where(Suppression.team_id == Message.team_id, Suppression.e164 == Message.to_e164)
+        .exists()
+    )
     renewed = session.execute(
         update(Message)
         .where(
             Message.id == message.id,
             Message.status == "sending",
             Message.claim_token.is_not_distinct_from(token),
+            ~suppressed,
         )
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
@@ -811,7 +956,7 @@ def _retry_later(
     message.claimed_at = None
     message.due_at = now + timedelta(seconds=wait)
     message.hold_reason = (
-        f"Retrying in {wait:.0f} s: Twilio did not take it "
+        f"{RETRY_PREFIX} in {wait:.3g} s: Twilio did not take it "
         f"({delivery.error_text(error.code, str(error))})."
     )[:255]
     session.commit()

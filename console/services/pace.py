@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from console.models import Batch, Message, Sender
 from console.models.base import utcnow
+from console.services.dispatch import RETRY_PREFIX
 from console.services.ratelimit import Pace, sender_limiter
 
 # The rate shown is the texts sent in this window.
@@ -28,7 +29,6 @@ WINDOW = timedelta(seconds=30)
 FRESH_SECONDS = 15.0
 # Below this share of the sender's rate, the page says why.
 SLOW_SHARE = 0.9
-RETRY_PREFIX = "Retrying"
 
 
 def _key(batch_id: int) -> str:

@@ -63,7 +63,7 @@ class RateLimitWait(Exception):
 # with 429. A stray 429 among many answered tries is no sign of a limit; a run of them is.
 SLOWDOWN_WINDOW = 20
 SLOWDOWN_MIN_TRIES = 10
-SLOWDOWN_SHARE = 0.4
+SLOWDOWN_SHARE = 0.5
 # Each cut halves the rate in force (never below this share of the sender's rate), at
 # most once in this many seconds across every worker.
 SLOWDOWN_CUT = 0.5

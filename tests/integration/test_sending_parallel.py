@@ -5,7 +5,12 @@ SQLite and PostgreSQL against the local Twilio through the official SDK."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -19,7 +24,14 @@ from console.services import dispatch, pace
 from console.services.ratelimit import sender_limiter
 from jobs import queue as job_queue
 from tests.conftest import login
-from tests.integration.test_sending import app, backend, clock, one_each, twilio  # noqa: F401
+from tests.integration.test_sending import (  # noqa: F401
+    ROOT,
+    app,
+    backend,
+    clock,
+    one_each,
+    twilio,
+)
 from tests.sending_helpers import (
     WorkerDied,
     approved_batch,
@@ -129,7 +141,7 @@ def test_prompt_retry_waits_seconds_not_minutes_and_is_spread(app, twilio, clock
 
     waits = sorted((m.due_at - clock()).total_seconds() for m in messages_of(batch.id))
     assert report.retried == 4
-    assert waits == [0.5, 0.75, 1.25, 1.5]
+    assert waits == [0.25, 0.375, 0.625, 0.75]
 
 
 def test_a_crash_with_texts_in_flight_loses_none_and_doubles_none(app, twilio, clock):
@@ -247,3 +259,117 @@ def test_a_batch_at_its_senders_rate_gives_no_reasons(app, clock):
 
     assert found.rate == pytest.approx(1.0)
     assert not found.slower and found.reasons == []
+
+
+# A parallel dispatcher in a process of its own, at the test's clock: two texts go out,
+# then it reports the third text's wait for its rate slot (the moment the test freezes
+# it) and sleeps; the rest of its chunk is claimed and waiting behind it.
+FROZEN_PARALLEL = """
+import json, sys, time
+from datetime import datetime
+from console import create_app
+from console.config import TestConfig
+from console.extensions import db
+from console.services import dispatch
+from tests.sending_helpers import options, twilio_transport
+
+url, twilio_url, batch_id, now = sys.argv[1:5]
+
+class Announced:
+    calls = 0
+    def acquire(self, max_wait=None):
+        Announced.calls += 1
+        if Announced.calls == 3:
+            time.sleep(0.3)  # the first two answers land
+            print("waiting for a slot", flush=True)
+            time.sleep(1.0)
+        return 0.0
+
+app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
+with app.app_context():
+    clock = lambda: datetime.fromisoformat(now)
+    limiter = Announced()
+    report = dispatch.run(
+        db.session,
+        int(batch_id),
+        options(
+            twilio_transport(twilio_url, parallel=True),
+            clock,
+            concurrency=4,
+            limiter_for=lambda sender: limiter,
+        ),
+    )
+    print(json.dumps({"sent": report.sent, "lost": report.lost}), flush=True)
+"""
+
+
+def test_a_parallel_worker_frozen_past_its_lease_sends_nothing_more_when_it_wakes(
+    app, twilio, clock
+):
+    outreach = make_outreach(["TX"] * 8)
+    batch = approved_batch(outreach, clock())
+    transport = twilio_transport(twilio, parallel=True)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_PARALLEL, url, twilio.url, str(batch.id), str(clock())],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert frozen.stdout.readline().strip() == "waiting for a slot", frozen.stderr.read()
+        os.kill(frozen.pid, signal.SIGSTOP)
+        assert len(twilio.created) == 2
+        clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
+        report = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=4))
+        assert report.sent == 6  # the two that went are found or were recorded, not resent
+        os.kill(frozen.pid, signal.SIGCONT)
+        out, err = frozen.communicate(timeout=60)
+    finally:
+        if frozen.poll() is None:
+            os.kill(frozen.pid, signal.SIGCONT)
+            frozen.kill()
+            frozen.wait()
+
+    woke = json.loads(out.strip().splitlines()[-1])
+    assert len(twilio.created) == 8, "sent twice"
+    assert one_each(twilio, outreach.numbers)
+    # Awake, it finds every claim taken over: it records and sends nothing more.
+    assert woke["sent"] == 0 and woke["lost"] >= 1, (woke, err)
+    assert statuses(batch.id) == {"sent": 8}
+    sids = sorted(m.provider_sid for m in messages_of(batch.id))
+    assert sids == sorted(c["sid"] for c in twilio.created)
+
+
+def test_two_dispatchers_share_one_batch_and_send_each_text_once(app, twilio, clock):
+    outreach = make_outreach(["TX"] * TEXTS)
+    batch = approved_batch(outreach, clock())
+    twilio.latency = 0.05
+    transport = twilio_transport(twilio, parallel=True)
+    reports, failures = [], []
+
+    def dispatcher() -> None:
+        with app.app_context():
+            try:
+                reports.append(
+                    dispatch.run(
+                        db.session, batch.id, options(transport, clock, concurrency=4, chunk=4)
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures, failures
+    assert sum(r.sent for r in reports) == TEXTS
+    assert all(r.sent for r in reports)  # both took a share
+    assert one_each(twilio, outreach.numbers)
+    assert statuses(batch.id) == {"sent": TEXTS}
