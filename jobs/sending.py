@@ -150,7 +150,8 @@ def enqueue_dispatch(app: Flask, batch_id: int) -> int:
 
 def send_batch(batch_id: int, lock_token: str | None = None, slot: int = 0) -> str:
     """RQ entry point: send a batch's due texts for one time slice, then free the batch's
-    slot if it is still the one taken for this job (`lock_token`)."""
+    slot if it is still the one taken for this job (`lock_token`); a slice that ended
+    with texts still to send queues the batch's dispatchers again."""
     from jobs.runner import _app
 
     app = _app()
@@ -161,12 +162,17 @@ def send_batch(batch_id: int, lock_token: str | None = None, slot: int = 0) -> s
             if batch is None:
                 return "no such batch"
             options = dispatch_options(app, session, batch.team_id, batch_id, slot)
-            return dispatch.run(session, batch_id, options).sentence()
+            report = dispatch.run(session, batch_id, options)
         finally:
             # A job queued without a token (before tokens) leaves the key to expire.
             if lock_token:
                 release_lock(connection(app), _lock_key(batch_id, slot), lock_token)
             session.remove()
+        if report.out_of_time:
+            # Queued again at once, behind the jobs that waited, not at the next tick.
+            with contextlib.suppress(redis.RedisError):
+                enqueue_dispatch(app, batch_id)
+    return report.sentence()
 
 
 def start_follow_ups(session: Session, now: datetime | None = None) -> list[int]:

@@ -101,7 +101,14 @@ class DispatchReport:
     # Claims taken over by the reconciler while this dispatcher held them (it stalled).
     lost: int = 0
     stopped: str = ""
+    # Stopped only because its time slice was used: texts may still be due.
+    out_of_time: bool = False
     errors: list[str] = field(default_factory=list)
+
+    def slice_used(self) -> None:
+        """Note that the run stopped at the end of its time slice."""
+        self.out_of_time = True
+        self.stopped = "time slice used; continues in a new job"
 
     def sentence(self) -> str:
         """The run in words."""
@@ -231,7 +238,7 @@ def _send_chunks(flight: _Flight, batch_id: int) -> None:
             report.stopped = f"batch {status}"
             return
         if flight.time_left() <= 0:
-            report.stopped = "time slice used; continues on the next tick"
+            report.slice_used()
             return
         token = new_claim_token()
         ids = claim(session, batch_id, options.clock(), flight.chunk, token)
@@ -439,13 +446,13 @@ class _Flight:
             if self.time_left() <= 0:  # stop well inside the claims' lease, even mid-chunk
                 self.land()
                 release(session, ids[position:], token)
-                report.stopped = "time slice used; continues on the next tick"
+                report.slice_used()
                 return False
             outcome = self.send(message)
             if outcome == "out_of_time":
                 self.land()
                 release(session, ids[position:], token)
-                report.stopped = "time slice used; continues on the next tick"
+                report.slice_used()
                 return False
             _count(report, outcome)
             if outcome == "paused":
@@ -1195,10 +1202,10 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
                 if outcome == "out_of_time":
                     flight.land()
                     release(session, ids[position:], token)
-                    report.stopped = "time slice used; continues on the next tick"
+                    report.slice_used()
                     return report
                 _count(report, outcome)
-    report.stopped = "time slice used; continues on the next tick"
+    report.slice_used()
     return report
 
 

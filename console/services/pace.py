@@ -171,7 +171,10 @@ def _reasons(session, batch, pace: BatchPace, sender, counts, now) -> list[str]:
             f"or raise DISPATCH_CONCURRENCY to reach {pace.limit:g}."
         )
     elif pace.dispatchers == 0 and counts.get("approved"):
-        reasons.append("No dispatcher is sending now: the batch waits for a free worker.")
+        reasons.append(
+            "No dispatcher is sending at this moment: the next starts within seconds, "
+            "once a worker is free."
+        )
     return reasons
 
 

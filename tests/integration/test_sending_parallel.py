@@ -23,6 +23,7 @@ from console.models.base import utcnow
 from console.services import dispatch, pace
 from console.services.ratelimit import sender_limiter
 from jobs import queue as job_queue
+from jobs import sending as sending_jobs
 from tests.conftest import login
 from tests.integration.test_sending import (  # noqa: F401
     ROOT,
@@ -373,3 +374,40 @@ def test_two_dispatchers_share_one_batch_and_send_each_text_once(app, twilio, cl
     assert all(r.sent for r in reports)  # both took a share
     assert one_each(twilio, outreach.numbers)
     assert statuses(batch.id) == {"sent": TEXTS}
+
+
+def test_a_dispatcher_out_of_time_queues_its_batch_again_at_once(app, clock):
+    outreach = make_outreach(["TX"] * 3)
+    batch = approved_batch(outreach, clock())
+    jobs = job_queue.queue(app=app)
+    before = len(jobs.jobs)
+    app.config["DISPATCH_TIME_SLICE"] = 0.0
+    try:
+        said = sending_jobs.send_batch(batch.id)
+    finally:
+        app.config["DISPATCH_TIME_SLICE"] = 30.0
+    queued = jobs.jobs[before:]
+    for job in queued:
+        job.delete()
+
+    assert "time slice used" in said
+    assert [job.args[0] for job in queued] == [batch.id]
+
+
+def test_dispatchers_per_batch_fill_every_free_slot_once(app):
+    app.config["DISPATCH_JOBS_PER_BATCH"] = 3
+    jobs = job_queue.queue(app=app)
+    before = len(jobs.jobs)
+    try:
+        first = sending_jobs.enqueue_dispatch(app, 998)
+        again = sending_jobs.enqueue_dispatch(app, 998)
+    finally:
+        app.config["DISPATCH_JOBS_PER_BATCH"] = 0
+    queued = jobs.jobs[before:]
+    for job in queued:
+        job.delete()
+
+    assert (first, again) == (3, 0)
+    assert sorted(job.args[2] for job in queued) == [0, 1, 2]
+    conn = job_queue.connection(app)
+    assert all(conn.exists(sending_jobs._lock_key(998, slot)) for slot in range(3))
