@@ -153,12 +153,13 @@ def _store_once(session: Session, **values) -> tuple[int, int | None] | None:
     """Insert the inbound text unless its SID is stored already; its id and team, or
     None."""
     statement = (
-        insert_for(session)(InboundMessage)
+        insert_for(session)(InboundMessage.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["provider_sid"])
         .returning(InboundMessage.id, InboundMessage.team_id)
     )
-    row = session.execute(statement).first()
+    # On the session's connection: the ORM's bulk-insert path adds nothing a Core row needs.
+    row = session.connection().execute(statement).first()
     return None if row is None else (row.id, row.team_id)
 
 
