@@ -187,8 +187,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-class",
         choices=("sync", "gthread"),
-        default="sync",
-        help="gunicorn worker class, both apps (default sync, as README's command)",
+        default="gthread",
+        help="gunicorn worker class, both apps (default gthread, as README's command)",
     )
     parser.add_argument(
         "--threads", type=int, default=4, help="threads a gthread worker (default 4)"
