@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,10 +44,12 @@ from console.services import (
 from console.services.delivery import suppress_number
 from console.services.outreach import ReplySettings
 from console.services.sql import insert_for
-from console.services.tokens import lead_values, render
+from console.services.tokens import lead_values, parse, render
 
 # Inbox items still being worked; a new text from the same number joins one of these.
 OPEN_STATES = ("processing", "open", "escalated")
+# How `_attach` marks a text whose number is (now) opted out.
+OPTED_OUT = ("suppressed", "already")
 # Lead statuses a reply moves forward to "replied".
 REPLY_MOVES = ("new", "ready", "contacted")
 
@@ -106,14 +108,19 @@ def receive(
     # opt-out is) is kept and flagged rather than refusing the whole text.
     truncated = len(body) > twilio_fields.BODY_LIMIT
     body = body[: twilio_fields.BODY_LIMIT]
-    sender = match_sender(session, to_address, service_sid)
-    # A text to a number no team owns is kept without a team (`unowned`), for the
-    # console's operator; never given to a team that merely texted the owner.
-    team_id = sender.team_id if sender is not None else None
     intent = optout.read(body)
-    inbound_id = _store_once(
+    acts_now = not defer or intent.kind in ACTS_NOW
+    # A text to a number no team owns is kept without a team (`unowned`), for the
+    # console's operator; never given to a team that merely texted the owner. A text
+    # the job attaches needs only its team, looked up inside the INSERT itself.
+    if acts_now:
+        sender = match_sender(session, to_address, service_sid)
+        team = sender.team_id if sender is not None else None
+    else:
+        sender, team = None, _team_of(to_address, service_sid)
+    stored = _store_once(
         session,
-        team_id=team_id,
+        team_id=team,
         provider_sid=sid,
         from_e164=from_e164,
         to_address=to_address[:40],
@@ -126,13 +133,14 @@ def receive(
         intent_matched=intent.matched[:80],
         received_at=now,
     )
-    if inbound_id is None:  # a replay, or the same SID in a concurrent request
+    if stored is None:  # a replay, or the same SID in a concurrent request
         session.rollback()
         return Reception(duplicate=True)
+    inbound_id, team_id = stored
     if team_id is None:
         session.commit()
         return Reception(inbound_id=inbound_id, handled="no_team")
-    if defer and intent.kind not in ACTS_NOW:
+    if not acts_now:
         session.commit()
         return Reception(inbound_id=inbound_id, deferred=True)
     inbound = session.get(InboundMessage, inbound_id)
@@ -141,15 +149,30 @@ def receive(
     return reception
 
 
-def _store_once(session: Session, **values) -> int | None:
-    """Insert the inbound text unless its SID is stored already; its id, or None."""
+def _store_once(session: Session, **values) -> tuple[int, int | None] | None:
+    """Insert the inbound text unless its SID is stored already; its id and team, or
+    None."""
     statement = (
-        insert_for(session)(InboundMessage)
+        insert_for(session)(InboundMessage.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["provider_sid"])
-        .returning(InboundMessage.id)
+        .returning(InboundMessage.id, InboundMessage.team_id)
     )
-    return session.execute(statement).scalar()
+    # On the session's connection: the ORM's bulk-insert path adds nothing a Core row needs.
+    row = session.connection().execute(statement).first()
+    return None if row is None else (row.id, row.team_id)
+
+
+def _team_of(to_address: str, service_sid: str) -> ColumnElement:
+    """The team `match_sender` finds, as a scalar subquery for the INSERT (NULL: none)."""
+    teams = [
+        select(Sender.team_id).where(Sender.address == address).scalar_subquery()
+        for address in (to_address, service_sid)
+        if address
+    ]
+    if not teams:
+        return null()
+    return teams[0] if len(teams) == 1 else func.coalesce(*teams)
 
 
 def attach(session: Session, inbound_id: int, now: datetime | None = None) -> int | None:
@@ -273,7 +296,8 @@ def _attach(
             )
     inbound.handled = reception.handled
     if reception.handled != "help":
-        _lead_replied(session, conversation, now)
+        if reception.handled not in OPTED_OUT:  # `_opt_out` stopped everything already
+            _lead_replied(session, conversation, now)
         item = _inbox_item(session, conversation, inbound, reception.handled, now)
         reception.item_id = item.id
     if reception.reply:
@@ -443,9 +467,12 @@ def _opt_in(
 def _team_text(session: Session, conversation: Conversation, text: str) -> str:
     """A confirmation or help text with the team's name filled in."""
     team = session.get(Team, conversation.team_id)
-    lead = session.get(Lead, conversation.lead_id) if conversation.lead_id else None
     sender_name = templates.sender_name(team)
-    values = lead_values(lead, sender_name) if lead is not None else {"senderName": sender_name}
+    values = {"senderName": sender_name}
+    # The lead's owner and business are read only for a text that names them.
+    if conversation.lead_id and any(name not in (None, "senderName") for _, name, _ in parse(text)):
+        lead = session.get(Lead, conversation.lead_id)
+        values = lead_values(lead, sender_name) if lead is not None else values
     return render(text, values).text.strip()
 
 
@@ -494,13 +521,14 @@ def _inbox_item(
         item.inbound_id = inbound.id
     item.lead_id = conversation.lead_id
     item.unmatched = conversation.lead_id is None
-    if handled in ("suppressed", "already"):
+    if handled in OPTED_OUT:
         item.state, item.resolution = "done", "opted_out"
         item.label, item.confidence, item.opt_out = "STOP", 100, True
         item.classified_by, item.route, item.bucket = "rules", "suppressed", "low"
         item.extracted = {}
         item.resolved_at = item.ready_at = now
-        _supersede_drafts(session, item)
+        if item.id is not None:  # a new item has no drafts yet
+            _supersede_drafts(session, item)
     else:
         item.state = "processing"
     session.flush()

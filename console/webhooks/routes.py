@@ -72,9 +72,14 @@ def _refuse_if(problem: str) -> None:
         abort(400)
 
 
+# What `MessagingResponse()` renders with no message: most answers, so built once.
+EMPTY_TWIML = str(MessagingResponse())
+
+
 def twiml(text: str) -> Response:
     """A TwiML answer: one message, or an empty <Response/> that sends nothing."""
+    if not text:
+        return Response(EMPTY_TWIML, mimetype="application/xml")
     answer = MessagingResponse()
-    if text:
-        answer.message(text)
+    answer.message(text)
     return Response(str(answer), mimetype="application/xml")

@@ -157,6 +157,8 @@ class Sizes:
     serial: int  # requests timed one at a time
 
 
+# The three parts, as `--parts` names them.
+PARTS = ("webhook", "drafts", "accuracy")
 FULL = Sizes(20.0, 2.0, 30, 100)
 QUICK = Sizes(5.0, 1.0, 10, 40)
 
@@ -185,8 +187,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-class",
         choices=("sync", "gthread"),
-        default="sync",
-        help="gunicorn worker class, both apps (default sync, as README's command)",
+        default="gthread",
+        help="gunicorn worker class, both apps (default gthread, as README's command)",
     )
     parser.add_argument(
         "--threads", type=int, default=4, help="threads a gthread worker (default 4)"
@@ -202,8 +204,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--draft-workers", type=int, default=6, help="RQ worker processes (default 6)"
     )
+    parser.add_argument(
+        "--parts",
+        default="webhook,drafts,accuracy",
+        help="parts to run, of webhook, drafts, accuracy (default all three)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
+    args.part_set = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if not args.part_set or not args.part_set <= set(PARTS):
+        parser.error(f"--parts takes some of {', '.join(PARTS)}, separated by commas")
     try:
         args.rate_list = [float(r) for r in args.rates.split(",") if r.strip()]
     except ValueError:
@@ -1224,21 +1234,24 @@ def run_servers(args, sizes: Sizes, admin_url: str, redis_url: str, folder: Path
             url = f"http://127.0.0.1:{port}"
             env = console_env(database_url, redis_url, port, folder, model.url)
             client = Client(port)
+            phases: list[dict] = []
             traffic = Traffic(url + WEBHOOK, [m for m in seeded.mobiles if m not in reserved])
             progress("1. starting the console under gunicorn")
             with gunicorn("app:create_app()", env, port, args, folder / "console.log") as cmd:
                 result["console_command"] = cmd
-                phases, ok = webhook_phases(client, traffic, args.rate_list, sizes, "console")
-                result["traffic"] = {
-                    "sent": traffic.kinds.total(),
-                    "ok": ok,
-                    "kinds": dict(traffic.kinds),
-                    "repeats": traffic.repeats,
-                }
-                result["effects"] = webhook_effects(db.session, conn, seeded.team_id)
-                progress("1. counting the SQL of a webhook request (in this process)")
-                result["sql"] = sql_per_webhook(env, traffic, sizes.serial // 2)
-
+                if "webhook" in args.part_set:
+                    phases, ok = webhook_phases(client, traffic, args.rate_list, sizes, "console")
+                    result["traffic"] = {
+                        "sent": traffic.kinds.total(),
+                        "ok": ok,
+                        "kinds": dict(traffic.kinds),
+                        "repeats": traffic.repeats,
+                    }
+                    result["effects"] = webhook_effects(db.session, conn, seeded.team_id)
+                    progress("1. counting the SQL of a webhook request (in this process)")
+                    result["sql"] = sql_per_webhook(env, traffic, sizes.serial // 2)
+                if "drafts" not in args.part_set:
+                    return _with_bare(result, phases, args, sizes, env, folder, seeded.mobiles)
                 progress(f"2. starting {args.draft_workers} RQ workers")
                 # Part 1's reading jobs are dropped (no worker was meant to take them).
                 conn.flushdb()
@@ -1249,20 +1262,31 @@ def run_servers(args, sizes: Sizes, admin_url: str, redis_url: str, folder: Path
                     )
                 drafts["summary"] = summarize_drafts(drafts)
                 result["drafts"] = drafts
-
-            bare_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-            progress("1. starting the bare Flask app under gunicorn")
-            with gunicorn(
-                "tests.bench.replies:bare_app()", bare_env, port, args, folder / "bare.log"
-            ) as cmd:
-                result["bare_command"] = cmd
-                bare = Traffic(url + WEBHOOK, seeded.mobiles, "replies:bare")
-                phases += webhook_phases(client, bare, args.rate_list, sizes, "bare")[0]
-            result["phases"] = phases
+            if "webhook" not in args.part_set:
+                return result
+            return _with_bare(result, phases, args, sizes, env, folder, seeded.mobiles)
+    finally:
+        with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    finally:
         backends._drop_database(admin_url, DATABASE)
+
+
+def _with_bare(
+    result: dict, phases: list[dict], args, sizes: Sizes, env: dict, folder: Path, mobiles: list
+) -> dict:
+    """Part 1's limit: the bare Flask app under the same gunicorn command, after the
+    console (on the same port); `result` with every phase."""
+    bare_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    port = int(urlsplit(env["PUBLIC_BASE_URL"]).port)
+    progress("1. starting the bare Flask app under gunicorn")
+    with gunicorn(
+        "tests.bench.replies:bare_app()", bare_env, port, args, folder / "bare.log"
+    ) as cmd:
+        result["bare_command"] = cmd
+        bare = Traffic(f"http://127.0.0.1:{port}{WEBHOOK}", mobiles, "replies:bare")
+        phases += webhook_phases(Client(port), bare, args.rate_list, sizes, "bare")[0]
+    result["phases"] = phases
     return result
 
 
@@ -1302,12 +1326,18 @@ def main(
         print_header(output["machine"], postgres, redis_source, args, sizes)
         for wrong in misread_mix():
             print(f"! the traffic mix: {wrong}")
-        output["servers"] = run_servers(args, sizes, postgres_url, own_redis_db(redis_url), folder)
-    print_webhooks(output["servers"])
-    print_drafts(output["servers"]["drafts"])
-    progress("3. rules-only classification of the labeled set")
-    output["accuracy"] = rules_accuracy(classify_eval.load_labeled())
-    print_accuracy(output["accuracy"])
+        if args.part_set & {"webhook", "drafts"}:
+            output["servers"] = run_servers(
+                args, sizes, postgres_url, own_redis_db(redis_url), folder
+            )
+    if "webhook" in args.part_set:
+        print_webhooks(output["servers"])
+    if "drafts" in args.part_set:
+        print_drafts(output["servers"]["drafts"])
+    if "accuracy" in args.part_set:
+        progress("3. rules-only classification of the labeled set")
+        output["accuracy"] = rules_accuracy(classify_eval.load_labeled())
+        print_accuracy(output["accuracy"])
     print(f"\nlogs of the servers and workers: {folder}")
     report.finish(output, started, args.json)
     return 0

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 import redis
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 
 from console.extensions import db
@@ -1303,3 +1303,96 @@ def test_a_text_whose_matching_keeps_failing_stops_being_retried(
     (line,) = result.output.splitlines()
     assert json.loads(line)["team_id"] == crew.team.id
     assert runner.invoke(args=["unmatched-inbound"]).output == ""
+
+
+# ----------------------------------------------------------------- the webhook's cost
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the database is sent inside the block (savepoints included)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_reply_is_stored_with_its_team_in_one_statement(client, crew, texted):
+    """The sender's team is looked up inside the INSERT: Twilio's request waits on one
+    statement and the commit."""
+    with statements() as sent:
+        response = post_signed(client, inbound_form("Maybe, what's the offer?"))
+    assert (response.status_code, answers(response)) == (200, [])
+    assert [s.split()[0] for s in sent] == ["INSERT"]
+    (row,) = inbound_rows()
+    assert (row.team_id, row.conversation_id) == (crew.team.id, None)
+
+
+def test_a_stored_text_is_routed_by_its_number_before_its_service(client, crew, outsider, line):
+    theirs = add_sender(outsider.team, "MG" + "8" * 32, label="Their service")
+    ours = add_sender(crew.team, "MG" + "7" * 32, label="Our service")
+    post_signed(client, inbound_form("Hello?", to=OUR_NUMBER, MessagingServiceSid=theirs.address))
+    post_signed(client, inbound_form("Hi", to="+15125550777", MessagingServiceSid=ours.address))
+    post_signed(client, inbound_form("Hey", to="+15125550777", MessagingServiceSid=theirs.address))
+    post_signed(client, inbound_form("Yo", to="+15125550777"))
+    assert [r.team_id for r in inbound_rows()] == [
+        crew.team.id,
+        crew.team.id,
+        outsider.team.id,
+        None,
+    ]
+
+
+def test_an_opt_out_is_honoured_within_its_statement_budget(client, crew, texted):
+    """Suppression, consent event, sequences stopped, item closed and the confirmation
+    kept, in fewer statements than before (36): the sequences are stopped once for the
+    number and once for the lead, not again as for a reply."""
+    with statements() as sent:
+        (confirmation,) = answers(post_signed(client, inbound_form("please stop texting me")))
+    assert "opted out" in confirmation.lower()
+    assert len(sent) <= 30, "\n".join(sent)
+    assert sum(s.lstrip().startswith("SELECT enrollments.id") for s in sent) == 2
+    assert fresh(texted.enrollment).status == "opted_out"
+    assert fresh(texted.lead).status == "do_not_contact"
+    assert count(Suppression, Suppression.e164 == OWNER) == 1
+    (item,) = items()
+    assert (item.state, item.resolution) == ("done", "opted_out")
+
+
+def test_a_confirmation_naming_the_owner_still_reads_the_lead(client, crew, texted):
+    save_replies(crew.team, opt_out_confirmation="{firstName}, you're out. {senderName}")
+    (confirmation,) = answers(text_in(client, "STOP"))
+    assert confirmation == "Dana, you're out. Harbor Partners"
+
+
+def test_queueing_the_reading_takes_one_round_trip_to_redis(app, client, crew, texted, monkeypatch):
+    conn = replies.connection(app)
+    post_signed(client, inbound_form("Who is this?"))  # RQ asks a new connection's version once
+    # (fakeredis has no INFO, so RQ asks it again each time; a real Redis answers once)
+    trips: list[str] = []
+    pipeline_class = type(conn.pipeline())
+    execute = pipeline_class.execute
+    command = type(conn).execute_command
+
+    def pipeline_execute(self, *args, **kwargs):
+        trips.append("pipeline")
+        return execute(self, *args, **kwargs)
+
+    def execute_command(self, *args, **options):
+        if args[0] != "INFO":
+            trips.append(str(args[0]))
+        return command(self, *args, **options)
+
+    monkeypatch.setattr(pipeline_class, "execute", pipeline_execute)
+    monkeypatch.setattr(type(conn), "execute_command", execute_command)
+    post_signed(client, inbound_form("Sure, let's talk"))
+    monkeypatch.undo()
+    assert trips == ["pipeline"]
+    jobs = queue(app=app).get_jobs()
+    assert [job.func_name for job in jobs] == ["jobs.replies.read_inbound"] * 2
