@@ -555,13 +555,17 @@ class _Flight:
         return outcomes
 
     def _note(self, flying: _Flying, answer: _Answer) -> None:
+        """Tell the sender's rate limit how the try went: a text that did not go gives
+        its slot back, and a run of 429s slows the sender down."""
         self.answered += 1
         self.call_seconds += answer.seconds
-        note = getattr(self.limiter(flying.sender), "note", None)
-        if note is None:
+        limiter = self.limiter(flying.sender)
+        if _did_not_go(answer) and hasattr(limiter, "refund"):
+            limiter.refund()
+        if not hasattr(limiter, "note"):
             return
         throttled = answer.error is not None and _throttled(answer.error)
-        if note(throttled):
+        if limiter.note(throttled):
             log.warning("%s: Twilio refused many tries with 429; slowing down", flying.sender.label)
 
     def _settle_one(self, flying: _Flying, answer: _Answer) -> str:
@@ -698,6 +702,16 @@ def _sent_values(
         "price_source": source,
         "claim_token": None,
     }
+
+
+def _did_not_go(answer: _Answer) -> bool:
+    """Whether Twilio certainly sent nothing for this try (refused, or an ambiguous
+    answer its message list shows it did not act on)."""
+    if answer.error is None:
+        return False
+    if answer.error.kind == "ambiguous":
+        return answer.found is None
+    return True
 
 
 def _throttled(error: SendError) -> bool:

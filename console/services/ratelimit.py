@@ -196,6 +196,34 @@ class RedisRateLimiter:
                 except redis.WatchError:
                     continue
 
+    def refund(self) -> None:
+        """Give back the last slot reserved: Twilio refused the text (a 429, a 5xx it
+        did not act on, a number it would not take), so the sender sent nothing with it."""
+        answer = lua.run(self.conn, REFUND_LUA, [self.key, self.slow_key], self._refund_args())
+        if answer is not lua.NO_LUA:
+            return
+        with self.conn.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(self.key, self.slow_key)
+                    seconds, micros = pipe.time()
+                    now = seconds + micros / 1_000_000
+                    stored = pipe.get(self.key)
+                    if stored is None:
+                        pipe.unwatch()
+                        return
+                    interval = self.interval / _factor(pipe.get(self.slow_key), now)[0]
+                    tat = max(float(stored) - interval, now)
+                    pipe.multi()
+                    pipe.set(self.key, repr(tat), keepttl=True)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
+
+    def _refund_args(self) -> list[str]:
+        return [repr(self.interval), repr(SLOWDOWN_RECOVERY_SECONDS)]
+
     def note(self, throttled: bool) -> bool:
         """Count one try (`throttled`: Twilio answered 429); True when this one cut the
         rate because too many recent tries were refused."""
@@ -279,6 +307,25 @@ redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(tonumber(A
 return tostring(wait)
 """
 
+
+# A refund: KEYS[1] holds the TAT, KEYS[2] the last 429 cut; ARGV = interval, recovery
+# seconds. Moves the TAT back one interval in force, never before now.
+REFUND_LUA = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local slow = redis.call('GET', KEYS[2])
+if slow then
+  local cut, at = string.match(slow, '(%S+) (%S+)')
+  local factor = tonumber(cut) + math.max(now - tonumber(at), 0) / tonumber(ARGV[2])
+  if factor < 1 then interval = interval / factor end
+end
+local tat = math.max(tonumber(stored) - interval, now)
+redis.call('SET', KEYS[1], string.format('%.6f', tat), 'KEEPTTL')
+return 1
+"""
 
 # A 429 cut: KEYS[1] holds "factor at"; ARGV = cut, floor, gap seconds, recovery
 # seconds. Returns 1 when the rate was cut, 0 when another worker cut it moments ago.

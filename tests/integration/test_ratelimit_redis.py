@@ -143,3 +143,17 @@ def test_429_slowdown_runs_as_one_script_on_real_redis(redis_url):
     assert pace.slowed and pace.current == pytest.approx(25.0, rel=0.02)
     # 25 a second: the fifth slot is about 4 intervals of 40 ms away, not 4 of 20 ms.
     assert waits[4] == pytest.approx(0.16, abs=0.02)
+
+
+def test_refund_runs_as_one_script_on_real_redis(redis_url):
+    conn = redis.Redis.from_url(redis_url)
+    key = f"console:rate:refund:{time.time_ns()}"
+    limiter = RedisRateLimiter(conn, key, rate=10.0, sleep=lambda seconds: None)
+    waits = [limiter.reserve() for _ in range(3)]
+
+    limiter.refund()
+    again = limiter.reserve()
+
+    assert waits[2] == pytest.approx(0.2, abs=0.02)
+    assert again == pytest.approx(0.2, abs=0.02)  # the refunded slot, not a fourth
+    assert conn.pttl(key) > 0  # the key keeps its expiry

@@ -209,3 +209,17 @@ def test_workers_cut_at_most_once_in_a_gap_and_never_below_the_floor(moving):
 
     assert second.pace().current >= 20.0 * 0.1
     assert second.pace().current < 20.0 * 0.2
+
+
+def test_a_refused_text_gives_its_slot_back_never_a_slot_in_the_past(conn):
+    sender = limiter(conn, rate=10.0)
+    assert [sender.reserve() for _ in range(3)] == pytest.approx([0, 0.1, 0.2], abs=CLOCK)
+
+    sender.refund()  # the third was refused: Twilio sent nothing with it
+    after_one = sender.reserve()
+    for _ in range(5):
+        sender.refund()
+    after_many = sender.reserve()
+
+    assert after_one == pytest.approx(0.2, abs=CLOCK)
+    assert after_many == 0  # given back down to now, not below
