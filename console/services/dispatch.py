@@ -29,11 +29,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from console.models import Batch, Campaign, Lead, Message, Sender, Suppression, Team
+from console.models import Batch, Campaign, Enrollment, Lead, Message, Sender, Suppression, Team
 from console.models.base import utcnow
 from console.models.campaigns import REPLY_KINDS
 from console.providers.messaging import SendError, SendResult, Transport
@@ -633,44 +633,41 @@ def _record_plain(
     `record_sent`, which adopts it if it was set back and not claimed again."""
     recorded: list[Message] = []
     late: list[tuple[_Flying, SendResult]] = []
+    stamp = utcnow()
     for flying, result in landed:
         message = flying.message
-        values = _sent_values(message, result, settings, now)
-        done = session.execute(
-            update(Message)
-            .where(
-                Message.id == message.id,
-                Message.status == "sending",
-                Message.claim_token.is_not_distinct_from(flying.token),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if done:
+        values = _sent_values(message, result, settings, now, stamp)
+        done = session.execute(RECORD_SENT, {**values, "m_id": message.id, "m_token": flying.token})
+        if done.rowcount:
             for name, value in values.items():
-                set_committed_value(message, name, value)
+                set_committed_value(message, name.removeprefix("r_"), value)
+            set_committed_value(message, "claim_token", None)
             recorded.append(message)
         else:
             late.append((flying, result))
     leads = {m.lead_id: m.lead for m in recorded if m.lead_id is not None}
     if leads:
-        session.execute(
-            update(Lead)
-            .where(Lead.id.in_(list(leads)))
-            .values(
-                last_contacted_at=now,
-                status=case((Lead.status.in_(("new", "ready")), "contacted"), else_=Lead.status),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(TOUCH_LEADS, {"l_ids": list(leads), "l_now": now})
+    moved = []
     for message in recorded:
-        sequences.after_sent(session, message, message.campaign)
+        enrollment = message.enrollment if message.enrollment_id is not None else None
+        values = sequences.advance(enrollment, message, message.campaign)
+        if values:
+            moved.append((enrollment, values))
+    if moved:
+        session.execute(
+            ADVANCE_ENROLLMENT,
+            [{"e_id": e.id, **{f"e_{k}": v for k, v in values.items()}} for e, values in moved],
+        )
     session.commit()
     for lead in leads.values():
         if lead is not None:
             set_committed_value(lead, "last_contacted_at", now)
             if lead.status in ("new", "ready"):
                 set_committed_value(lead, "status", "contacted")
+    for enrollment, values in moved:
+        for name, value in values.items():
+            set_committed_value(enrollment, name, value)
     outcomes = ["sent"] * len(recorded)
     for flying, result in late:
         adopted = record_sent(
@@ -681,27 +678,89 @@ def _record_plain(
 
 
 def _sent_values(
-    message: Message, result: SendResult, settings: SendingSettings, now: datetime
+    message: Message, result: SendResult, settings: SendingSettings, now: datetime, stamp
 ) -> dict[str, object]:
-    """A message's columns once Twilio took it (as `record_sent` sets them)."""
+    """A message's columns once Twilio took it (as `record_sent` sets them), as the
+    parameters of RECORD_SENT."""
     segments = result.segments or message.segments
     if result.price is not None:
         price, source = result.price, "twilio"
     else:
         price, source = settings.price * segments, "estimate"
     return {
-        "status": "sent",
-        "provider_sid": result.sid,
-        "provider_status": result.status or "queued",
-        "sent_at": now,
-        "status_at": utcnow(),
-        "hold_reason": "",
-        "from_address": result.from_address or (message.sender.address if message.sender else ""),
-        "segments": segments,
-        "price": price,
-        "price_source": source,
-        "claim_token": None,
+        "r_provider_sid": result.sid,
+        "r_provider_status": result.status or "queued",
+        "r_sent_at": now,
+        "r_status_at": stamp,
+        "r_from_address": result.from_address or (message.sender.address if message.sender else ""),
+        "r_segments": segments,
+        "r_price": price,
+        "r_price_source": source,
     }
+
+
+# The statements a text's send runs, built once (a statement built for each text costs
+# more than the database's work on it).
+_messages, _leads, _enrollments = Message.__table__, Lead.__table__, Enrollment.__table__
+_suppressions = Suppression.__table__
+FENCE = (
+    update(_messages)
+    .where(
+        _messages.c.id == bindparam("m_id"),
+        _messages.c.status == "sending",
+        _messages.c.claim_token.is_not_distinct_from(bindparam("m_token", type_=String)),
+        ~select(_suppressions.c.id)
+        .where(
+            _suppressions.c.team_id == _messages.c.team_id,
+            _suppressions.c.e164 == _messages.c.to_e164,
+        )
+        .exists(),
+    )
+    .values(claimed_at=bindparam("m_now", type_=_messages.c.claimed_at.type))
+)
+RECORD_SENT = (
+    update(_messages)
+    .where(
+        _messages.c.id == bindparam("m_id"),
+        _messages.c.status == "sending",
+        _messages.c.claim_token.is_not_distinct_from(bindparam("m_token", type_=String)),
+    )
+    .values(
+        status="sent",
+        hold_reason="",
+        claim_token=None,
+        **{
+            name: bindparam(f"r_{name}", type_=_messages.c[name].type)
+            for name in (
+                "provider_sid",
+                "provider_status",
+                "sent_at",
+                "status_at",
+                "from_address",
+                "segments",
+                "price",
+                "price_source",
+            )
+        },
+    )
+)
+TOUCH_LEADS = (
+    update(_leads)
+    .where(_leads.c.id.in_(bindparam("l_ids", expanding=True)))
+    .values(
+        last_contacted_at=bindparam("l_now", type_=_leads.c.last_contacted_at.type),
+        status=case((_leads.c.status.in_(("new", "ready")), "contacted"), else_=_leads.c.status),
+    )
+)
+ADVANCE_ENROLLMENT = (
+    update(_enrollments)
+    .where(_enrollments.c.id == bindparam("e_id"), _enrollments.c.status == "active")
+    .values(
+        touches_sent=bindparam("e_touches_sent"),
+        status=bindparam("e_status"),
+        next_due_at=bindparam("e_next_due_at", type_=_enrollments.c.next_due_at.type),
+    )
+)
 
 
 def _did_not_go(answer: _Answer) -> bool:
@@ -741,26 +800,11 @@ def fence(session: Session, message: Message, token: str | None, now: datetime) 
     """Whether the claim on `message` is still `token`'s and its number not suppressed
     since the gate looked, checked and renewed (its claim time set to `now`) in one
     conditional UPDATE, committed just before calling Twilio."""
-    suppressed = (
-        select(Suppression.id)
-        .where(Suppression.team_id == Message.team_id, Suppression.e164 == Message.to_e164)
-        .exists()
-    )
-    renewed = session.execute(
-        update(Message)
-        .where(
-            Message.id == message.id,
-            Message.status == "sending",
-            Message.claim_token.is_not_distinct_from(token),
-            ~suppressed,
-        )
-        .values(claimed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    renewed = session.execute(FENCE, {"m_id": message.id, "m_token": token, "m_now": now})
     session.commit()
-    if renewed:
+    if renewed.rowcount:
         set_committed_value(message, "claimed_at", now)
-    return bool(renewed)
+    return bool(renewed.rowcount)
 
 
 def _settle_claim(

@@ -27,20 +27,28 @@ def touch_plan(campaign: Campaign, touch: int) -> dict | None:
 
 def after_sent(session: Session, message: Message, campaign: Campaign | None) -> None:
     """Advance the enrollment of a text that just went: its next touch comes due."""
-    if message.enrollment_id is None or campaign is None:
-        return
-    enrollment = message.enrollment
-    if enrollment is None or enrollment.status != "active":
-        return
-    enrollment.touches_sent = max(enrollment.touches_sent, message.touch + 1)
-    plan = touch_plan(campaign, enrollment.touches_sent)
+    enrollment = message.enrollment if message.enrollment_id is not None else None
+    for name, value in (advance(enrollment, message, campaign) or {}).items():
+        setattr(enrollment, name, value)
+
+
+def advance(
+    enrollment: Enrollment | None, message: Message, campaign: Campaign | None
+) -> dict | None:
+    """The enrollment's columns once `message` went (touches sent, and the next touch's
+    due time, or finished); None when it does not move (none, or no longer active)."""
+    if enrollment is None or campaign is None or enrollment.status != "active":
+        return None
+    touches = max(enrollment.touches_sent, message.touch + 1)
+    plan = touch_plan(campaign, touches)
     if plan is None:
-        enrollment.status = "finished"
-        enrollment.next_due_at = None
-    else:
-        enrollment.next_due_at = (message.sent_at or utcnow()) + timedelta(
-            days=float(plan.get("after_days") or 1)
-        )
+        return {"touches_sent": touches, "status": "finished", "next_due_at": None}
+    after = timedelta(days=float(plan.get("after_days") or 1))
+    return {
+        "touches_sent": touches,
+        "status": "active",
+        "next_due_at": (message.sent_at or utcnow()) + after,
+    }
 
 
 def stop_for_number(session: Session, team_id: int, e164: str, status: str, reason: str) -> int:
