@@ -11,11 +11,18 @@ seven days; follow-ups come due against the real clock).
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -37,6 +44,7 @@ from console.services.ratelimit import sender_limiter
 from tests.conftest import IsolatedClient, TeamUsers, make_lead, make_team
 from tests.fakeservers import TwilioServer
 
+ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "sending-test-token"
 SENDER_NUMBER = "+15125550100"
@@ -322,6 +330,42 @@ def options(transport, clock: Callable[[], datetime], **more) -> dispatch.Dispat
     more.setdefault("limiter_for", limiters())
     more.setdefault("jitter", lambda: 0.5)
     return dispatch.DispatchOptions(transport=transport, clock=clock, **more)
+
+
+class Frozen:
+    """A dispatcher process stopped with SIGSTOP (see `frozen_dispatcher`)."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+
+    def wake(self) -> tuple[dict, str]:
+        """Let it go on to the end: the JSON of its last line, and its stderr."""
+        os.kill(self.process.pid, signal.SIGCONT)
+        out, err = self.process.communicate(timeout=60)
+        return json.loads(out.strip().splitlines()[-1]), err
+
+
+@contextmanager
+def frozen_dispatcher(script: str, *args: str) -> Iterator[Frozen]:
+    """Run `script` (a dispatcher at the test's clock) in a process of its own and freeze
+    it the moment it says it is "waiting for a slot"; killed if the test ends first."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        said = process.stdout.readline().strip()
+        assert said == "waiting for a slot", process.stderr.read()
+        os.kill(process.pid, signal.SIGSTOP)
+        yield Frozen(process)
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGCONT)
+            process.kill()
+            process.wait()
 
 
 class WorkerDied(Exception):

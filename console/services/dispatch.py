@@ -143,7 +143,13 @@ def claim(
     wait on or take each other's messages; SQLite serializes writers anyway. Messages
     of a paused sender stay where they are.
     """
-    pick = (
+    pick = _due(batch_id, now).order_by(Message.due_at, Message.id).limit(limit)
+    return _claim_picked(session, pick, now, token or new_claim_token())
+
+
+def _due(batch_id: int, now: datetime):
+    """The batch's messages a dispatcher may claim now."""
+    return (
         select(Message.id)
         .join(Sender, Sender.id == Message.sender_id)
         .join(Campaign, Campaign.id == Message.campaign_id)
@@ -154,10 +160,13 @@ def claim(
             Sender.paused.is_(False),
             Campaign.status == "active",
         )
-        .order_by(Message.due_at, Message.id)
-        .limit(limit)
     )
-    return _claim_picked(session, pick, now, token or new_claim_token())
+
+
+def any_due(session: Session, batch_id: int, now: datetime) -> bool:
+    """Whether the batch has messages to claim now (another dispatcher may have won the
+    race for the ones a claim picked: SQLite has no SKIP LOCKED)."""
+    return session.scalar(_due(batch_id, now).limit(1)) is not None
 
 
 def _claim_picked(session: Session, pick, now: datetime, token: str) -> list[int]:
@@ -243,6 +252,8 @@ def _send_chunks(flight: _Flight, batch_id: int) -> None:
         token = new_claim_token()
         ids = claim(session, batch_id, options.clock(), flight.chunk, token)
         if not ids:
+            if any_due(session, batch_id, options.clock()):
+                continue
             flight.land()
             # Texts the answers just set back (prompt retries) come due in seconds: wait
             # for them rather than leave the batch to the next tick.
@@ -439,27 +450,28 @@ class _Flight:
                 for sender in {m.sender for m in messages[position:] if m.sender is not None}:
                     session.refresh(sender, ["paused", "paused_reason"])
                 if now_status not in SENDABLE:
-                    self.land()
-                    release(session, ids[position:], token)
-                    report.stopped = f"batch {now_status}"
+                    self.give_back(ids[position:], token, f"batch {now_status}")
                     return False
-            if self.time_left() <= 0:  # stop well inside the claims' lease, even mid-chunk
-                self.land()
-                release(session, ids[position:], token)
-                report.slice_used()
-                return False
-            outcome = self.send(message)
+            # Stop well inside the claims' lease, even mid-chunk.
+            outcome = "out_of_time" if self.time_left() <= 0 else self.send(message)
             if outcome == "out_of_time":
-                self.land()
-                release(session, ids[position:], token)
-                report.slice_used()
+                self.give_back(ids[position:], token)
                 return False
             _count(report, outcome)
             if outcome == "paused":
-                self.land()
-                release(session, ids[position + 1 :], token)
+                self.give_back(ids[position + 1 :], token, "")
                 return False
         return True
+
+    def give_back(self, ids: list[int], token: str, stopped: str | None = None) -> None:
+        """Land the texts in flight and give back the claimed ones not tried (`ids`);
+        say why the run stops (`stopped`; by default its time slice was used)."""
+        self.land()
+        release(self.session, ids, token)
+        if stopped is None:
+            self.report.slice_used()
+        elif stopped:
+            self.report.stopped = stopped
 
     def send(self, message: Message) -> str | None:
         """Gate, rate-limit, fence and send one claimed message. Its outcome when settled
@@ -571,7 +583,8 @@ class _Flight:
     def _settle_one(self, flying: _Flying, answer: _Answer) -> str:
         session, options, message = self.session, self.options, flying.message
         if answer.error is not None:
-            self.gate.note_sent(flying.sender, message.campaign_id, -1)
+            if _did_not_go(answer):
+                self.gate.note_sent(flying.sender, message.campaign_id, -1)
             return _send_failed(
                 session, message, flying.token, answer.error, answer.found, options, self.settings
             )
@@ -1258,9 +1271,7 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
             for position, message in enumerate(messages):
                 outcome = "out_of_time" if flight.time_left() <= 0 else flight.send(message)
                 if outcome == "out_of_time":
-                    flight.land()
-                    release(session, ids[position:], token)
-                    report.slice_used()
+                    flight.give_back(ids[position:], token)
                     return report
                 _count(report, outcome)
     report.slice_used()

@@ -280,19 +280,29 @@ def _slow_ttl() -> int:
     return math.ceil(SLOWDOWN_RECOVERY_SECONDS) + 5
 
 
+# The interval between slots in force: the sender's, stretched while a 429 cut (KEYS[2],
+# "factor at") climbs back over `recovery` seconds. Shared by the scripts below.
+IN_FORCE_LUA = """
+local function in_force(interval, now, recovery)
+  local slow = redis.call('GET', KEYS[2])
+  if not slow then return interval end
+  local cut, at = string.match(slow, '(%S+) (%S+)')
+  local factor = tonumber(cut) + math.max(now - tonumber(at), 0) / recovery
+  if factor < 1 then return interval / factor end
+  return interval
+end
+"""
+
+
 # GCRA reservation: KEYS[1] holds the TAT, KEYS[2] the last 429 cut ("factor at");
 # ARGV = interval, burst, max wait (-1 = none), ttl ms, recovery seconds. Returns the
 # wait in seconds, or minus the wait when it passes the max (nothing reserved then).
-RESERVE_LUA = """
+RESERVE_LUA = (
+    IN_FORCE_LUA
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local slow = redis.call('GET', KEYS[2])
-if slow then
-  local cut, at = string.match(slow, '(%S+) (%S+)')
-  local factor = tonumber(cut) + math.max(now - tonumber(at), 0) / tonumber(ARGV[5])
-  if factor < 1 then interval = interval / factor end
-end
+local interval = in_force(tonumber(ARGV[1]), now, tonumber(ARGV[5]))
 local earliest = now - (tonumber(ARGV[2]) - 1) * interval
 local stored = redis.call('GET', KEYS[1])
 local slot = earliest
@@ -306,26 +316,24 @@ local ahead = math.ceil((tat - now + (tonumber(ARGV[2]) - 1) * interval) * 1000)
 redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(tonumber(ARGV[4]), ahead))
 return tostring(wait)
 """
+)
 
 
 # A refund: KEYS[1] holds the TAT, KEYS[2] the last 429 cut; ARGV = interval, recovery
 # seconds. Moves the TAT back one interval in force, never before now.
-REFUND_LUA = """
+REFUND_LUA = (
+    IN_FORCE_LUA
+    + """
 local stored = redis.call('GET', KEYS[1])
 if not stored then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local slow = redis.call('GET', KEYS[2])
-if slow then
-  local cut, at = string.match(slow, '(%S+) (%S+)')
-  local factor = tonumber(cut) + math.max(now - tonumber(at), 0) / tonumber(ARGV[2])
-  if factor < 1 then interval = interval / factor end
-end
+local interval = in_force(tonumber(ARGV[1]), now, tonumber(ARGV[2]))
 local tat = math.max(tonumber(stored) - interval, now)
 redis.call('SET', KEYS[1], string.format('%.6f', tat), 'KEEPTTL')
 return 1
 """
+)
 
 # A 429 cut: KEYS[1] holds "factor at"; ARGV = cut, floor, gap seconds, recovery
 # seconds. Returns 1 when the rate was cut, 0 when another worker cut it moments ago.

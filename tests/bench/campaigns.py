@@ -1343,6 +1343,37 @@ def redis_server(stack: ExitStack) -> tuple[str | None, str]:
     return url, f"redis-server {version}, throwaway"
 
 
+@dataclass
+class Services:
+    """Redis and PostgreSQL for a benchmark that runs real workers or servers."""
+
+    redis_url: str
+    redis_source: str
+    postgres_url: str
+    postgres: str  # version and source, for the header
+
+
+def services(
+    stack: ExitStack, postgres_server: Callable[[ExitStack], tuple[str | None, str]] | None
+) -> Services | None:
+    """Start (or find) Redis and PostgreSQL; None, having said which is missing."""
+    redis_url, redis_source = redis_server(stack)
+    if redis_url is None:
+        print(f"Redis is not available: {redis_source}", file=sys.stderr)
+        return None
+    postgres_url, postgres_source = (
+        postgres_server(stack) if postgres_server else (None, "no server given")
+    )
+    if postgres_url is None:
+        print(f"PostgreSQL is not available: {postgres_source}", file=sys.stderr)
+        return None
+    import psycopg
+
+    with psycopg.connect(postgres_url) as pg:
+        version = pg.execute("SHOW server_version").fetchone()[0]
+    return Services(redis_url, redis_source, postgres_url, f"{version} ({postgres_source})")
+
+
 def main(
     argv: list[str] | None = None,
     postgres_server: Callable[[ExitStack], tuple[str | None, str]] | None = None,

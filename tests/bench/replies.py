@@ -1307,21 +1307,11 @@ def main(
     }
     folder = Path(tempfile.mkdtemp(prefix="console-bench-replies-"))
     with ExitStack() as stack:
-        redis_url, redis_source = campaigns.redis_server(stack)
-        if redis_url is None:
-            print(f"Redis is not available: {redis_source}", file=sys.stderr)
+        found = campaigns.services(stack, postgres_server)
+        if found is None:
             return 2
-        postgres_url, postgres_source = (
-            postgres_server(stack) if postgres_server else (None, "no server given")
-        )
-        if postgres_url is None:
-            print(f"PostgreSQL is not available: {postgres_source}", file=sys.stderr)
-            return 2
-        import psycopg
-
-        with psycopg.connect(postgres_url) as pg:
-            version = pg.execute("SHOW server_version").fetchone()[0]
-        postgres = f"{version} ({postgres_source})"
+        redis_url, redis_source = found.redis_url, found.redis_source
+        postgres_url, postgres = found.postgres_url, found.postgres
         output["machine"]["postgres"] = postgres
         print_header(output["machine"], postgres, redis_source, args, sizes)
         for wrong in misread_mix():

@@ -6,11 +6,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -57,6 +52,7 @@ from tests.sending_helpers import (
     created_to,
     drop_schema,
     empty_tables,
+    frozen_dispatcher,
     limiters,
     make_outreach,
     messages_of,
@@ -327,9 +323,7 @@ def test_claim_renewed_at_the_last_check_is_not_reconciled_during_the_call(app, 
     report = dispatch.run(
         db.session,
         batch.id,
-        options(
-            StallsInTheCall(transport, in_the_call), clock, limiter_for=lambda sender: stalled
-        ),
+        options(StallsInTheCall(transport, in_the_call), clock, limiter_for=lambda sender: stalled),
     )
     again = dispatch.run(db.session, batch.id, options(transport, clock))
 
@@ -398,29 +392,15 @@ def test_worker_process_frozen_past_its_lease_sends_nothing_when_it_wakes(app, t
     batch = approved_batch(outreach, clock())
     transport = twilio_transport(twilio)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    frozen = subprocess.Popen(
-        [sys.executable, "-c", FROZEN_DISPATCHER, url, twilio.url, str(batch.id), str(clock())],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert frozen.stdout.readline().strip() == "waiting for a slot", frozen.stderr.read()
-        os.kill(frozen.pid, signal.SIGSTOP)
+    args = (url, twilio.url, str(batch.id), str(clock()))
+    with frozen_dispatcher(FROZEN_DISPATCHER, *args) as frozen:
         clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
         assert dispatch.reconcile_stuck(db.session, options(transport, clock)) == 1
         assert dispatch.run(db.session, batch.id, options(transport, clock)).sent == 1
-        os.kill(frozen.pid, signal.SIGCONT)
-        out, err = frozen.communicate(timeout=60)
-    finally:
-        if frozen.poll() is None:
-            os.kill(frozen.pid, signal.SIGCONT)
-            frozen.kill()
-            frozen.wait()
+        woke, err = frozen.wake()
 
     assert len(twilio.created) == 1, "sent twice"
-    assert json.loads(out.strip().splitlines()[-1]) == {"sent": 0, "lost": 1}, err
+    assert woke == {"sent": 0, "lost": 1}, err
     db.session.expire_all()
     (message,) = messages_of(batch.id)
     assert (message.status, message.provider_sid) == ("sent", twilio.created[0]["sid"])

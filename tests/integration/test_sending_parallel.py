@@ -5,12 +5,7 @@ SQLite and PostgreSQL against the local Twilio through the official SDK."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -37,6 +32,7 @@ from tests.sending_helpers import (
     WorkerDied,
     approved_batch,
     created_to,
+    frozen_dispatcher,
     limiters,
     make_outreach,
     messages_of,
@@ -311,29 +307,13 @@ def test_a_parallel_worker_frozen_past_its_lease_sends_nothing_more_when_it_wake
     batch = approved_batch(outreach, clock())
     transport = twilio_transport(twilio, parallel=True)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    frozen = subprocess.Popen(
-        [sys.executable, "-c", FROZEN_PARALLEL, url, twilio.url, str(batch.id), str(clock())],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert frozen.stdout.readline().strip() == "waiting for a slot", frozen.stderr.read()
-        os.kill(frozen.pid, signal.SIGSTOP)
+    with frozen_dispatcher(FROZEN_PARALLEL, url, twilio.url, str(batch.id), str(clock())) as frozen:
         assert len(twilio.created) == 2
         clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
         report = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=4))
         assert report.sent == 6  # the two that went are found or were recorded, not resent
-        os.kill(frozen.pid, signal.SIGCONT)
-        out, err = frozen.communicate(timeout=60)
-    finally:
-        if frozen.poll() is None:
-            os.kill(frozen.pid, signal.SIGCONT)
-            frozen.kill()
-            frozen.wait()
+        woke, err = frozen.wake()
 
-    woke = json.loads(out.strip().splitlines()[-1])
     assert len(twilio.created) == 8, "sent twice"
     assert one_each(twilio, outreach.numbers)
     # Awake, it finds every claim taken over: it records and sends nothing more.
@@ -346,13 +326,15 @@ def test_a_parallel_worker_frozen_past_its_lease_sends_nothing_more_when_it_wake
 def test_two_dispatchers_share_one_batch_and_send_each_text_once(app, twilio, clock):
     outreach = make_outreach(["TX"] * TEXTS)
     batch = approved_batch(outreach, clock())
-    twilio.latency = 0.05
+    twilio.latency = 0.2  # a chunk takes the first long enough for the second to claim
     transport = twilio_transport(twilio, parallel=True)
     reports, failures = [], []
+    together = threading.Barrier(2)
 
     def dispatcher() -> None:
         with app.app_context():
             try:
+                together.wait(timeout=10)
                 reports.append(
                     dispatch.run(
                         db.session, batch.id, options(transport, clock, concurrency=4, chunk=4)
