@@ -89,7 +89,7 @@ def dispatch_options(
         status_callback=status_callback_url(app.config),
         time_slice=float(app.config.get("DISPATCH_TIME_SLICE", 30.0)),
         lease_seconds=int(app.config.get("DISPATCH_LEASE_SECONDS", dispatch.LEASE_SECONDS)),
-        concurrency=int(app.config.get("DISPATCH_CONCURRENCY", 16)),
+        concurrency=int(app.config.get("DISPATCH_CONCURRENCY", 32)),
         report_pace=(
             (lambda figures: pace.publish(conn, batch_id, slot, figures))
             if batch_id is not None

@@ -75,6 +75,8 @@ class BatchPace:
     rate: float
     limit: float
     sender_label: str
+    # Whether any text of the batch has gone (before that there is no rate to show).
+    started: bool = True
     sender_pace: Pace | None = None
     dispatchers: int = 0
     capacity: float | None = None
@@ -106,16 +108,15 @@ def batch_pace(
         )
     ).one()
     span = WINDOW.total_seconds()
+    started = session.scalar(select(func.min(Message.sent_at)).where(Message.batch_id == batch.id))
     if first is not None:
-        started = session.scalar(
-            select(func.min(Message.sent_at)).where(Message.batch_id == batch.id)
-        )
         span = min(span, max((now - started).total_seconds(), 1.0))
     sender = batch.campaign.sender if batch.campaign else None
     pace = BatchPace(
         rate=sent / span,
         limit=sender.mps if sender else 0.0,
         sender_label=sender.label if sender else "its sender",
+        started=started is not None,
     )
     if conn is not None and sender is not None:
         _add_redis_figures(conn, pace, sender, batch.id)
@@ -141,7 +142,7 @@ def _reasons(session, batch, pace: BatchPace, sender, counts, now) -> list[str]:
         return ["The batch is paused."]
     if sender is not None and sender.paused:
         return [f"{sender.label} is paused: {sender.paused_reason or 'by a person'}."]
-    if not pace.slower:
+    if not pace.slower or not pace.started:
         return []
     reasons = []
     slowed = pace.sender_pace
@@ -158,9 +159,7 @@ def _reasons(session, batch, pace: BatchPace, sender, counts, now) -> list[str]:
         )
     ).one()
     if to_retry:
-        reasons.append(
-            f"{_texts(to_retry)} a few seconds to be tried again after Twilio errors."
-        )
+        reasons.append(f"{_texts(to_retry)} a few seconds to be tried again after Twilio errors.")
     if held:
         reasons.append(f"{_texts(held)} for their legal hours or a daily cap.")
     if pace.capacity is not None and pace.capacity < SLOW_SHARE * pace.limit:

@@ -234,8 +234,8 @@ def test_the_batch_page_shows_the_rate_and_why_it_is_lower(app, clock):
     text = " ".join(page.text.split())
     assert page.status_code == 200
     assert "Sending <strong>1.0</strong> texts a second" in text  # 10 in 10 s
-    assert "of the 50 Austin line allows" in text
-    assert re.search(r"\(slowed to 2[56]\.\d now\)", text)  # half, climbing back
+    assert "Austin line allows 50, slowed to 2" in text
+    assert re.search(r"slowed to 2[56]\.\d now", text)  # half, climbing back
     assert "1 dispatcher at work" in text
     assert "Twilio refused many recent tries with 429" in text
     assert "1 text waits a few seconds to be tried again" in text
@@ -256,6 +256,22 @@ def test_a_batch_at_its_senders_rate_gives_no_reasons(app, clock):
 
     assert found.rate == pytest.approx(1.0)
     assert not found.slower and found.reasons == []
+
+
+def test_before_the_first_text_goes_the_page_says_so_not_a_rate_of_nothing(app, clock):
+    outreach = make_outreach(["TX"] * 2, mps=50.0)
+    batch = approved_batch(outreach, clock())
+    db.session.get(Batch, batch.id).status = "sending"
+    db.session.commit()
+    client = app.test_client()
+    login(client, outreach.crew.operator)
+
+    page = client.get(f"/campaigns/batches/{batch.id}/counters")
+
+    text = " ".join(page.text.split())
+    assert "The first texts are on their way to Twilio" in text
+    assert "texts a second (the last half minute)" not in text
+    assert "pace-reasons" not in text
 
 
 # A parallel dispatcher in a process of its own, at the test's clock: two texts go out,

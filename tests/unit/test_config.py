@@ -141,3 +141,23 @@ def test_the_default_lease_outlasts_the_default_slice_and_timeout(tmp_path):
     for config in (production, embedded):
         longest_hold = config.DISPATCH_TIME_SLICE + config.TWILIO_TIMEOUT
         assert longest_hold < config.DISPATCH_LEASE_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISPATCH_CONCURRENCY", "0"),
+        ("DISPATCH_CONCURRENCY", "lots"),
+        ("DISPATCH_CONCURRENCY", "257"),
+        ("DISPATCH_JOBS_PER_BATCH", "-1"),
+    ],
+)
+def test_dispatch_counts_outside_their_range_are_refused_by_name(name, value):
+    with pytest.raises(ConfigError, match=rf"{name} must be a whole number from"):
+        Config({**PRODUCTION, name: value})
+
+
+def test_dispatch_counts_default_to_32_in_flight_and_one_dispatcher_a_worker():
+    config = Config(PRODUCTION)
+    assert (config.DISPATCH_CONCURRENCY, config.DISPATCH_JOBS_PER_BATCH) == (32, 0)
+    assert Config({**PRODUCTION, "DISPATCH_CONCURRENCY": "8"}).DISPATCH_CONCURRENCY == 8
