@@ -92,6 +92,8 @@ def batch_pace(
     session: Session, conn: redis.Redis | None, batch: Batch, now: datetime | None = None
 ) -> BatchPace | None:
     """The pace of a batch with texts approved or going; None otherwise."""
+    if batch.status not in ("approved", "sending", "paused"):
+        return None
     now = now or utcnow()
     counts = dict(
         session.execute(
@@ -100,7 +102,7 @@ def batch_pace(
             .group_by(Message.status)
         ).all()
     )
-    if not counts or batch.status not in ("approved", "sending", "paused"):
+    if not counts:
         return None
     sent, first = session.execute(
         select(func.count(), func.min(Message.sent_at)).where(

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from console.extensions import db
-from console.models import Batch
+from console.models import Batch, Suppression
 from console.models.base import utcnow
 from console.services import dispatch, pace
 from console.services.ratelimit import sender_limiter
@@ -409,3 +409,71 @@ def test_dispatchers_per_batch_fill_every_free_slot_once(app):
     assert sorted(job.args[2] for job in queued) == [0, 1, 2]
     conn = job_queue.connection(app)
     assert all(conn.exists(sending_jobs._lock_key(998, slot)) for slot in range(3))
+
+
+class StopsOnTheWay:
+    """A rate limit that, while the second text waits for its slot, lets the owner of
+    `number` text STOP (committed by the webhook's own connection)."""
+
+    def __init__(self, team_id: int, number: str) -> None:
+        self.team_id, self.number, self.calls = team_id, number, 0
+
+    def acquire(self, max_wait=None) -> float:
+        self.calls += 1
+        if self.calls == 2:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    Suppression.__table__.insert().values(
+                        team_id=self.team_id, e164=self.number, reason="opt_out", source="STOP"
+                    )
+                )
+        return 0.0
+
+
+def test_a_stop_that_lands_while_its_chunk_sends_is_honoured_at_the_fence(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 3)
+    batch = approved_batch(outreach, clock())
+    second = outreach.numbers[1]
+    stops = StopsOnTheWay(outreach.crew.team.id, second)
+
+    report = dispatch.run(
+        db.session,
+        batch.id,
+        options(twilio_transport(twilio), clock, limiter_for=lambda sender: stops),
+    )
+
+    assert (report.sent, report.blocked) == (2, 1)
+    assert created_to(twilio, second) == []
+    blocked = [m for m in messages_of(batch.id) if m.to_e164 == second]
+    assert blocked[0].status == "blocked" and "opted out" in blocked[0].blocked_reason.lower()
+
+
+class Counting:
+    """A rate limit that counts the slots given back."""
+
+    def __init__(self) -> None:
+        self.refunds = 0
+
+    def acquire(self, max_wait=None) -> float:
+        return 0.0
+
+    def refund(self) -> None:
+        self.refunds += 1
+
+
+def test_only_tries_twilio_sent_nothing_for_give_their_slot_back(app, twilio, clock):
+    outreach = make_outreach(["TX"] * 8)
+    batch = approved_batch(outreach, clock())
+    twilio.fail_next(2, http_status=500, code=20500)
+    twilio.fail_next(2, http_status=429, code=20429)
+    twilio.drop_after_create(1)  # it went: found in Twilio's list, not given back
+    counting = Counting()
+
+    report = dispatch.run(
+        db.session,
+        batch.id,
+        options(twilio_transport(twilio, timeout=2), clock, limiter_for=lambda s: counting),
+    )
+
+    assert (report.retried, report.reconciled) == (4, 1)
+    assert counting.refunds == 4
