@@ -18,11 +18,11 @@ from console.imports.forms import UploadForm
 from console.models import ImportJob, JobRun, MappingPreset, Role
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services import imports, mapping
-from console.services import reviews as review_service
-from console.services.ingest import REJECT_REASONS
+from console.services.lists import duplicates as review_service
+from console.services.lists import imports, mapping
+from console.services.lists.ingest import REJECT_REASONS
+from console.services.lists.resolve import RULES
 from console.services.numbers import whole_number
-from console.services.resolve import RULES
 from console.web import (
     csv_download,
     int_arg,

@@ -18,9 +18,10 @@ from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Tea
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
-from console.services import drafting, inbound, inbox, personas, priority, segments
-from console.services.classify import LABEL_NAMES, LABELS
+from console.services.campaigns import segments
 from console.services.numbers import whole_number
+from console.services.replies import drafting, inbound, inbox, personas, priority
+from console.services.replies.classify import LABEL_NAMES, LABELS
 from console.web import csv_download, int_list, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
 

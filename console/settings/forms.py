@@ -35,7 +35,8 @@ from console.forms import Finite, account_email
 from console.models import Role
 from console.models.base import INT_MAX
 from console.models.campaigns import DEFAULT_SENDER_MPS, SENDER_KINDS
-from console.services.outreach import (
+from console.services.campaigns.tokens import OPT_OUT_DEFAULT, has_opt_out
+from console.services.sending.policy import (
     REPLY_TEXT_DEFAULTS,
     REPLY_TEXT_MAX,
     WEEKDAYS,
@@ -43,8 +44,7 @@ from console.services.outreach import (
     SendingSettings,
     reply_text,
 )
-from console.services.senders import MPS_RANGE
-from console.services.tokens import OPT_OUT_DEFAULT, has_opt_out
+from console.services.sending.senders import MPS_RANGE
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 

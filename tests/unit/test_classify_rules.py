@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.services.classify import (
+from console.services.replies.classify import (
     LABEL_NAMES,
     LABELS,
     PRECEDENCE,
@@ -13,7 +13,7 @@ from console.services.classify import (
     by_rules,
     extract,
 )
-from console.services.optout import read
+from console.services.replies.optout import read
 from tests.classify_eval import accuracy, accuracy_by_label, format_table, load_labeled, predict
 
 # Measured at 99.5% on 424 replies. The rules were written with the first 284 in view;

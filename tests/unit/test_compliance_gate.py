@@ -15,8 +15,8 @@ from console.config import TestConfig
 from console.extensions import db
 from console.models import Message, Phone, Sender, Suppression
 from console.models.base import set_clock_offset
-from console.services.compliance import Gate, Recipient
-from console.services.outreach import SendingSettings
+from console.services.sending.compliance import Gate, Recipient
+from console.services.sending.policy import SendingSettings
 from tests.conftest import make_team
 from tests.sending_helpers import (
     CENTRAL,

@@ -9,7 +9,7 @@ import time
 import fakeredis
 import pytest
 
-from console.services.leadership import LeaderLease
+from console.services.sending.leadership import LeaderLease
 
 TTL = 6.0
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.services import normalize
 from console.services.csvfiles import csv_lines, safe_cell
-from console.services.normalize import (
+from console.services.lists import normalize
+from console.services.lists.normalize import (
     STATE_CODES,
     PersonName,
     PhoneResult,
@@ -677,7 +677,7 @@ def test_every_normalizer_reads_the_longest_cell_an_import_passes_quickly(parse)
     """Imports reject longer values (ingest.MAX_FIELD_VALUE); up to it, no text is slow."""
     import time
 
-    from console.services.ingest import MAX_FIELD_VALUE
+    from console.services.lists.ingest import MAX_FIELD_VALUE
 
     for unit in HOSTILE:
         text = (unit * MAX_FIELD_VALUE)[:MAX_FIELD_VALUE]

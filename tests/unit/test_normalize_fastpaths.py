@@ -10,8 +10,8 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneMetadata
 
-from console.services import normalize
-from console.services.normalize import address, clean_text, parse_phone, phone_kind
+from console.services.lists import normalize
+from console.services.lists.normalize import address, clean_text, parse_phone, phone_kind
 
 # ----------------------------------------------------------------------- phones
 

@@ -8,8 +8,8 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from console.services import optout
-from console.services.optout import (
+from console.services.replies import optout
+from console.services.replies.optout import (
     HELP_KEYWORDS,
     LOOK_ALIKES,
     OPT_IN_KEYWORDS,

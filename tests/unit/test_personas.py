@@ -7,8 +7,10 @@ import re
 import pytest
 
 from console.models.campaigns import PERSONAS
-from console.services.classify import LABELS
-from console.services.personas import (
+from console.services.campaigns.segments import measure
+from console.services.campaigns.tokens import TOKENS, render, unknown_tokens
+from console.services.replies.classify import LABELS
+from console.services.replies.personas import (
     FALLBACKS,
     GUARDRAILS,
     HELP_TEXT,
@@ -24,8 +26,6 @@ from console.services.personas import (
     stage_for,
     system_blocks,
 )
-from console.services.segments import measure
-from console.services.tokens import TOKENS, render, unknown_tokens
 
 REPLY_LABELS = tuple(label for label in LABELS if label != "STOP")
 DRAFTING_PERSONAS = sorted({persona_for(stage) for stage in STAGES})

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.services import priority
-from console.services.classify import LABELS
-from console.services.priority import bucket_for, is_decision_maker, prioritize
+from console.services.replies import priority
+from console.services.replies.classify import LABELS
+from console.services.replies.priority import bucket_for, is_decision_maker, prioritize
 
 RECEIVED = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
 

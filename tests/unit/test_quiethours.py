@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from console.services.quiethours import (
+from console.services.sending.quiethours import (
     CONTINENTAL_ZONES,
     FEDERAL,
     RULES,

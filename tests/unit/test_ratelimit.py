@@ -10,7 +10,7 @@ import fakeredis
 import pytest
 from fakeredis.commands_mixins import server_mixin
 
-from console.services.ratelimit import RateLimitWait, RedisRateLimiter, sender_limiter
+from console.services.sending.ratelimit import RateLimitWait, RedisRateLimiter, sender_limiter
 from tests.integration.test_ratelimit_redis import achieved_rate
 
 # The fake server's TIME is frozen in these tests, so waits are exact up to float sums.

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from console.services import classify, optout, reading
+from console.services.replies import classify, optout, reading
 
 MEGABYTE = 1_000_000
 SECONDS = 2.0

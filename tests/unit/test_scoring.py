@@ -10,7 +10,7 @@ import pytest
 
 from console.extensions import db
 from console.models import Business, Email, Lead, Owner, Phone, Team
-from console.services.scoring import (
+from console.services.tracing.scoring import (
     ACTIONS,
     DEFAULT_WEIGHTS,
     INDUSTRY_GROUPS,

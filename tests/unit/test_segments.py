@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from console.services.segments import (
+from console.services.campaigns.segments import (
     GSM7_BASIC,
     GSM7_EXTENDED,
     MAX_BODY,

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from console.services.tabular import (
+from console.services.lists.tabular import (
     EMPTY_MESSAGE,
     MARKUP_MESSAGE,
     NO_DATA_MESSAGE,

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from console.services import scoring
-from console.services.segments import measure
-from console.services.template_library import (
+from console.services.campaigns.segments import measure
+from console.services.campaigns.template_library import (
     CATEGORIES,
     OPT_OUT,
     PERSONAS,
@@ -19,7 +18,8 @@ from console.services.template_library import (
     SeedTemplate,
     by_vertical,
 )
-from console.services.tokens import has_opt_out, render, unknown_tokens
+from console.services.campaigns.tokens import has_opt_out, render, unknown_tokens
+from console.services.tracing import scoring
 
 # What a typical team and lead look like: every text must fit one segment with these.
 TYPICAL = {

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from console.extensions import db
 from console.models import AuditEvent, Message, MessageTemplate
 from console.models.base import utcnow
-from console.services import templates
-from console.services.outreach import SendingSettings
-from console.services.segments import MAX_BODY
-from console.services.template_library import SEED_TEMPLATES
-from console.services.templates import OPT_OUT_PROBLEM, SAMPLE_VALUES, check
+from console.services.campaigns import templates
+from console.services.campaigns.segments import MAX_BODY
+from console.services.campaigns.template_library import SEED_TEMPLATES
+from console.services.campaigns.templates import OPT_OUT_PROBLEM, SAMPLE_VALUES, check
+from console.services.sending.policy import SendingSettings
 from tests.conftest import make_lead
 
 OPENER = "Hi {firstName|there}, this is {senderName}. Thinking of selling? Reply STOP to opt out"

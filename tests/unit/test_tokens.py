@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.models import Business, Lead, Owner
-from console.services.tokens import (
+from console.services.campaigns.tokens import (
     OPT_OUT_DEFAULT,
     TOKENS,
     Part,
