@@ -15,7 +15,7 @@ from console.services.lists import duplicates as review_service
 from console.services.lists import imports as import_service
 from console.services.lists import leads as lead_service
 from console.services.lists.resolve import RULES
-from console.services.replies import inbox as inbox_service
+from console.services.replies.inbox_list import lead_replies
 from console.services.tracing import pass_reports, scoring
 from console.web import (
     csv_download,
@@ -84,7 +84,7 @@ def show(lead_id: int):
         queues=scoring.QUEUES,
         actions=scoring.ACTIONS,
         personas=scoring.PERSONAS,
-        replies=inbox_service.lead_replies(db.session, lead),
+        replies=lead_replies(db.session, lead),
     )
 
 

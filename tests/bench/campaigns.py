@@ -79,8 +79,8 @@ from console.models import (
 from console.providers.messaging import TwilioTransport
 from console.providers.twilio_client import make_client
 from console.services.campaigns import batches, campaigns
+from console.services.lists.business_fields import normalized_business_name
 from console.services.lists.leads import allocate_codes
-from console.services.lists.normalize import normalized_business_name
 from console.services.sending import dispatch, quiethours
 from console.services.sending.policy import SendingSettings
 from console.services.sending.ratelimit import sender_limiter

@@ -44,8 +44,8 @@ from console.models import Business, Lead, Owner, Phone, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
 from console.providers.skiptrace.http import DEFAULT_BODY, EndpointRules
 from console.services import accounts
+from console.services.lists.business_fields import normalized_business_name
 from console.services.lists.leads import allocate_codes
-from console.services.lists.normalize import normalized_business_name
 from console.services.tracing import pass_reports, provider_settings, waterfall
 from tests.bench import backends, report, seed
 from tests.fakeservers import VendorServer

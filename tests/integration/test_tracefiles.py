@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from console.extensions import db
 from console.models import Lead, MatchKey, SkipTraceFile, SkipTraceFileRow, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
-from console.services.lists.normalize import normalized_business_name
+from console.services.lists.business_fields import normalized_business_name
 from console.services.tracing import provider_settings, result_files, waterfall
 from tests.conftest import make_lead
 

@@ -11,8 +11,8 @@ from console.services.replies.classify import (
     RULES,
     Classification,
     by_rules,
-    extract,
 )
+from console.services.replies.extraction import extract
 from console.services.replies.optout import read
 from tests.classify_eval import accuracy, accuracy_by_label, format_table, load_labeled, predict
 

@@ -5,33 +5,24 @@ from __future__ import annotations
 import pytest
 
 from console.services.csvfiles import csv_lines, safe_cell
-from console.services.lists import normalize
-from console.services.lists.normalize import (
-    STATE_CODES,
-    PersonName,
-    PhoneResult,
-    ZipCode,
-    address,
+from console.services.lists import addresses, business_fields, emails, names, phone_numbers
+from console.services.lists.addresses import STATE_CODES, ZipCode, address, state_code, zip_code
+from console.services.lists.business_fields import (
     business_display_name,
-    clean_text,
     employee_range,
     industry_label,
     naics_code,
-    name_case,
     name_tokens,
-    normalize_email,
     normalize_website,
     normalized_business_name,
-    parse_phone,
     parse_range,
-    person_name,
-    phone_kind,
     revenue_range,
     sic_code,
-    split_name,
-    state_code,
-    zip_code,
 )
+from console.services.lists.emails import normalize_email
+from console.services.lists.names import PersonName, person_name, split_name
+from console.services.lists.normalize import clean_text, name_case
+from console.services.lists.phone_numbers import PhoneResult, parse_phone, phone_kind
 from console.services.phones import display, to_e164
 
 # ------------------------------------------------------------------------- text
@@ -572,9 +563,9 @@ def test_industry_label(sic, naics, description, expected):
 
 
 def test_every_sic_major_group_and_naics_sector_has_a_label():
-    assert len(normalize._SIC_MAJOR_GROUPS) == 83
+    assert len(business_fields._SIC_MAJOR_GROUPS) == 83
     sectors = "11 21 22 23 31 32 33 42 44 45 48 49 51 52 53 54 55 56 61 62 71 72 81 92"
-    assert set(sectors.split()) <= set(normalize._NAICS_SECTORS)
+    assert set(sectors.split()) <= set(business_fields._NAICS_SECTORS)
 
 
 # --------------------------------------------------------------------- websites
@@ -601,18 +592,18 @@ def test_normalize_website(raw, expected):
 
 
 def test_phone_validity_is_looked_up_once_per_exchange():
-    normalize._nanp_valid.cache_clear()
+    phone_numbers._nanp_valid.cache_clear()
     for line in range(200):
         assert parse_phone(f"(737) 555-{line:04d}").valid
-    assert normalize._nanp_valid.cache_info().misses == 1
+    assert phone_numbers._nanp_valid.cache_info().misses == 1
 
 
 def test_common_street_lines_do_not_need_usaddress(monkeypatch):
     def refuse(line):
         raise AssertionError(f"usaddress called for {line!r}")
 
-    monkeypatch.setattr(normalize.usaddress, "tag", refuse)
-    normalize._parse_street.cache_clear()
+    monkeypatch.setattr(addresses.usaddress, "tag", refuse)
+    addresses._parse_street.cache_clear()
     for line in (
         "9094 E 5th Ave",
         "4500 North Lamar Boulevard, Suite 12",
@@ -627,8 +618,8 @@ def test_plain_emails_do_not_need_email_validator(monkeypatch):
     def refuse(text, **options):
         raise AssertionError(f"email_validator called for {text!r}")
 
-    monkeypatch.setattr(normalize, "validate_email", refuse)
-    normalize._validated_email.cache_clear()
+    monkeypatch.setattr(emails, "validate_email", refuse)
+    emails._validated_email.cache_clear()
     assert normalize_email("Amanda.Williams@HillcrestRoofing.com") == (
         "amanda.williams@hillcrestroofing.com"
     )
@@ -655,21 +646,21 @@ HOSTILE = ["(", "a ", "a.", "1", "@", " &", '"', "x-", "1 ", "(1", "a@", "-"]
 @pytest.mark.parametrize(
     "parse",
     [
-        normalize.address,
-        normalize.business_display_name,
-        normalize.normalized_business_name,
-        normalize.person_name,
-        normalize.split_name,
-        normalize.parse_phone,
-        normalize.normalize_email,
-        normalize.normalize_website,
-        normalize.parse_range,
-        normalize.employee_range,
-        normalize.revenue_range,
-        normalize.zip_code,
-        normalize.state_code,
-        normalize.sic_code,
-        normalize.naics_code,
+        addresses.address,
+        business_fields.business_display_name,
+        business_fields.normalized_business_name,
+        names.person_name,
+        names.split_name,
+        phone_numbers.parse_phone,
+        emails.normalize_email,
+        business_fields.normalize_website,
+        business_fields.parse_range,
+        business_fields.employee_range,
+        business_fields.revenue_range,
+        addresses.zip_code,
+        addresses.state_code,
+        business_fields.sic_code,
+        business_fields.naics_code,
     ],
     ids=lambda parse: parse.__name__,
 )
@@ -691,6 +682,6 @@ def test_an_address_line_longer_than_any_street_is_kept_unparsed_at_once():
     import time
 
     started = time.perf_counter()
-    parsed = normalize.address("(" * 100_000)
+    parsed = addresses.address("(" * 100_000)
     assert time.perf_counter() - started < 2.0
     assert parsed.street == "(" * 100_000

@@ -10,8 +10,10 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneMetadata
 
-from console.services.lists import normalize
-from console.services.lists.normalize import address, clean_text, parse_phone, phone_kind
+from console.services.lists import addresses, emails, phone_numbers
+from console.services.lists.addresses import address
+from console.services.lists.normalize import clean_text
+from console.services.lists.phone_numbers import parse_phone, phone_kind
 
 # ----------------------------------------------------------------------- phones
 
@@ -49,16 +51,16 @@ def generated_phones(count: int = 400, seed: int = 1761) -> list[str]:
     return cells
 
 
-def slow_phone(raw: str) -> normalize.PhoneResult:
+def slow_phone(raw: str) -> phone_numbers.PhoneResult:
     """The reference answer: the same cleaning, then phonenumbers.parse."""
-    text, extension = normalize._phone_text(clean_text(raw))
-    return normalize._parse_phone_slow(text, extension, "US")
+    text, extension = phone_numbers._phone_text(clean_text(raw))
+    return phone_numbers._parse_phone_slow(text, extension, "US")
 
 
 def test_fast_phone_path_equals_phonenumbers():
     cells = generated_phones()
     assert [parse_phone(cell) for cell in cells] == [slow_phone(cell) for cell in cells]
-    fast = [cell for cell in cells if normalize._nanp_national(cell) is not None]
+    fast = [cell for cell in cells if phone_numbers._nanp_national(cell) is not None]
     assert len(fast) > 0.8 * len(cells)
     assert any(parse_phone(cell).valid for cell in fast)
     assert any(not parse_phone(cell).valid for cell in fast)
@@ -78,7 +80,7 @@ def test_fast_phone_kind_equals_phonenumbers():
     numbers |= {"+12465210142", "+12465211142", "+18005550142"}
     for e164 in numbers:
         number = phonenumbers.parse(e164, None)
-        expected = normalize._KINDS.get(phonenumbers.number_type(number), "unknown")
+        expected = phone_numbers._KINDS.get(phonenumbers.number_type(number), "unknown")
         assert phone_kind(e164) == expected, e164
 
 
@@ -151,7 +153,7 @@ def test_nanp_validity_is_decided_by_the_cache_key_digits():
                 if looked_at and looked_at[-1] >= 6:
                     prefix = "".join(min(d) for d in path[:6])
                     assert all(len(d) == 1 for d in path[:6]), (region, pattern)
-                    assert prefix in normalize._SEVEN_DIGIT_PREFIXES, (region, prefix)
+                    assert prefix in phone_numbers._SEVEN_DIGIT_PREFIXES, (region, prefix)
                     assert looked_at[-1] == 6, (region, pattern)
 
 
@@ -205,11 +207,11 @@ def generated_streets(count: int = 200, seed: int = 78701) -> list[str]:
 
 def test_fast_street_path_equals_usaddress():
     lines = generated_streets() + OTHER_LINES
-    fast = {line: normalize._parse_street_fast(line) for line in lines}
+    fast = {line: addresses._parse_street_fast(line) for line in lines}
     covered = [line for line, parsed in fast.items() if parsed is not None]
     assert len(covered) > 0.6 * len(lines)
     for line in covered:
-        assert fast[line] == normalize._parse_street_slow(line), line
+        assert fast[line] == addresses._parse_street_slow(line), line
 
 
 @pytest.mark.parametrize(
@@ -244,6 +246,6 @@ EMAILS = [
 
 @pytest.mark.parametrize("email", EMAILS)
 def test_fast_email_path_only_accepts_what_email_validator_accepts(email):
-    if normalize._email_is_simple(email):
-        assert normalize._validated_email(email) == email
-    assert normalize.normalize_email(email) == normalize._validated_email(email)
+    if emails._email_is_simple(email):
+        assert emails._validated_email(email) == email
+    assert emails.normalize_email(email) == emails._validated_email(email)

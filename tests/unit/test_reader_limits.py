@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from console.services.replies import classify, optout, reading
+from console.services.replies import classify, extraction, optout, reading
 
 MEGABYTE = 1_000_000
 SECONDS = 2.0
@@ -23,7 +23,7 @@ UNITS = (
 )  # fmt: skip
 READERS = {
     "by_rules": classify.by_rules,
-    "extract": classify.extract,
+    "extract": extraction.extract,
     "read_reply": lambda text: reading.read_reply(text, claude=None, model="rules"),
     "parse_answer": reading.parse_answer,
     "optout.read": optout.read,
@@ -47,13 +47,13 @@ def test_every_reader_entry_point_reads_a_hostile_megabyte_quickly(reader, unit)
 @pytest.mark.parametrize("unit", ["a", "a.", "_", "-", "'", "x.y", "a@", "@", "1"])
 def test_the_email_pattern_reads_a_megabyte_once_not_from_every_character(unit):
     text = unit * (MEGABYTE // len(unit))
-    assert _elapsed(classify._EMAIL_RE.search, text) < SECONDS
+    assert _elapsed(extraction._EMAIL_RE.search, text) < SECONDS
 
 
 def test_the_email_pattern_still_finds_addresses():
-    found = classify.extract("Sure, write to Pat.Lee+deals@Hill-Country.co.uk thanks")
+    found = extraction.extract("Sure, write to Pat.Lee+deals@Hill-Country.co.uk thanks")
     assert found["email"] == "pat.lee+deals@hill-country.co.uk"
-    assert classify.extract("a@b@c.com")["email"] == "b@c.com"
+    assert extraction.extract("a@b@c.com")["email"] == "b@c.com"
 
 
 def test_claudes_answer_is_read_between_its_first_and_last_brace():
@@ -64,5 +64,5 @@ def test_claudes_answer_is_read_between_its_first_and_last_brace():
 
 def test_the_reader_reads_only_a_bounded_prefix():
     late_email = "x" * optout.READ_LIMIT + " pat@example.com"
-    assert "email" not in classify.extract(late_email)
+    assert "email" not in extraction.extract(late_email)
     assert classify.by_rules(late_email).label != "EMAIL_CAPTURE"

@@ -36,7 +36,7 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.services.campaigns import segments
-from console.services.replies import inbox
+from console.services.replies import inbox, inbox_list
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
 from jobs.worker import drain
@@ -413,7 +413,7 @@ def test_csv_export_has_the_filtered_rows(client, crew, mixed, rival_item):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(response.text)))
-    assert header == list(inbox.EXPORT_COLUMNS)
+    assert header == list(inbox_list.EXPORT_COLUMNS)
     column = {name: i for i, name in enumerate(header)}
     assert [int(row[column["item"]]) for row in rows] == [
         mixed.ids["callback"],

@@ -24,13 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from console.services.lists.normalize import (
-    business_display_name,
-    clean_text,
-    industry_label,
-    name_case,
-    person_name,
-)
+from console.services.lists.business_fields import business_display_name, industry_label
+from console.services.lists.names import person_name
+from console.services.lists.normalize import clean_text, name_case
 
 if TYPE_CHECKING:
     from console.models.leads import Business, Lead

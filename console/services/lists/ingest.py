@@ -31,10 +31,25 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.services import bulk
-from console.services.lists import normalize as norm
 from console.services.lists import resolve
+from console.services.lists.addresses import address
+from console.services.lists.business_fields import (
+    business_display_name,
+    employee_range,
+    industry_label,
+    naics_code,
+    name_tokens,
+    normalize_website,
+    normalized_business_name,
+    revenue_range,
+    sic_code,
+)
+from console.services.lists.emails import normalize_email
 from console.services.lists.leads import allocate_codes
 from console.services.lists.mapping import CUSTOM, FIELDS
+from console.services.lists.names import person_name
+from console.services.lists.normalize import clean_text, name_case
+from console.services.lists.phone_numbers import parse_phone
 from console.services.tenancy import of_team
 
 CHUNK_ROWS = 1000
@@ -107,7 +122,7 @@ def _values(cells: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for index, target in enumerate(mapping):
         if target in FIELDS and index < len(cells):
-            values[target] = norm.clean_text(cells[index])
+            values[target] = clean_text(cells[index])
     return values
 
 
@@ -134,14 +149,14 @@ def build_record(
             detail = f"{FIELDS[target]} has {len(value):,} characters (at most {MAX_FIELD_VALUE:,})"
             return reject("too_long", detail)
 
-    business_name = norm.business_display_name(values.get("business_name", ""))
+    business_name = business_display_name(values.get("business_name", ""))
     owner = _owner(values)
     notes: list[str] = []
     phones: list[PhoneValue] = []
     invalid_phone = ""
     for target, kind in (("mobile", "mobile"), ("phone", "office")):
         raw = values.get(target, "")
-        parsed = norm.parse_phone(raw) if raw else None
+        parsed = parse_phone(raw) if raw else None
         if parsed is None:
             continue
         if not parsed.valid:
@@ -160,7 +175,7 @@ def build_record(
     emails = []
     raw_email = values.get("email", "")
     if raw_email:
-        email = norm.normalize_email(raw_email)
+        email = normalize_email(raw_email)
         if email:
             emails.append(email)
         else:
@@ -168,7 +183,7 @@ def build_record(
 
     business = _business(values, business_name) if business_name else None
     custom = {
-        headers[i]: norm.clean_text(cells[i])[:MAX_CUSTOM_VALUE]
+        headers[i]: clean_text(cells[i])[:MAX_CUSTOM_VALUE]
         for i, target in enumerate(mapping)
         if target == CUSTOM and i < len(cells) and i < len(headers) and cells[i].strip()
     }
@@ -182,41 +197,41 @@ def _owner(values: dict[str, str]) -> dict | None:
     )
     if not raw:
         return None
-    name = norm.person_name(raw)
+    name = person_name(raw)
     if not (name.first or name.last):
         return None
     return {
         "first_name": name.first[:80],
         "last_name": name.last[:80],
         "full_name": name.full[:200],
-        "title": norm.name_case(values.get("title", ""))[:120],
+        "title": name_case(values.get("title", ""))[:120],
         "_key": name.match_key,
     }
 
 
 def _business(values: dict[str, str], name: str) -> dict:
     street = " ".join(v for v in (values.get("street", ""), values.get("address2", "")) if v)
-    place = norm.address(
+    place = address(
         street, values.get("city", ""), values.get("state", ""), values.get("zip", "")
     )
-    sic = norm.sic_code(values.get("sic_code", ""))
-    naics = norm.naics_code(values.get("naics_code", ""))
+    sic = sic_code(values.get("sic_code", ""))
+    naics = naics_code(values.get("naics_code", ""))
     description = values.get("sic_description") or values.get("naics_description") or ""
-    employees = _bounded(norm.employee_range(values.get("employees", "")), MAX_EMPLOYEES)
-    revenue = _bounded(norm.revenue_range(values.get("revenue", "")), MAX_REVENUE)
+    employees = _bounded(employee_range(values.get("employees", "")), MAX_EMPLOYEES)
+    revenue = _bounded(revenue_range(values.get("revenue", "")), MAX_REVENUE)
     return {
         "name": name[:255],
-        "normalized_name": norm.normalized_business_name(name)[:255],
+        "normalized_name": normalized_business_name(name)[:255],
         "street": place.street[:255],
         "unit": place.unit[:40],
         "city": place.city[:120],
         "state": place.state[:2],
         "zip": place.zip[:10],
-        "county": norm.name_case(values.get("county", ""))[:120],
-        "website": norm.normalize_website(values.get("website", ""))[:255],
+        "county": name_case(values.get("county", ""))[:120],
+        "website": normalize_website(values.get("website", ""))[:255],
         "sic_code": sic[:8],
         "naics_code": naics[:8],
-        "industry": norm.industry_label(sic, naics, description)[:255],
+        "industry": industry_label(sic, naics, description)[:255],
         "employees_low": employees[0],
         "employees_high": employees[1],
         "revenue_low": revenue[0],
@@ -253,7 +268,7 @@ def _identity(
         street_key=(business or {}).get("_street_key", ""),
         zip5=zip5,
         city_key=f"{state}|{city}" if city else "",
-        name_tokens=tuple(norm.name_tokens(business_key)) if business_key else (),
+        name_tokens=tuple(name_tokens(business_key)) if business_key else (),
     )
 
 

@@ -27,8 +27,8 @@ from phonenumbers import NumberParseException, geocoder
 from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from console.services.lists.normalize import STATE_CODES, state_code
-from console.services.lists.normalize import zip_code as parse_zip
+from console.services.lists.addresses import STATE_CODES, state_code
+from console.services.lists.addresses import zip_code as parse_zip
 
 try:  # python-dateutil comes with rq (through croniter); the fallback keeps us independent.
     from dateutil.easter import easter as _dateutil_easter

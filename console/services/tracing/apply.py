@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from console.models import Email, Lead, MatchKey, Owner, Phone
 from console.providers.skiptrace import Candidate
-from console.services.lists.normalize import normalize_email, parse_phone, person_name
+from console.services.lists.emails import normalize_email
+from console.services.lists.names import person_name
+from console.services.lists.phone_numbers import parse_phone
 
 
 @dataclass

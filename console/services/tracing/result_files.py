@@ -20,7 +20,9 @@ from console.models import Business, Lead, MatchKey, SkipTraceFile, SkipTraceFil
 from console.providers.skiptrace.base import Candidate, phone_type_word
 from console.providers.skiptrace.http import confidence_percent
 from console.services.lists import mapping, tabular
-from console.services.lists.normalize import address, clean_text, normalized_business_name, zip_code
+from console.services.lists.addresses import address, zip_code
+from console.services.lists.business_fields import normalized_business_name
+from console.services.lists.normalize import clean_text
 from console.services.tenancy import of_team, scoped
 
 CHUNK = 500
