@@ -45,7 +45,7 @@ _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "2223334445556667777888999
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 # NANP prefixes whose validity depends on the 7th digit (Barbados, Jamaica); every other
 # 10-digit NANP number is valid or not by its first six digits (NPA-NXX). Checked against
-# the installed phonenumbers metadata by tests/unit/test_normalize_fastpaths.py.
+# the installed phonenumbers metadata by tests/unit/lists/test_normalize_fastpaths.py.
 _SEVEN_DIGIT_PREFIXES = frozenset({"246521", "246522", "876606"})
 _KINDS = {
     PhoneNumberType.MOBILE: "mobile",
