@@ -5,7 +5,7 @@ can be started) it migrates a fresh database, seeds a team of `--leads` leads (e
 business with a name, address and office phone, most with an owner, no owner mobile,
 every business name distinct) and starts `tests.fakeservers.VendorServer` answering in
 100 ms with a 60% hit rate, decided by the business name. One HTTP provider points at
-it ($0.05 a search, $0.10 a hit, 100 calls a second) and `skiptrace.run_pass` traces
+it ($0.05 a search, $0.10 a hit, 100 calls a second) and `waterfall.run_pass` traces
 every lead in this process, with the offline line checker, as the job would. Then it
 runs a second pass over the same leads, which should call the vendor for none of them.
 
