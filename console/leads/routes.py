@@ -11,7 +11,7 @@ from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.providers.lookup import LINE_TYPE_LABELS
 from console.services import phones as phone_service
-from console.services.lists import duplicates as review_service
+from console.services.lists import duplicates
 from console.services.lists import imports as import_service
 from console.services.lists import leads as lead_service
 from console.services.lists.resolve import RULES
@@ -75,7 +75,7 @@ def show(lead_id: int):
         lead=lead,
         history=lead_service.lead_history(db.session, lead),
         merges=lead_service.lead_merges(db.session, lead),
-        reviews=review_service.pending_for_lead(db.session, lead),
+        reviews=duplicates.pending_for_lead(db.session, lead),
         rules=RULES,
         traces=pass_reports.lead_results(db.session, lead),
         phones=phone_service.ranked(lead.phones),
