@@ -152,8 +152,8 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from console.models import Role
-    from console.services import review, segments
-    from console.services.campaigns import EXCLUSIONS
+    from console.services.campaigns import queue_flags, segments
+    from console.services.campaigns.campaigns import EXCLUSIONS
     from console.services.phones import display as display_phone
 
     @app.context_processor
@@ -165,12 +165,12 @@ def _register_template_helpers(app: Flask) -> None:
             "Role": Role,
             "current_user": current_user,
             "exclusions_label": lambda key: EXCLUSIONS.get(key, key.replace("_", " ")),
-            "flag_label": review.flag_label,
+            "flag_label": queue_flags.flag_label,
         }
 
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(segments.measure, "measure")
-    app.add_template_filter(review.highlighted, "highlighted")
+    app.add_template_filter(queue_flags.highlighted, "highlighted")
 
     @app.template_filter("when")
     def _when(value) -> str:

@@ -9,7 +9,8 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from console.extensions import db
-from console.services import demo, trace_providers
+from console.services import demo
+from console.services.tracing import provider_settings
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def bootstrap_embedded(app: Flask) -> None:
     with app.app_context():
         upgrade()
         team = demo.ensure_demo_team(db.session)
-        trace_providers.ensure_sandbox(db.session, team)
+        provider_settings.ensure_sandbox(db.session, team)
         demo.prepare_outreach(db.session, team, app.config)
         if not team.settings.get("sample_loaded"):
             counts = demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))

@@ -14,23 +14,15 @@ from console.extensions import db
 from console.models import Batch, Campaign, Role, Team, User
 from console.models.campaigns import PERSONAS
 from console.models.skiptrace import PROVIDER_KINDS
-from console.services import (
-    accounts,
-    batches,
-    campaigns,
-    demo,
-    imports,
-    inbound,
-    outreach,
-    review,
-    scoring,
-    skiptrace,
-    trace_providers,
-    trace_reports,
-)
-from console.services import leads as lead_service
+from console.services import accounts, demo
+from console.services.campaigns import batches, campaigns, queue_flags
 from console.services.csvfiles import csv_lines
+from console.services.lists import imports
+from console.services.lists import leads as lead_service
+from console.services.replies import inbound
+from console.services.sending import policy
 from console.services.tenancy import get_scoped
+from console.services.tracing import pass_reports, provider_settings, scoring, waterfall
 from jobs.sending import enqueue_dispatch
 
 
@@ -128,13 +120,13 @@ def register_commands(app: Flask) -> None:
         """
         team = _team(team_name)
         try:
-            run = skiptrace.start_pass_for_team(
+            run = waterfall.start_pass_for_team(
                 db.session,
                 team,
                 limit=limit,
-                budget=trace_providers.money(budget, "budget") if budget else None,
+                budget=provider_settings.money(budget, "budget") if budget else None,
             )
-        except trace_providers.ProviderProblem as problem:
+        except provider_settings.ProviderProblem as problem:
             raise click.ClickException(str(problem)) from problem
         db.session.commit()
 
@@ -146,10 +138,10 @@ def register_commands(app: Flask) -> None:
                 err=True,
             )
 
-        options = skiptrace.pass_options(current_app.config, on_progress=report)
-        run = skiptrace.run_pass(db.session, run.id, options)
-        summary = trace_reports.summarize(db.session, run)
-        click.echo(json.dumps(trace_reports.as_dict(run, summary), indent=2))
+        options = waterfall.pass_options(current_app.config, on_progress=report)
+        run = waterfall.run_pass(db.session, run.id, options)
+        summary = pass_reports.summarize(db.session, run)
+        click.echo(json.dumps(pass_reports.as_dict(run, summary), indent=2))
 
     @app.cli.command("rescore")
     @click.option("--team", "team_name", required=True, help="Team name or slug.")
@@ -196,7 +188,7 @@ def register_commands(app: Flask) -> None:
         """Read reply texts, one a line, on stdin; print one JSON object a line (label,
         confidence, opt_out, extracted, source, note). Uses Claude
         (ANTHROPIC_MODEL_CLASSIFY) when ANTHROPIC_API_KEY is set, else the rules."""
-        from console.services import reading
+        from console.services.replies import reading
         from jobs.replies import models_for
 
         models = models_for(current_app._get_current_object())
@@ -272,8 +264,8 @@ def register_commands(app: Flask) -> None:
         team = _team(team_name)
         _write_csv(
             output,
-            review.MESSAGE_COLUMNS,
-            review.message_rows(review.team_messages(db.session, team.id)),
+            queue_flags.MESSAGE_COLUMNS,
+            queue_flags.message_rows(queue_flags.team_messages(db.session, team.id)),
         )
         click.echo(f"Messages of {team.name!r} written to {output}.", err=True)
 
@@ -281,7 +273,7 @@ def register_commands(app: Flask) -> None:
     @_export_options
     def export_deals(team_name: str, output: Path) -> None:
         """Every deal of a team: stage, lead, business, owner, number and value."""
-        from console.services import deals
+        from console.services.deals import deals
 
         team = _team(team_name)
         rows = deals.export_rows(
@@ -439,7 +431,7 @@ def register_flow_commands(app: Flask) -> None:
             lambda t: [t.name],
             "first-touch template",
         )
-        senders = outreach.campaign_senders(db.session, team, current_app.config)
+        senders = policy.campaign_senders(db.session, team, current_app.config)
         if not senders:
             raise click.ClickException(
                 "The team has no sender yet: an admin adds one in Settings > Sending."
@@ -590,8 +582,8 @@ def register_flow_commands(app: Flask) -> None:
         """Add a provider at the end of the team's order, checked as Settings does."""
         team, _ = _acting(team_name, acting_email, Role.ADMIN)
         try:
-            provider = trace_providers.add_provider(db.session, team.id, kind, name)
-            form = trace_providers.provider_form(provider) | {
+            provider = provider_settings.add_provider(db.session, team.id, kind, name)
+            form = provider_settings.provider_form(provider) | {
                 "endpoint": endpoint,
                 "method": method,
                 "cost_per_search": cost_per_search,
@@ -604,18 +596,18 @@ def register_flow_commands(app: Flask) -> None:
                 form["max_concurrency"] = str(concurrency)
             if enabled is not None:
                 form["enabled"] = "y" if enabled else ""
-            trace_providers.update_provider(
+            provider_settings.update_provider(
                 provider,
                 form,
                 current_app.config["SECRETS_KEY"],
-                trace_providers.endpoint_rules(current_app.config),
+                provider_settings.endpoint_rules(current_app.config),
             )
-        except trace_providers.ProviderProblem as problem:
+        except provider_settings.ProviderProblem as problem:
             db.session.rollback()
             where = f" ({problem.field})" if problem.field else ""
             raise click.ClickException(f"{problem}{where}") from problem
         db.session.commit()
-        click.echo(json.dumps(trace_providers.provider_facts(provider)))
+        click.echo(json.dumps(provider_settings.provider_facts(provider)))
 
     @providers_group.command("list")
     @TEAM
@@ -623,5 +615,5 @@ def register_flow_commands(app: Flask) -> None:
     def providers_list(team_name: str, acting_email: str) -> None:
         """The team's providers in waterfall order, one JSON object a line (no keys)."""
         team, _ = _acting(team_name, acting_email, Role.ADMIN)
-        for provider in trace_providers.team_providers(db.session, team.id):
-            click.echo(json.dumps(trace_providers.provider_facts(provider)))
+        for provider in provider_settings.team_providers(db.session, team.id):
+            click.echo(json.dumps(provider_settings.provider_facts(provider)))

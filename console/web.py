@@ -17,7 +17,7 @@ from console.extensions import db
 from console.models import Role
 from console.models.base import INT_MAX
 from console.services.csvfiles import CSV_CONTENT_TYPE, csv_lines
-from console.services.imports import clean_filename, store_upload
+from console.services.lists.imports import clean_filename, store_upload
 from console.services.numbers import whole_number
 from console.services.tenancy import M, get_scoped
 

@@ -13,8 +13,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from console.models import ImportJob, JobRun, SkipTraceRun, Team
-from console.services import batches, demo, imports, scoring, skiptrace, tracefiles
+from console.services import demo
+from console.services.campaigns import batches
 from console.services.jobruns import JobCancelled, Progress
+from console.services.lists import imports
+from console.services.tracing import result_files, scoring, waterfall
 
 JobFunction = Callable[[Session, JobRun, Progress], str]
 
@@ -97,26 +100,26 @@ def skiptrace_pass(session: Session, run: JobRun, progress: Progress) -> str:
             },
         )
 
-    options = skiptrace.pass_options(
+    options = waterfall.pass_options(
         current_app.config,
         on_progress=report,
-        should_stop=lambda: skiptrace.cancel_requested(session, pass_id),
+        should_stop=lambda: waterfall.cancel_requested(session, pass_id),
     )
     try:
-        trace = skiptrace.run_pass(session, pass_id, options)
-    except skiptrace.PassCancelled as stop:
-        skiptrace.mark_finished(session, pass_id, "cancelled", str(stop))
+        trace = waterfall.run_pass(session, pass_id, options)
+    except waterfall.PassCancelled as stop:
+        waterfall.mark_finished(session, pass_id, "cancelled", str(stop))
         raise JobCancelled(str(stop)) from stop
     except Exception as exc:
-        skiptrace.mark_finished(session, pass_id, "failed", f"{type(exc).__name__}: {exc}")
+        waterfall.mark_finished(session, pass_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     report(trace)
-    return skiptrace.outcome_sentence(trace)
+    return waterfall.outcome_sentence(trace)
 
 
 def skiptrace_abandoned(session: Session, run: JobRun) -> None:
     """A worker died during a pass: it shows as failed, ready to resume from its job."""
-    skiptrace.mark_finished(session, int(run.params["skiptrace_run_id"]), "failed", run.error)
+    waterfall.mark_finished(session, int(run.params["skiptrace_run_id"]), "failed", run.error)
 
 
 def skiptrace_file(session: Session, run: JobRun, progress: Progress) -> str:
@@ -127,9 +130,9 @@ def skiptrace_file(session: Session, run: JobRun, progress: Progress) -> str:
         progress.update(done, total, counts)
 
     try:
-        trace_file = tracefiles.load_file(session, file_id, on_progress=report)
+        trace_file = result_files.load_file(session, file_id, on_progress=report)
     except Exception as exc:
-        tracefiles.mark_failed(session, file_id, exc)
+        result_files.mark_failed(session, file_id, exc)
         raise
     counts = trace_file.counts
     return (

@@ -19,7 +19,8 @@ from console.extensions import db
 from console.models import InboxItem
 from console.models.base import utcnow
 from console.providers.claude import Claude
-from console.services import dispatch, inbound, inbox
+from console.services.replies import inbound, inbox
+from console.services.sending import dispatch
 from jobs.queue import DEFAULT_QUEUE, connection, queue, release_lock
 
 log = logging.getLogger(__name__)

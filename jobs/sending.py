@@ -27,9 +27,10 @@ from console.extensions import db
 from console.models import Batch, Campaign
 from console.providers.messaging import Transport, TwilioTransport
 from console.providers.twilio_client import make_client
-from console.services import batches, delivery, dispatch, pace, sandbox_twilio, sequences
-from console.services.leadership import LeaderLease
-from console.services.ratelimit import sender_limiter
+from console.services.campaigns import batches
+from console.services.sending import delivery, dispatch, pace, sandbox_twilio, sequences
+from console.services.sending.leadership import LeaderLease
+from console.services.sending.ratelimit import sender_limiter
 from jobs import replies
 from jobs.queue import DEFAULT_QUEUE, connection, queue, reconcile, release_lock
 

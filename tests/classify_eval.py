@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.services.classify import LABELS, Classification, by_rules
+from console.services.replies.classify import LABELS, Classification, by_rules
 
 LABELED = Path(__file__).parent / "data" / "replies_labeled.csv"
 

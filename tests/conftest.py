@@ -13,7 +13,7 @@ from console.config import TestConfig, _sqlalchemy_url
 from console.extensions import db
 from console.models import Business, Lead, LeadSource, Owner, Phone, Role, Team, User
 from console.services import accounts
-from console.services.leads import allocate_codes
+from console.services.lists.leads import allocate_codes
 from tests import servers
 
 PASSWORD = "correct-horse-1"

@@ -1115,9 +1115,9 @@ GSM7_EXTENSION = frozenset("^{}\\[]~|€\f")
 
 @functools.cache
 def _console_measure() -> Callable[[str], Any] | None:
-    """`console.services.segments.measure`, the one home of segment math, if present."""
+    """`console.services.campaigns.segments.measure`, the one home of segment math, if present."""
     try:
-        from console.services.segments import measure
+        from console.services.campaigns.segments import measure
     except ImportError:
         return None
     return measure

@@ -38,9 +38,10 @@ from console.extensions import db
 from console.models import Batch, Campaign, Lead, Message, MessageTemplate, Sender, Team
 from console.providers.messaging import TwilioTransport
 from console.providers.twilio_client import make_client
-from console.services import batches, dispatch, quiethours
-from console.services.outreach import SendingSettings
-from console.services.ratelimit import sender_limiter
+from console.services.campaigns import batches
+from console.services.sending import dispatch, quiethours
+from console.services.sending.policy import SendingSettings
+from console.services.sending.ratelimit import sender_limiter
 from tests.conftest import IsolatedClient, TeamUsers, make_lead, make_team
 from tests.fakeservers import TwilioServer
 

@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from console.models.campaigns import PERSONAS
 from console.models.leads import LEAD_STATUSES
-from console.services.campaigns import ENRICHMENT, MAX_BATCH
+from console.services.campaigns.campaigns import ENRICHMENT, MAX_BATCH
 
 MAX_TOUCHES = 3
 VARIANTS = "ABCD"

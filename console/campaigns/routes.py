@@ -14,7 +14,8 @@ from console.extensions import db
 from console.models import Batch, Campaign, JobRun, Message, Role, Team
 from console.models.base import utcnow
 from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
-from console.services import batches, campaigns, outreach, pace, review, segments
+from console.services.campaigns import batches, campaigns, queue_flags, segments
+from console.services.sending import pace, policy
 from console.web import csv_download, int_arg, int_list, render, roles_required, team_get_or_404
 from jobs import queue as job_queue
 from jobs.sending import enqueue_dispatch
@@ -32,7 +33,7 @@ def _choices(form: CampaignForm) -> None:
     for n in (1, 2, 3):
         getattr(form, f"touch{n}_template").choices = [SelectChoice(0, "None"), *follow]
     team = db.session.get(Team, team_id)
-    senders = outreach.campaign_senders(db.session, team, current_app.config)
+    senders = policy.campaign_senders(db.session, team, current_app.config)
     form.sender_id.choices = [
         SelectChoice(s.id, f"{s.label} ({s.address})" + (" - paused" if s.paused else ""))
         for s in senders
@@ -122,7 +123,7 @@ def index():
         statuses=CAMPAIGN_STATUSES,
         personas=PERSONAS,
         paused_senders=[
-            s for s in outreach.team_senders(db.session, current_user.team_id) if s.paused
+            s for s in policy.team_senders(db.session, current_user.team_id) if s.paused
         ],
     )
 
@@ -213,8 +214,8 @@ def show(campaign_id: int):
         batches=rows,
         counters={b.id: batches.counters(db.session, b) for b in rows},
         stats=campaigns.campaign_stats(db.session, [campaign.id])[campaign.id],
-        follow_ups=review.follow_up_templates(db.session, campaign),
-        settings=outreach.SendingSettings.of(db.session.get(Team, campaign.team_id)),
+        follow_ups=queue_flags.follow_up_templates(db.session, campaign),
+        settings=policy.SendingSettings.of(db.session.get(Team, campaign.team_id)),
     )
 
 
@@ -273,7 +274,7 @@ def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
         "batch": batch,
         "campaign": batch.campaign,
         "listing": listing,
-        "live_flags": review.live_flags(db.session, batch, listing.rows),
+        "live_flags": queue_flags.live_flags(db.session, batch, listing.rows),
         "counters": batches.counters(db.session, batch),
         "flag_counts": batches.flag_counts(db.session, batch),
         "filters": batches.FILTERS,
@@ -328,11 +329,11 @@ def batch_counters(batch_id: int):
 def batch_export(batch_id: int):
     """Every message of the batch (as filtered) as CSV."""
     row = team_get_or_404(Batch, batch_id)
-    messages = review.with_details(
+    messages = queue_flags.with_details(
         batches.filtered_messages(row, request.args.get("filter", "")).order_by(Message.id)
     )
-    rows = list(review.message_rows(db.session.scalars(messages).unique()))
-    return csv_download(f"batch-{row.id}-messages.csv", review.MESSAGE_COLUMNS, rows)
+    rows = list(queue_flags.message_rows(db.session.scalars(messages).unique()))
+    return csv_download(f"batch-{row.id}-messages.csv", queue_flags.MESSAGE_COLUMNS, rows)
 
 
 @bp.post("/batches/<int:batch_id>/approve")
@@ -393,7 +394,7 @@ def _row(message: Message, editing: bool = False, error: str = "", typed: str | 
     row = render_template(
         "campaigns/_message.html",
         m=message,
-        flags=review.live_flags(db.session, message.batch, [message])[message.id],
+        flags=queue_flags.live_flags(db.session, message.batch, [message])[message.id],
         editing=editing,
         error=error,
         typed=typed,

@@ -18,11 +18,10 @@ from console.imports.forms import UploadForm
 from console.models import ImportJob, JobRun, MappingPreset, Role
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services import imports, mapping
-from console.services import reviews as review_service
-from console.services.ingest import REJECT_REASONS
+from console.services.lists import duplicates, imports, mapping
+from console.services.lists.ingest import REJECT_REASONS
+from console.services.lists.resolve import RULES
 from console.services.numbers import whole_number
-from console.services.resolve import RULES
 from console.web import (
     csv_download,
     int_arg,
@@ -239,9 +238,9 @@ def delete_preset(preset_id: int):
 @roles_required(Role.OPERATOR)
 def reviews():
     """Uncertain pairs side by side, filtered by status, import and rule."""
-    filters = review_service.review_filters(request.args)
+    filters = duplicates.review_filters(request.args)
     page = max(1, int_arg(request.args, "page", 1))
-    pairs, total = review_service.review_page(db.session, current_user.team_id, filters, page)
+    pairs, total = duplicates.review_page(db.session, current_user.team_id, filters, page)
     return render(
         "imports/reviews.html",
         "imports/_reviews.html",
@@ -264,15 +263,15 @@ def decide_reviews():
         decision, _, one = one.partition(":")
     if decision not in ("merge", "keep_apart"):
         abort(400)
-    filters = review_service.review_filters(request.form)
+    filters = duplicates.review_filters(request.form)
     if one:
         review_id = whole_number(one)
         ids = [] if review_id is None else [review_id]
     elif request.form.get("scope") == "all":
-        ids = review_service.matching_ids(db.session, current_user.team_id, filters)
+        ids = duplicates.matching_ids(db.session, current_user.team_id, filters)
     else:
         ids = int_list(request.form, "review_id")
-    done = review_service.decide(db.session, current_user.team_id, ids, decision, current_user.id)
+    done = duplicates.decide(db.session, current_user.team_id, ids, decision, current_user.id)
     db.session.commit()
     words = "merged" if decision == "merge" else "kept apart"
     flash(f"{done} pair{'' if done == 1 else 's'} {words}.", "success")

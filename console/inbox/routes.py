@@ -18,9 +18,10 @@ from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Tea
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
-from console.services import drafting, inbound, inbox, personas, priority, segments
-from console.services.classify import LABEL_NAMES, LABELS
+from console.services.campaigns import segments
 from console.services.numbers import whole_number
+from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
+from console.services.replies.classify import LABEL_NAMES, LABELS
 from console.web import csv_download, int_list, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
 
@@ -36,19 +37,19 @@ def _item_or_404(item_id: int) -> InboxItem:
     return item
 
 
-def _list_context(filters: inbox.InboxFilters) -> dict:
+def _list_context(filters: inbox_list.InboxFilters) -> dict:
     team_id = current_user.team_id
     # The version first: a change committed while the rows are read shows on the next poll.
-    version = inbox.version(db.session, team_id)
-    query = inbox.items_query(team_id, filters, current_user.id)
+    version = inbox_list.version(db.session, team_id)
+    query = inbox_list.items_query(team_id, filters, current_user.id)
     items = db.session.scalars(query.limit(PAGE)).unique().all()
     return {
         "items": items,
         "filters": filters,
-        "summary": inbox.summary(db.session, team_id),
+        "summary": inbox_list.summary(db.session, team_id),
         "version": version,
         "now": utcnow(),
-        "numbers": inbox.recent_numbers(db.session, team_id),
+        "numbers": inbox_list.recent_numbers(db.session, team_id),
     }
 
 
@@ -59,7 +60,7 @@ def _choices() -> dict:
         "label_names": LABEL_NAMES,
         "buckets": priority.BUCKET_NAMES,
         "routes": priority.ROUTES,
-        "views": inbox.VIEWS,
+        "views": inbox_list.VIEWS,
         "personas": PERSONAS,
         "resolutions": RESOLUTIONS,
         "draft_sources": DRAFT_SOURCES,
@@ -78,16 +79,16 @@ def _choices() -> dict:
 @roles_required(*WORKERS)
 def index():
     """The inbox, filtered; the first item open beside it."""
-    filters = inbox.InboxFilters.from_args(request.args)
+    filters = inbox_list.InboxFilters.from_args(request.args)
     if request.args.get("format") == "csv":
-        query = inbox.items_query(current_user.team_id, filters, current_user.id)
+        query = inbox_list.items_query(current_user.team_id, filters, current_user.id)
 
         def rows():  # runs while the response streams, inside the request's context
-            yield from inbox.export_rows(db.session.scalars(query).unique().all())
+            yield from inbox_list.export_rows(db.session.scalars(query).unique().all())
 
-        return csv_download("inbox.csv", inbox.EXPORT_COLUMNS, rows())
+        return csv_download("inbox.csv", inbox_list.EXPORT_COLUMNS, rows())
     context = _list_context(filters)
-    context["quality"] = inbox.draft_quality(db.session, current_user.team_id)
+    context["quality"] = inbox_list.draft_quality(db.session, current_user.team_id)
     selected = context["items"][0] if context["items"] else None
     return render(
         "inbox/index.html",
@@ -102,7 +103,7 @@ def index():
 @roles_required(*WORKERS)
 def changes():
     """204 while nothing changed since `v`; else tells the list to reload itself."""
-    if request.args.get("v") == inbox.version(db.session, current_user.team_id):
+    if request.args.get("v") == inbox_list.version(db.session, current_user.team_id):
         return Response(status=204)
     return Response(status=200, headers={"HX-Trigger": "inbox-changed"})
 
@@ -122,7 +123,7 @@ def _detail(item: InboxItem) -> dict:
         "draft": draft,
         "measure": segments.measure(body),
         "deal": deal,
-        "breached": inbox.breached(item),
+        "breached": inbox_list.breached(item),
         "sender": inbox.reply_sender(db.session, conversation),
         "suppression": inbox.suppression_of(db.session, item),
         "queued": db.session.scalars(
@@ -144,13 +145,13 @@ def show(item_id: int):
     item = _item_or_404(item_id)
     if request.headers.get("HX-Target") == "inbox-detail":
         return render_template("inbox/_detail.html", **_detail(item), **_choices(), now=utcnow())
-    filters = inbox.InboxFilters.from_args(request.args)
+    filters = inbox_list.InboxFilters.from_args(request.args)
     return render_template(
         "inbox/index.html",
         **_list_context(filters),
         **_choices(),
         **_detail(item),
-        quality=inbox.draft_quality(db.session, current_user.team_id),
+        quality=inbox_list.draft_quality(db.session, current_user.team_id),
     )
 
 
@@ -273,7 +274,7 @@ def bulk():
     else:
         abort(400)
     db.session.commit()
-    filters = inbox.InboxFilters.from_args(request.form)
+    filters = inbox_list.InboxFilters.from_args(request.form)
     html = render_template("inbox/_list.html", **_list_context(filters), **_choices())
     # The open reply may be among them: the page reloads its panel (see inbox.js).
     return Response(html, headers={"HX-Trigger-After-Swap": json.dumps({"inbox-bulk-done": ids})})

@@ -10,13 +10,13 @@ from console.models import Lead, Role
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.providers.lookup import LINE_TYPE_LABELS
-from console.services import imports as import_service
-from console.services import inbox as inbox_service
-from console.services import leads as lead_service
 from console.services import phones as phone_service
-from console.services import reviews as review_service
-from console.services import scoring, trace_reports
-from console.services.resolve import RULES
+from console.services.lists import duplicates
+from console.services.lists import imports as import_service
+from console.services.lists import leads as lead_service
+from console.services.lists.resolve import RULES
+from console.services.replies.inbox_list import lead_replies
+from console.services.tracing import pass_reports, scoring
 from console.web import (
     csv_download,
     int_arg,
@@ -75,16 +75,16 @@ def show(lead_id: int):
         lead=lead,
         history=lead_service.lead_history(db.session, lead),
         merges=lead_service.lead_merges(db.session, lead),
-        reviews=review_service.pending_for_lead(db.session, lead),
+        reviews=duplicates.pending_for_lead(db.session, lead),
         rules=RULES,
-        traces=trace_reports.lead_results(db.session, lead),
+        traces=pass_reports.lead_results(db.session, lead),
         phones=phone_service.ranked(lead.phones),
         line_types=LINE_TYPE_LABELS,
         breakdown=scoring.explain(lead),
         queues=scoring.QUEUES,
         actions=scoring.ACTIONS,
         personas=scoring.PERSONAS,
-        replies=inbox_service.lead_replies(db.session, lead),
+        replies=lead_replies(db.session, lead),
     )
 
 

@@ -7,8 +7,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from console.models.campaigns import PERSONAS, TEMPLATE_CATEGORIES, MessageTemplate
-from console.services.template_library import VERTICALS
-from console.services.templates import TOUCHES, VARIANT_LETTERS
+from console.services.campaigns.template_library import VERTICALS
+from console.services.campaigns.templates import TOUCHES, VARIANT_LETTERS
 
 # The body field of each variant, by letter: A is the template's body.
 VARIANT_FIELDS: dict[str, str] = {

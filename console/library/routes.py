@@ -11,10 +11,10 @@ from console.library.forms import VARIANT_FIELDS, TemplateForm
 from console.models import Lead, MessageTemplate, Role
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, TEMPLATE_CATEGORIES
-from console.services import segments, templates
-from console.services.outreach import SendingSettings
-from console.services.template_library import VERTICALS
-from console.services.tokens import OPT_OUT_DEFAULT, TOKENS
+from console.services.campaigns import segments, templates
+from console.services.campaigns.template_library import VERTICALS
+from console.services.campaigns.tokens import OPT_OUT_DEFAULT, TOKENS
+from console.services.sending.policy import SendingSettings
 from console.web import csv_download, render, roles_required, team_get_or_404
 
 bp = Blueprint("library", __name__, url_prefix="/templates")

@@ -154,7 +154,7 @@ class Campaign(TeamOwned, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     persona: Mapped[str] = mapped_column(String(10), default="GIANNA")
     status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
-    # console.services.campaigns.Criteria as a dict (score range, states, tags...).
+    # console.services.campaigns.campaigns.Criteria as a dict (score range, states, tags...).
     criteria: Mapped[dict] = mapped_column(JSON, default=dict)
     # Leads texted by the team within this many days are left out (0 = no rule).
     recent_contact_days: Mapped[int] = mapped_column(Integer, default=30)

@@ -196,7 +196,7 @@ class Lead(TeamOwned, Timestamps, db.Model):
     # Where the lead came from: {"source": ..., "file": ..., "rows": [...]}.
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     last_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # LUCI's preparation (console.services.scoring): why the score is what it is, the
+    # LUCI's preparation (console.services.tracing.scoring): why the score is what it is, the
     # queue, the next step and the persona that should write to this owner.
     score_breakdown: Mapped[list] = mapped_column(JSON, default=list)
     queue: Mapped[str] = mapped_column(String(20), default="")

@@ -115,7 +115,8 @@ class InboundMessage(db.Model):
     # The body Twilio posted was longer than `twilio_fields.BODY_LIMIT`; its start is kept.
     body_truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     media: Mapped[list] = mapped_column(JSON, default=list)
-    # What the rules read in the request: opt_out, opt_in, help or "" (console.services.optout).
+    # What the rules read in the request: opt_out, opt_in, help or ""
+    # (console.services.replies.optout).
     intent: Mapped[str] = mapped_column(String(10), default="")
     intent_exact: Mapped[bool] = mapped_column(Boolean, default=False)
     intent_matched: Mapped[str] = mapped_column(String(80), default="")

@@ -14,7 +14,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from console.services.normalize import parse_phone, phone_kind
+from console.services.lists.phone_numbers import parse_phone, phone_kind
 
 # Lines that cannot receive an SMS: never texted.
 NOT_TEXTABLE = frozenset(
@@ -38,7 +38,7 @@ LINE_TYPE_LABELS = {
     "unknown": "Unknown",
     "": "Not checked",
 }
-# phonenumbers' kinds (console.services.normalize.phone_kind) in Twilio's words.
+# phonenumbers' kinds (console.services.lists.phone_numbers.phone_kind) in Twilio's words.
 _OFFLINE_TYPES = {
     "mobile": "mobile",
     "landline": "landline",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.models import JobRun, Lead, Phone, Suppression
 from console.models.base import utcnow
-from console.services.leads import status_counts
+from console.services.lists.leads import status_counts
 from console.services.tenancy import of_team
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models import Role, Team, User
-from console.services import accounts, imports
+from console.services import accounts
+from console.services.lists import imports
 from console.services.tenancy import of_team
 
 DEMO_TEAM_NAME = "Demo Brokerage"
@@ -43,10 +44,11 @@ def ensure_demo_team(session: Session, hash_method: str = accounts.DEFAULT_HASH_
 
 def prepare_outreach(session: Session, team: Team, config: Mapping) -> None:
     """The demo team's template library and a sender (the sandbox number when embedded)."""
-    from console.services import outreach, templates
+    from console.services.campaigns import templates
+    from console.services.sending import policy
 
     templates.seed_if_empty(session, team)
-    outreach.ensure_default_sender(session, team, config)
+    policy.ensure_default_sender(session, team, config)
 
 
 def seed_sample(
@@ -104,7 +106,7 @@ def seed_replies(session: Session, team: Team, now=None) -> int:
 
     from console.models import Lead, Message, Phone, Sender
     from console.models.base import utcnow
-    from console.services import inbound, inbox
+    from console.services.replies import inbound, inbox
 
     now = now or utcnow()
     sender = session.scalars(select(Sender).where(Sender.team_id == team.id)).first()

@@ -1,7 +1,7 @@
 """Phone numbers: parsing to E.164 and telling what kind of line a number is.
 
-Parsing lives in `console.services.normalize` (the one normalization module for list
-ingestion); this module keeps the short forms the rest of the console uses.
+Parsing lives in `console.services.lists.phone_numbers` (where list ingestion normalizes
+phones); this module keeps the short forms the rest of the console uses.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import functools
 import phonenumbers
 from phonenumbers import NumberParseException
 
-from console.services.normalize import PhoneResult, parse_phone, phone_kind
+from console.services.lists.phone_numbers import PhoneResult, parse_phone, phone_kind
 
 __all__ = ["DEFAULT_REGION", "PhoneResult", "display", "parse_phone", "phone_kind", "to_e164"]
 

@@ -35,7 +35,8 @@ from console.forms import Finite, account_email
 from console.models import Role
 from console.models.base import INT_MAX
 from console.models.campaigns import DEFAULT_SENDER_MPS, SENDER_KINDS
-from console.services.outreach import (
+from console.services.campaigns.tokens import OPT_OUT_DEFAULT, has_opt_out
+from console.services.sending.policy import (
     REPLY_TEXT_DEFAULTS,
     REPLY_TEXT_MAX,
     WEEKDAYS,
@@ -43,8 +44,7 @@ from console.services.outreach import (
     SendingSettings,
     reply_text,
 )
-from console.services.senders import MPS_RANGE
-from console.services.tokens import OPT_OUT_DEFAULT, has_opt_out
+from console.services.sending.senders import MPS_RANGE
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
@@ -112,7 +112,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class SendingRulesForm(FlaskForm):
-    """The team's sending rules; its `data` is what outreach.settings_from_form reads."""
+    """The team's sending rules; its `data` is what policy.settings_from_form reads."""
 
     window_start = TimeField("Send from", validators=[InputRequired("Give a start time.")])
     window_end = TimeField("Until", validators=[InputRequired("Give an end time.")])
@@ -279,7 +279,7 @@ def _reply_text_field(label: str) -> TextAreaField:
 
 class RepliesForm(FlaskForm):
     """The team's rules for answering owners; its `data` is what
-    outreach.reply_settings_from_form reads. Texts are checked as the team's owners
+    policy.reply_settings_from_form reads. Texts are checked as the team's owners
     would get them, so the form takes the team's `sender` name and opt-out wording."""
 
     twilio_advanced_opt_out = BooleanField("Twilio Advanced Opt-Out is on for our senders")
@@ -319,7 +319,7 @@ class RepliesForm(FlaskForm):
         self.team_wording = team_wording
 
     def _check_text(self, field) -> None:
-        """A text that owners can receive: see outreach.reply_text."""
+        """A text that owners can receive: see policy.reply_text."""
         if field.errors:
             return  # too long: Length said so, and the rest can wait for a shorter text
         problems = reply_text(field.name, field.data, self.sender, self.team_wording).problems

@@ -25,17 +25,11 @@ from console.models.base import utcnow
 from console.models.campaigns import SENDER_KINDS
 from console.models.skiptrace import PROVIDER_KINDS
 from console.providers.skiptrace.http import TEST_QUERY, HttpSettings
-from console.services import (
-    accounts,
-    audit,
-    outreach,
-    quiethours,
-    scoring,
-    senders,
-    trace_providers,
-)
-from console.services.delivery import FILTERING_WINDOW
-from console.services.templates import sender_name
+from console.services import accounts, audit
+from console.services.campaigns.templates import sender_name
+from console.services.sending import policy, quiethours, senders
+from console.services.sending.delivery import FILTERING_WINDOW
+from console.services.tracing import provider_settings, scoring
 from console.settings.forms import (
     AddUserForm,
     EditUserForm,
@@ -144,8 +138,8 @@ def skiptrace():
     """The team's skip-trace providers in waterfall order, and its acceptance rules."""
     return render_template(
         "settings/skiptrace.html",
-        providers=trace_providers.team_providers(db.session, current_user.team_id),
-        settings=trace_providers.TraceSettings.of(current_user.team),
+        providers=provider_settings.team_providers(db.session, current_user.team_id),
+        settings=provider_settings.TraceSettings.of(current_user.team),
         kinds=PROVIDER_KINDS,
     )
 
@@ -155,12 +149,12 @@ def skiptrace():
 def skiptrace_rules():
     """Save the confidence threshold and the freshness window."""
     try:
-        trace_providers.save_trace_settings(
+        provider_settings.save_trace_settings(
             current_user.team,
             int_arg(request.form, "threshold", -1),
             int_arg(request.form, "freshness_days", -1),
         )
-    except trace_providers.ProviderProblem as problem:
+    except provider_settings.ProviderProblem as problem:
         flash(str(problem), "error")
     else:
         db.session.commit()
@@ -173,13 +167,13 @@ def skiptrace_rules():
 def add_provider():
     """Add a provider at the end of the order, then edit its settings."""
     try:
-        provider = trace_providers.add_provider(
+        provider = provider_settings.add_provider(
             db.session,
             current_user.team_id,
             request.form.get("kind", ""),
             request.form.get("name", ""),
         )
-    except trace_providers.ProviderProblem as problem:
+    except provider_settings.ProviderProblem as problem:
         flash(str(problem), "error")
         return redirect(url_for("settings.skiptrace"))
     db.session.commit()
@@ -194,13 +188,13 @@ def edit_provider(provider_id: int):
     problem = None
     if request.method == "POST":
         try:
-            trace_providers.update_provider(
+            provider_settings.update_provider(
                 provider,
                 request.form,
                 current_app.config["SECRETS_KEY"],
-                trace_providers.endpoint_rules(current_app.config),
+                provider_settings.endpoint_rules(current_app.config),
             )
-        except trace_providers.ProviderProblem as exc:
+        except provider_settings.ProviderProblem as exc:
             db.session.rollback()
             problem = exc
         else:
@@ -223,11 +217,11 @@ def edit_provider(provider_id: int):
 def test_provider(provider_id: int):
     """Try the provider with one harmless call; answers a fragment (htmx) or a flash."""
     provider = team_get_or_404(SkipTraceProvider, provider_id)
-    ok, message = trace_providers.test_provider(
+    ok, message = provider_settings.test_provider(
         db.session,
         provider,
         current_app.config["SECRETS_KEY"],
-        trace_providers.endpoint_rules(current_app.config),
+        provider_settings.endpoint_rules(current_app.config),
     )
     if wants_partial():
         return render_template("settings/_provider_test.html", ok=ok, message=message)
@@ -240,7 +234,8 @@ def test_provider(provider_id: int):
 def move_provider(provider_id: int):
     """Move a provider earlier or later in the waterfall."""
     provider = team_get_or_404(SkipTraceProvider, provider_id)
-    trace_providers.move_provider(db.session, provider, -1 if request.form.get("to") == "up" else 1)
+    step = -1 if request.form.get("to") == "up" else 1
+    provider_settings.move_provider(db.session, provider, step)
     db.session.commit()
     return redirect(url_for("settings.skiptrace"))
 
@@ -307,8 +302,8 @@ def _start_rescore(message: str):
 @roles_required(Role.MANAGER)
 def sending():
     """The team's senders, sending rules and texting hours; admins change them."""
-    if not outreach.team_senders(db.session, current_user.team_id):
-        outreach.ensure_default_sender(db.session, current_user.team, current_app.config)
+    if not policy.team_senders(db.session, current_user.team_id):
+        policy.ensure_default_sender(db.session, current_user.team, current_app.config)
         db.session.commit()  # the team's first visit records its default sender
     return _sending_page()
 
@@ -325,8 +320,8 @@ class HoursEdit:
 def _sending_page(rules_form=None, sender_form=None, editing=None, status: int = 200):
     """Settings > Sending with the forms as given (kept with their errors) or fresh."""
     team = current_user.team
-    settings = outreach.SendingSettings.of(team)
-    team_senders = outreach.team_senders(db.session, team.id)
+    settings = policy.SendingSettings.of(team)
+    team_senders = policy.team_senders(db.session, team.id)
     return render_template(
         "settings/sending.html",
         settings=settings,
@@ -343,7 +338,7 @@ def _sending_page(rules_form=None, sender_form=None, editing=None, status: int =
 
 def _hours_context(editing: HoursEdit | None, settings=None) -> dict:
     """What the texting-hours panel shows: the table, holidays, and the row being edited."""
-    settings = settings or outreach.SendingSettings.of(current_user.team)
+    settings = settings or policy.SendingSettings.of(current_user.team)
     rules, problem = senders.team_rules(settings)
     year = utcnow().year
     return {
@@ -365,8 +360,8 @@ def save_sending_rules():
     if not form.validate_on_submit():
         return _sending_page(rules_form=form, status=400)
     team = current_user.team
-    before = outreach.SendingSettings.of(team)
-    updated = outreach.settings_from_form(form.data, before)
+    before = policy.SendingSettings.of(team)
+    updated = policy.settings_from_form(form.data, before)
     updated.save(team)
     _audit("sending.rules_saved", None, _rules_facts(before), _rules_facts(updated))
     db.session.commit()
@@ -374,7 +369,7 @@ def save_sending_rules():
     return redirect(url_for("settings.sending"))
 
 
-def _rules_facts(settings: outreach.SendingSettings) -> dict:
+def _rules_facts(settings: policy.SendingSettings) -> dict:
     """The rules form's part of the settings, for the audit trail."""
     facts = dataclasses.asdict(settings)
     facts.pop("quiet_hours", None)
@@ -451,7 +446,7 @@ def pause_sender(sender_id: int):
     sender = team_get_or_404(Sender, sender_id)
     reason = (request.form.get("reason") or "").strip()[:200]
     who = current_user.name or current_user.email
-    outreach.pause_sender(sender, reason or f"Paused by {who}.")
+    policy.pause_sender(sender, reason or f"Paused by {who}.")
     _audit("sender.paused", sender, None, {"reason": sender.paused_reason})
     db.session.commit()
     flash(f"{sender.label} paused: its texts wait until it is resumed.", "info")
@@ -464,7 +459,7 @@ def resume_sender(sender_id: int):
     """Let a paused sender's texts go again."""
     sender = team_get_or_404(Sender, sender_id)
     before = {"reason": sender.paused_reason}
-    outreach.resume_sender(sender)
+    policy.resume_sender(sender)
     _audit("sender.resumed", sender, before, None)
     db.session.commit()
     flash(f"{sender.label} resumed.", "success")
@@ -505,7 +500,7 @@ def state_hours(state: str):
     """One state's row of the texting-hours table, edited in place; checked by quiethours."""
     state = senders.state_code(state) or abort(404)
     team = current_user.team
-    settings = outreach.SendingSettings.of(team)
+    settings = policy.SendingSettings.of(team)
     form = StateHoursForm(data=StateHoursForm.initial(senders.state_rule(settings, state)))
     problem = ""
     if form.validate_on_submit():
@@ -532,7 +527,7 @@ def reset_state_hours(state: str):
     """Put a state's row back as shipped (an added state leaves the table)."""
     state = senders.state_code(state) or abort(404)
     team = current_user.team
-    settings = outreach.SendingSettings.of(team)
+    settings = policy.SendingSettings.of(team)
     before = (settings.quiet_hours or {}).get(state)
     if senders.reset_state_hours(settings, state):
         settings.save(team)
@@ -563,7 +558,7 @@ def _audit(action: str, entity, before: dict | None, after: dict | None) -> None
 @roles_required(Role.MANAGER)
 def replies():
     """The team's rules for answering owners: automatic texts, drafts, auto-send."""
-    settings = outreach.ReplySettings.of(current_user.team)
+    settings = policy.ReplySettings.of(current_user.team)
     form = _replies_form(formdata=None, data=RepliesForm.initial(settings))
     return _replies_page(form, settings)
 
@@ -573,11 +568,11 @@ def replies():
 def save_replies():
     """Save the reply rules; a form with problems comes back with them, nothing saved."""
     team = current_user.team
-    before = outreach.ReplySettings.of(team)
+    before = policy.ReplySettings.of(team)
     form = _replies_form()
     if not form.validate_on_submit():
         return _replies_page(form, before, status=400)
-    updated = outreach.reply_settings_from_form(form.data, before)
+    updated = policy.reply_settings_from_form(form.data, before)
     updated.save(team)
     _audit("replies.saved", None, dataclasses.asdict(before), dataclasses.asdict(updated))
     db.session.commit()
@@ -590,7 +585,7 @@ def save_replies():
 def preview_reply_text():
     """One automatic text as typed: filled in for the team, measured, checked (htmx)."""
     name = request.form.get("text", "")
-    if name not in outreach.REPLY_TEXT_DEFAULTS:
+    if name not in policy.REPLY_TEXT_DEFAULTS:
         abort(400)
     form = _replies_form()
     return render_template("settings/_replies_text.html", form=form, text=_reply_text(form, name))
@@ -599,22 +594,22 @@ def preview_reply_text():
 def _replies_form(**kwargs) -> RepliesForm:
     """The replies form, checking texts for the signed-in user's team."""
     team = current_user.team
-    wording = outreach.SendingSettings.of(team).opt_out_wording
+    wording = policy.SendingSettings.of(team).opt_out_wording
     return RepliesForm(sender=sender_name(team), team_wording=wording, **kwargs)
 
 
-def _reply_text(form: RepliesForm, name: str) -> outreach.ReplyText:
+def _reply_text(form: RepliesForm, name: str) -> policy.ReplyText:
     """The text `name` as the form holds it, ready to preview."""
-    return outreach.reply_text(name, form[name].data, form.sender, form.team_wording)
+    return policy.reply_text(name, form[name].data, form.sender, form.team_wording)
 
 
-def _replies_page(form: RepliesForm, settings: outreach.ReplySettings, status: int = 200):
+def _replies_page(form: RepliesForm, settings: policy.ReplySettings, status: int = 200):
     """Settings > Replies with `form` (kept with its errors) and the saved settings."""
     return render_template(
         "settings/replies.html",
         form=form,
         settings=settings,
-        texts=[_reply_text(form, name) for name in outreach.REPLY_TEXT_DEFAULTS],
+        texts=[_reply_text(form, name) for name in policy.REPLY_TEXT_DEFAULTS],
         claude_configured=bool(current_app.config.get("ANTHROPIC_API_KEY")),
-        opt_out_segments=outreach.OPT_OUT_CONFIRMATION_SEGMENTS,
+        opt_out_segments=policy.OPT_OUT_CONFIRMATION_SEGMENTS,
     ), status

@@ -18,8 +18,8 @@ from console.imports.forms import UploadForm
 from console.models import JobRun, Role, SkipTraceFile, SkipTraceRun
 from console.models.base import utcnow
 from console.models.skiptrace import RUN_STATUSES
-from console.services import leads as lead_service
-from console.services import skiptrace, trace_providers, trace_reports, tracefiles
+from console.services.lists import leads as lead_service
+from console.services.tracing import pass_reports, provider_settings, result_files, waterfall
 from console.web import (
     csv_download,
     int_arg,
@@ -42,11 +42,11 @@ def index():
     return render(
         "skiptrace/index.html",
         "skiptrace/_runs.html",
-        runs=trace_reports.team_runs(db.session, current_user.team_id, status),
+        runs=pass_reports.team_runs(db.session, current_user.team_id, status),
         status_filter=status if status in RUN_STATUSES else "",
         statuses=RUN_STATUSES,
-        files=tracefiles.team_files(db.session, current_user.team_id),
-        providers=trace_providers.team_providers(db.session, current_user.team_id),
+        files=result_files.team_files(db.session, current_user.team_id),
+        providers=provider_settings.team_providers(db.session, current_user.team_id),
         form=UploadForm(),
     )
 
@@ -57,8 +57,8 @@ def export():
     """The team's passes, filtered by status, as CSV."""
     return csv_download(
         f"skip-traces-{utcnow():%Y%m%d-%H%M}.csv",
-        trace_reports.RUN_COLUMNS,
-        trace_reports.run_rows(db.session, current_user.team_id, request.args.get("status", "")),
+        pass_reports.RUN_COLUMNS,
+        pass_reports.run_rows(db.session, current_user.team_id, request.args.get("status", "")),
     )
 
 
@@ -75,7 +75,7 @@ def _chosen_ids(args) -> tuple[lead_service.LeadFilters, list[int], int]:
 def new():
     """Choose leads with the leads-list filters; see the count and the estimate per provider."""
     filters, ids, limit = _chosen_ids(request.args)
-    plan = skiptrace.plan_pass(db.session, current_user.team, ids, limit=limit)
+    plan = waterfall.plan_pass(db.session, current_user.team, ids, limit=limit)
     return render(
         "skiptrace/new.html",
         "skiptrace/_estimate.html",
@@ -83,7 +83,7 @@ def new():
         plan=plan,
         limit=limit,
         states=lead_service.team_states(db.session, current_user.team_id),
-        settings=trace_providers.TraceSettings.of(current_user.team),
+        settings=provider_settings.TraceSettings.of(current_user.team),
     )
 
 
@@ -92,11 +92,11 @@ def new():
 def start():
     """Confirm a pass over the chosen leads, with an optional budget, and start its job."""
     filters, ids, limit = _chosen_ids(request.form)
-    plan = skiptrace.plan_pass(db.session, current_user.team, ids, limit=limit)
+    plan = waterfall.plan_pass(db.session, current_user.team, ids, limit=limit)
     try:
         budget_text = request.form.get("budget", "").strip()
-        budget = trace_providers.money(budget_text, "budget") if budget_text else None
-        run = skiptrace.create_run(
+        budget = provider_settings.money(budget_text, "budget") if budget_text else None
+        run = waterfall.create_run(
             db.session,
             current_user.team,
             plan.to_trace,
@@ -104,7 +104,7 @@ def start():
             budget=budget,
             started_by_id=current_user.id,
         )
-    except trace_providers.ProviderProblem as problem:
+    except provider_settings.ProviderProblem as problem:
         flash(str(problem), "error")
         return redirect(url_for("skiptrace.new", **filters.as_args()))
     _start_job(run)
@@ -129,13 +129,13 @@ def show(run_id: int):
     """A pass: progress and spend while it runs, then its summary and the leads found."""
     run = team_get_or_404(SkipTraceRun, run_id)
     page = max(1, int_arg(request.args, "page", 1))
-    found, total = trace_reports.found_leads(db.session, run, page)
+    found, total = pass_reports.found_leads(db.session, run, page)
     return render(
         "skiptrace/show.html",
         "skiptrace/_summary.html",
         run=run,
         job=db.session.get(JobRun, run.job_run_id) if run.job_run_id else None,
-        summary=trace_reports.summarize(db.session, run),
+        summary=pass_reports.summarize(db.session, run),
         found=found,
         found_total=total,
         page=page,
@@ -147,7 +147,7 @@ def show(run_id: int):
 def cancel(run_id: int):
     """Ask a pass to stop after the leads it is working on."""
     run = team_get_or_404(SkipTraceRun, run_id)
-    if not skiptrace.cancel_pass(db.session, run):
+    if not waterfall.cancel_pass(db.session, run):
         abort(409)
     db.session.commit()
     flash("The pass will stop after the leads it is working on.", "info")
@@ -161,8 +161,8 @@ def results(run_id: int):
     run = team_get_or_404(SkipTraceRun, run_id)
     return csv_download(
         f"skip-trace-{run.id}-results.csv",
-        trace_reports.RESULT_COLUMNS,
-        trace_reports.iter_result_rows(db.session, run),
+        pass_reports.RESULT_COLUMNS,
+        pass_reports.iter_result_rows(db.session, run),
     )
 
 
@@ -178,10 +178,10 @@ def upload_file():
         for error in form.file.errors:
             flash(error, "error")
         return redirect(url_for("skiptrace.index"))
-    provider = trace_providers.file_provider(db.session, current_user.team_id)
+    provider = provider_settings.file_provider(db.session, current_user.team_id)
     stored = store_form_upload(form.file.data, "results.csv")
     try:
-        trace_file = tracefiles.create_file(
+        trace_file = result_files.create_file(
             db.session,
             team_id=current_user.team_id,
             provider_id=provider.id,
@@ -190,7 +190,7 @@ def upload_file():
             size=stored.size,
             created_by_id=current_user.id,
         )
-    except tracefiles.TraceFileProblem as problem:
+    except result_files.TraceFileProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
         return redirect(url_for("skiptrace.index"))
@@ -201,17 +201,17 @@ def upload_file():
 def _mapping_context(trace_file: SkipTraceFile, columns: list[str]) -> dict:
     return {
         "trace_file": trace_file,
-        "shape": tracefiles.shape_of(trace_file),
+        "shape": result_files.shape_of(trace_file),
         "columns": columns,
-        "check": tracefiles.check_mapping(columns),
-        "rows": tracefiles.preview(db.session, trace_file, columns),
-        "choices": tracefiles.CHOICES,
-        "fields": tracefiles.FIELDS,
+        "check": result_files.check_mapping(columns),
+        "rows": result_files.preview(db.session, trace_file, columns),
+        "choices": result_files.CHOICES,
+        "fields": result_files.FIELDS,
     }
 
 
 def _posted_columns(trace_file: SkipTraceFile) -> list[str]:
-    return tracefiles.clean_mapping(
+    return result_files.clean_mapping(
         request.form.getlist("column"), len(trace_file.shape["headers"])
     )
 
@@ -243,7 +243,7 @@ def file_load(file_id: int):
     """Save the mapping and read the whole file in the background."""
     trace_file = team_get_or_404(SkipTraceFile, file_id)
     columns = _posted_columns(trace_file)
-    check = tracefiles.check_mapping(columns)
+    check = result_files.check_mapping(columns)
     if trace_file.status != "mapping" or not check.ok:
         for error in check.errors:
             flash(error, "error")
@@ -281,10 +281,10 @@ def file_trace(file_id: int):
     trace_file = team_get_or_404(SkipTraceFile, file_id)
     if trace_file.status != "loaded" or trace_file.provider is None:
         abort(409)
-    run = skiptrace.create_run(
+    run = waterfall.create_run(
         db.session,
         current_user.team,
-        tracefiles.matched_lead_ids(db.session, trace_file),
+        result_files.matched_lead_ids(db.session, trace_file),
         filters={"file": trace_file.filename},
         budget=None,
         started_by_id=current_user.id,
@@ -301,6 +301,6 @@ def file_unmatched(file_id: int):
     trace_file = team_get_or_404(SkipTraceFile, file_id)
     return csv_download(
         f"unmatched-rows-{trace_file.id}.csv",
-        tracefiles.unmatched_header(trace_file),
-        tracefiles.iter_unmatched(db.session, trace_file),
+        result_files.unmatched_header(trace_file),
+        result_files.iter_unmatched(db.session, trace_file),
     )

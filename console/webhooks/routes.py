@@ -10,7 +10,9 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from console.extensions import csrf, db
-from console.services import delivery, inbound, twilio_fields
+from console.services import twilio_fields
+from console.services.replies import inbound
+from console.services.sending import delivery
 from jobs.replies import enqueue_inbound, enqueue_reading
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ down_revision = "0007_reading_attempts"
 branch_labels = None
 depends_on = None
 
-# As console.services.outreach.sandbox_numbers has them, frozen for this migration.
+# As console.services.sending.policy.sandbox_numbers has them, frozen for this migration.
 SANDBOX_AREA_CODES = ("512", "737", "210", "214", "469", "713", "832", "281", "817", "972")
 
 senders = sa.table(

@@ -78,11 +78,12 @@ from console.models import (
 )
 from console.providers.messaging import TwilioTransport
 from console.providers.twilio_client import make_client
-from console.services import batches, campaigns, dispatch, quiethours
-from console.services.leads import allocate_codes
-from console.services.normalize import normalized_business_name
-from console.services.outreach import SendingSettings
-from console.services.ratelimit import sender_limiter
+from console.services.campaigns import batches, campaigns
+from console.services.lists.business_fields import normalized_business_name
+from console.services.lists.leads import allocate_codes
+from console.services.sending import dispatch, quiethours
+from console.services.sending.policy import SendingSettings
+from console.services.sending.ratelimit import sender_limiter
 from tests.bench import backends, report, seed
 from tests.bench.render import WARMUP, SqlRecorder, signed_in_client
 from tests.bench.stats import summarize

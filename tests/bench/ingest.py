@@ -3,7 +3,7 @@
 For each backend (SQLite in a temporary file, PostgreSQL on a throwaway server) it
 imports a generated list of `--rows` rows (`tests.bench.listgen`: USBizData-style, about
 10% duplicates with typos, reordered names, suites, other legal suffixes and reformatted
-phones, about 1% junk) with `console.services.imports.import_file`, the same call the
+phones, about 1% junk) with `console.services.lists.imports.import_file`, the same call the
 `import-csv` command makes: file copy, sniff, count, every chunk, ANALYZE. Then it
 imports the same file again into that database (nothing new should be created), and a
 list twice as large into a fresh database, for the growth ratio.
@@ -282,7 +282,7 @@ def child_prepare(url: str, instance: Path) -> dict:
     from flask_migrate import upgrade
 
     from console.extensions import db
-    from console.services import mapping
+    from console.services.lists import mapping
     from tests.bench import seed
 
     app, config = _app(url, instance)
@@ -330,7 +330,7 @@ def child_import(
 
     from console.extensions import db
     from console.models import Lead, LeadSource
-    from console.services import imports, ingest
+    from console.services.lists import imports, ingest
 
     if serial and hasattr(ingest, "PARALLEL_FROM_ROWS"):
         ingest.PARALLEL_FROM_ROWS = 2**62

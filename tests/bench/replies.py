@@ -73,8 +73,8 @@ from console import create_app
 from console.config import ROOT, Config, TestConfig, _sqlalchemy_url
 from console.extensions import db
 from console.models import Draft, InboundMessage, InboxItem, Lead, Message, Phone, Suppression
-from console.services import classify, optout
-from console.services.reading import SYSTEM as READING_PROMPT
+from console.services.replies import classify, optout
+from console.services.replies.reading import SYSTEM as READING_PROMPT
 from tests import classify_eval
 from tests.bench import backends, campaigns, report, seed
 from tests.bench.render import SqlRecorder

@@ -25,8 +25,8 @@ from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.services import accounts
 from console.services.demo import SAMPLE_FILE
-from console.services.leads import allocate_codes
-from console.services.normalize import normalized_business_name
+from console.services.lists.business_fields import normalized_business_name
+from console.services.lists.leads import allocate_codes
 
 TEAM_NAME = "Bench Capital"
 PASSWORD = "bench-password-1"

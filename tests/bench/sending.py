@@ -54,7 +54,7 @@ from console.config import ROOT, Config, TestConfig
 from console.extensions import db
 from console.models import Batch, Message, Sender, User
 from console.models.base import set_clock_offset
-from console.services import batches
+from console.services.campaigns import batches
 from tests.bench import backends, campaigns, report
 from tests.bench.campaigns import md_table
 from tests.fakeservers import TwilioServer

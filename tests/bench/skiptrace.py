@@ -5,7 +5,7 @@ can be started) it migrates a fresh database, seeds a team of `--leads` leads (e
 business with a name, address and office phone, most with an owner, no owner mobile,
 every business name distinct) and starts `tests.fakeservers.VendorServer` answering in
 100 ms with a 60% hit rate, decided by the business name. One HTTP provider points at
-it ($0.05 a search, $0.10 a hit, 100 calls a second) and `skiptrace.run_pass` traces
+it ($0.05 a search, $0.10 a hit, 100 calls a second) and `waterfall.run_pass` traces
 every lead in this process, with the offline line checker, as the job would. Then it
 runs a second pass over the same leads, which should call the vendor for none of them.
 
@@ -43,9 +43,10 @@ from console.extensions import db
 from console.models import Business, Lead, Owner, Phone, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
 from console.providers.skiptrace.http import DEFAULT_BODY, EndpointRules
-from console.services import accounts, skiptrace, trace_providers, trace_reports
-from console.services.leads import allocate_codes
-from console.services.normalize import normalized_business_name
+from console.services import accounts
+from console.services.lists.business_fields import normalized_business_name
+from console.services.lists.leads import allocate_codes
+from console.services.tracing import pass_reports, provider_settings, waterfall
 from tests.bench import backends, report, seed
 from tests.fakeservers import VendorServer
 from tests.servers import create_database
@@ -235,8 +236,8 @@ def seed_team(session, name: str, leads: int) -> tuple[int, dict[str, int], floa
 
 def http_provider(session, team_id: int, server: VendorServer, concurrency: int, key: str):
     """The team's one HTTP provider, calling `server` at the benchmark's prices and limits."""
-    provider = trace_providers.add_provider(session, team_id, "http", "Bench vendor")
-    trace_providers.update_provider(
+    provider = provider_settings.add_provider(session, team_id, "http", "Bench vendor")
+    provider_settings.update_provider(
         provider,
         {
             "enabled": "y",
@@ -329,38 +330,38 @@ def phase_timer(engine) -> Iterator[dict[str, dict]]:
         figures[running[-1] if running else OUTSIDE]["statements"] += 1
 
     for label, name in PHASES:
-        if callable(getattr(skiptrace, name, None)):
-            originals[name] = getattr(skiptrace, name)
-            setattr(skiptrace, name, timed(label, originals[name]))
+        if callable(getattr(waterfall, name, None)):
+            originals[name] = getattr(waterfall, name)
+            setattr(waterfall, name, timed(label, originals[name]))
     event.listen(engine, "before_cursor_execute", count)
     try:
         yield figures
     finally:
         event.remove(engine, "before_cursor_execute", count)
         for name, function in originals.items():
-            setattr(skiptrace, name, function)
+            setattr(waterfall, name, function)
 
 
 def timed_pass(session, team_id: int, lead_ids: list[int], key: str) -> dict:
     """Create a pass over `lead_ids` and run it to the end; its run, summary and timings."""
     team = session.get(Team, team_id)
-    run = skiptrace.create_run(
+    run = waterfall.create_run(
         session, team, lead_ids, filters={"bench": "skiptrace"}, budget=None, started_by_id=None
     )
     session.commit()
-    options = skiptrace.PassOptions(
+    options = waterfall.PassOptions(
         secrets_key=key, checker=OfflineLookup(), endpoint_rules=LOCAL_VENDOR
     )
     with phase_timer(session.get_bind()) as phases:
         started = time.perf_counter()
-        skiptrace.run_pass(session, run.id, options)
+        waterfall.run_pass(session, run.id, options)
         wall = time.perf_counter() - started
     phases[OUTSIDE]["seconds"] = wall - sum(
         phase["seconds"] for label, phase in phases.items() if label != OUTSIDE
     )
     session.expire_all()
     run = session.get(SkipTraceRun, run.id)
-    summary = trace_reports.summarize(session, run)
+    summary = pass_reports.summarize(session, run)
     return {"run": run, "summary": summary, "wall": wall, "phases": phases}
 
 
@@ -396,7 +397,7 @@ def pass_figures(done: dict, server: VendorServer, leads: int) -> dict:
             label: {"seconds": round(phase["seconds"], 2), "statements": phase["statements"]}
             for label, phase in done["phases"].items()
         },
-        "summary": trace_reports.as_dict(run, summary),
+        "summary": pass_reports.as_dict(run, summary),
     }
 
 
@@ -405,7 +406,7 @@ def trace_twice(session, team_id: int, server: VendorServer, concurrency: int, k
     http_provider(session, team_id, server, concurrency, key)
     team = session.get(Team, team_id)
     lead_ids = list(session.scalars(select(Lead.id).where(Lead.team_id == team_id)))
-    plan = skiptrace.plan_pass(session, team, lead_ids)
+    plan = waterfall.plan_pass(session, team, lead_ids)
     server.reset()
     backends.progress(f"  first pass, {len(plan.to_trace):,} leads at concurrency {concurrency}")
     first = pass_figures(timed_pass(session, team_id, plan.to_trace, key), server, len(lead_ids))
@@ -646,7 +647,7 @@ def print_header(info: dict, version: str | None, args: argparse.Namespace, want
         f"{'provider':<10}HTTP, ${COST_PER_SEARCH} a search + ${COST_PER_HIT} a hit, "
         f"rate {RATE_PER_SECOND} calls/s, max_concurrency "
         f"{' then '.join(str(n) for n in args.concurrency)}, timeout {TIMEOUT_SECONDS} s, "
-        f"{skiptrace.CHUNK} leads a chunk"
+        f"{waterfall.CHUNK} leads a chunk"
     )
     print(
         f"{'run':<10}{args.leads:,} leads a team, one team per concurrency; "

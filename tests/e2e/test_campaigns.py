@@ -22,10 +22,10 @@ from typing import NamedTuple
 import pytest
 
 from console.models import Role
-from console.services import segments
+from console.services.campaigns import segments
 from console.services.demo import SAMPLE_FILE
 from console.services.phones import display, to_e164
-from console.services.sandbox_twilio import outcome_for
+from console.services.sending.sandbox_twilio import outcome_for
 from tests import clock
 from tests.e2e.conftest import (
     CLIENT_ADDRESSES,

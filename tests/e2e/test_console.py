@@ -18,7 +18,7 @@ import pytest
 from console.models import Role
 from console.models.base import utcnow
 from console.services.demo import DEMO_PASSWORD, DEMO_REPLIES, DEMO_USERS, SAMPLE_FILE
-from console.services.leads import EXPORT_COLUMNS
+from console.services.lists.leads import EXPORT_COLUMNS
 from console.services.phones import display, to_e164
 from tests.e2e.conftest import (
     DEMO_EMAILS,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from console.models import Role
-from console.services import segments
+from console.services.campaigns import segments
 from console.services.phones import display
 from tests import clock
 from tests.e2e.conftest import (

@@ -53,8 +53,9 @@ from console.models import (
     Sender,
 )
 from console.models.base import set_clock_offset, utcnow
-from console.services import batches, delivery, dispatch
-from console.services.outreach import SendingSettings
+from console.services.campaigns import batches
+from console.services.sending import delivery, dispatch
+from console.services.sending.policy import SendingSettings
 from jobs import queue as job_queue
 from jobs import sending
 from tests import clock

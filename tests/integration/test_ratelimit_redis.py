@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from console.services.ratelimit import RedisRateLimiter
+from console.services.sending.ratelimit import RedisRateLimiter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SENDER = """
 import json, sys, time
 import redis
-from console.services.ratelimit import RedisRateLimiter
+from console.services.sending.ratelimit import RedisRateLimiter
 
 url, key, rate, burst, seconds = sys.argv[1:]
 conn = redis.Redis.from_url(url)
@@ -107,7 +107,7 @@ def test_two_processes_on_one_sender_share_its_rate(redis_url):
 def test_sender_key_expires_on_real_redis(redis_url):
     import redis
 
-    from console.services.ratelimit import sender_limiter
+    from console.services.sending.ratelimit import sender_limiter
 
     conn = redis.Redis.from_url(redis_url)
     limiter = sender_limiter(conn, 4242, mps=1)

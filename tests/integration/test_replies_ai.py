@@ -40,9 +40,10 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.claude import Claude
-from console.services import classify, drafting, inbound, inbox, personas, reading, templates
-from console.services.outreach import ReplySettings
-from console.services.tokens import lead_values
+from console.services.campaigns import templates
+from console.services.campaigns.tokens import lead_values
+from console.services.replies import classify, drafting, inbound, inbox, personas, reading
+from console.services.sending.policy import ReplySettings
 from tests.conftest import TeamUsers, make_lead
 from tests.fakeservers import (
     BROKEN_JSON_TEXT,

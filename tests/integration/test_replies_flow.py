@@ -50,10 +50,12 @@ from console.models import (
     Team,
 )
 from console.models.base import set_clock_offset, utcnow
-from console.services import dispatch, inbound, inbox, personas, reading, templates
-from console.services.compliance import Gate
-from console.services.outreach import ReplySettings, SendingSettings
-from console.services.tokens import lead_values, render
+from console.services.campaigns import templates
+from console.services.campaigns.tokens import lead_values, render
+from console.services.replies import inbound, inbox, personas, reading
+from console.services.sending import dispatch
+from console.services.sending.compliance import Gate
+from console.services.sending.policy import ReplySettings, SendingSettings
 from jobs import queue as job_queue
 from jobs import sending
 from tests import clock

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import Lead, LeadSource, MatchReview, MergeHistory, Phone
-from console.services import imports, ingest, mapping
+from console.services.lists import imports, ingest, mapping
 from tests.conftest import login
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "labeled_duplicates.csv"
@@ -315,7 +315,7 @@ def test_bulk_decisions_apply_to_every_matching_pair(app, client, crew):
 
 
 def test_a_full_fuzzy_block_is_closed_so_matching_stays_linear(app, crew, monkeypatch):
-    from console.services import resolve
+    from console.services.lists import resolve
 
     monkeypatch.setattr(resolve, "MAX_FUZZY_BLOCK", 3)
     rows = [

@@ -29,9 +29,10 @@ from console.models import (
     Sender,
     Suppression,
 )
-from console.services import batches, delivery, dispatch, sandbox_twilio, sequences
-from console.services.compliance import Gate, Recipient
-from console.services.outreach import SendingSettings
+from console.services.campaigns import batches
+from console.services.sending import delivery, dispatch, sandbox_twilio, sequences
+from console.services.sending.compliance import Gate, Recipient
+from console.services.sending.policy import SendingSettings
 from jobs import queue as job_queue
 from jobs import replies as replies_jobs
 from jobs import sending as sending_jobs
@@ -364,7 +365,7 @@ from datetime import datetime
 from console import create_app
 from console.config import TestConfig
 from console.extensions import db
-from console.services import dispatch
+from console.services.sending import dispatch
 from tests.sending_helpers import options, twilio_transport
 
 url, twilio_url, batch_id, now = sys.argv[1:5]

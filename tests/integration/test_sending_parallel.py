@@ -15,8 +15,8 @@ import pytest
 from console.extensions import db
 from console.models import Batch, Suppression
 from console.models.base import utcnow
-from console.services import dispatch, pace
-from console.services.ratelimit import sender_limiter
+from console.services.sending import dispatch, pace
+from console.services.sending.ratelimit import sender_limiter
 from jobs import queue as job_queue
 from jobs import sending as sending_jobs
 from tests.conftest import login
@@ -283,7 +283,7 @@ from datetime import datetime
 from console import create_app
 from console.config import TestConfig
 from console.extensions import db
-from console.services import dispatch
+from console.services.sending import dispatch
 from tests.sending_helpers import options, twilio_transport
 
 url, twilio_url, batch_id, now = sys.argv[1:5]

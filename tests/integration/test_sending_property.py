@@ -27,9 +27,10 @@ from console.models import (
     SandboxMessage,
     Suppression,
 )
-from console.services import batches, delivery, dispatch
-from console.services.ratelimit import RateLimitWait
-from console.services.sandbox_twilio import SandboxTransport
+from console.services.campaigns import batches
+from console.services.sending import delivery, dispatch
+from console.services.sending.ratelimit import RateLimitWait
+from console.services.sending.sandbox_twilio import SandboxTransport
 from tests.sending_helpers import (
     CENTRAL,
     TUE,

@@ -15,7 +15,7 @@ from console.extensions import db
 from console.models import Lead, SkipTraceProvider, SkipTraceResult, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
 from console.providers.skiptrace.http import DEFAULT_BODY, EndpointRules
-from console.services import skiptrace, trace_providers
+from console.services.tracing import provider_settings, waterfall
 from tests.conftest import make_lead
 from tests.fakeservers import VendorServer
 
@@ -66,8 +66,8 @@ def http_provider(
     concurrency: str = "8",
 ) -> SkipTraceProvider:
     """A committed HTTP provider of `team` calling `server`, last in the team's order."""
-    provider = trace_providers.add_provider(db.session, team.id, "http", name)
-    trace_providers.update_provider(
+    provider = provider_settings.add_provider(db.session, team.id, "http", name)
+    provider_settings.update_provider(
         provider,
         {
             "endpoint": server.url + "/search",
@@ -99,9 +99,9 @@ def http_provider(
     return provider
 
 
-def pass_options(**changes) -> skiptrace.PassOptions:
+def pass_options(**changes) -> waterfall.PassOptions:
     """Options for a pass in tests: the offline line checker and retries that do not wait."""
-    return skiptrace.PassOptions(
+    return waterfall.PassOptions(
         secrets_key=current_app.config["SECRETS_KEY"],
         checker=OfflineLookup(),
         sleep=lambda seconds: None,
@@ -112,7 +112,7 @@ def pass_options(**changes) -> skiptrace.PassOptions:
 
 def new_run(team: Team, leads: list[Lead], budget: str | None = None) -> SkipTraceRun:
     """A committed, queued pass of `team` over `leads`."""
-    run = skiptrace.create_run(
+    run = waterfall.create_run(
         db.session,
         team,
         [lead.id for lead in leads],
@@ -127,7 +127,7 @@ def new_run(team: Team, leads: list[Lead], budget: str | None = None) -> SkipTra
 def trace(team: Team, leads: list[Lead], budget: str | None = None, **changes) -> SkipTraceRun:
     """Run a whole pass of `team` over `leads`; the finished run, read back from the database."""
     run = new_run(team, leads, budget)
-    skiptrace.run_pass(db.session, run.id, pass_options(**changes))
+    waterfall.run_pass(db.session, run.id, pass_options(**changes))
     db.session.expire_all()
     return db.session.get(SkipTraceRun, run.id)
 
@@ -183,7 +183,7 @@ def test_moving_a_provider_up_makes_it_asked_first(crew, vendor):
     first, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
     http_provider(crew.team, "First", first)
     promoted = http_provider(crew.team, "Second", second)
-    trace_providers.move_provider(db.session, promoted, -1)
+    provider_settings.move_provider(db.session, promoted, -1)
     db.session.commit()
 
     trace(crew.team, leads_of(crew.team, "Order Co A", "Order Co B"))
@@ -196,7 +196,7 @@ def test_moving_a_provider_up_makes_it_asked_first(crew, vendor):
 
 
 def test_one_word_name_or_low_confidence_passes_the_lead_to_the_next_provider(crew, vendor):
-    trace_providers.save_trace_settings(crew.team, 70, 90)
+    provider_settings.save_trace_settings(crew.team, 70, 90)
     db.session.commit()
     first = vendor(
         hit_rate=0.0,
@@ -309,8 +309,8 @@ def test_cost_is_exact_to_the_fraction_of_a_cent(crew, vendor):
     expected = Decimal("0.0725") * 23 + Decimal("0.1150") * found
     assert run.spent == sum((row.cost for row in rows), Decimal(0)) == expected
     assert {row.cost for row in rows} == {Decimal("0.0725"), Decimal("0.1875")}
-    assert f"${expected:,.2f} spent." in skiptrace.outcome_sentence(run)
-    (estimate,) = skiptrace.plan_pass(db.session, crew.team, [lead.id for lead in leads]).providers
+    assert f"${expected:,.2f} spent." in waterfall.outcome_sentence(run)
+    (estimate,) = waterfall.plan_pass(db.session, crew.team, [lead.id for lead in leads]).providers
     assert (estimate.hit_rate, estimate.hit_rate_known) == (found / 23, True)
 
 
@@ -322,7 +322,7 @@ def test_second_pass_over_fresh_leads_calls_nobody_and_costs_nothing(crew, vendo
     assert len(server.requests) == 6 and first_run.spent > 0
     server.reset()
 
-    plan = skiptrace.plan_pass(db.session, crew.team, [lead.id for lead in leads])
+    plan = waterfall.plan_pass(db.session, crew.team, [lead.id for lead in leads])
     second_run = trace(crew.team, leads)
 
     assert (plan.fresh, plan.to_trace) == (6, [])
@@ -337,7 +337,7 @@ def test_with_no_freshness_window_a_rerun_calls_and_pays_again(crew, vendor):
     http_provider(crew.team, "First", server)
     leads = leads_of(crew.team, *(f"Zero Days Co {n}" for n in range(6)))
     first_run = trace(crew.team, leads)
-    trace_providers.save_trace_settings(crew.team, 60, 0)
+    provider_settings.save_trace_settings(crew.team, 60, 0)
     db.session.commit()
     server.reset()
 
@@ -393,7 +393,7 @@ def test_resumed_pass_settles_the_lost_call_and_never_makes_it_again(crew, vendo
     (lead,) = leads_of(crew.team, "Crashed Co")
     run = _crash_mid_call(crew.team, lead, p1)
 
-    skiptrace.run_pass(db.session, run.id, pass_options())
+    waterfall.run_pass(db.session, run.id, pass_options())
     db.session.expire_all()
     run = db.session.get(SkipTraceRun, run.id)
 
@@ -408,14 +408,14 @@ def test_resumed_pass_settles_the_lost_call_and_never_makes_it_again(crew, vendo
 
 
 def test_resumed_pass_never_repeats_a_lost_call_even_with_no_freshness_window(crew, vendor):
-    trace_providers.save_trace_settings(crew.team, 60, 0)
+    provider_settings.save_trace_settings(crew.team, 60, 0)
     first, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
     p1 = http_provider(crew.team, "First", first)
     http_provider(crew.team, "Second", second)
     (lead,) = leads_of(crew.team, "Crashed Fresh Co")
     run = _crash_mid_call(crew.team, lead, p1)
 
-    skiptrace.run_pass(db.session, run.id, pass_options())
+    waterfall.run_pass(db.session, run.id, pass_options())
 
     assert first.requests == []
 
@@ -491,7 +491,7 @@ def test_provider_refusing_five_calls_in_a_row_is_skipped_for_the_rest_of_the_pa
     crew, vendor, monkeypatch
 ):
     # Chunks of five: the first chunk's refusals keep the provider out of the later ones.
-    monkeypatch.setattr(skiptrace, "CHUNK", 5)
+    monkeypatch.setattr(waterfall, "CHUNK", 5)
     refusing, second = vendor(hit_rate=1.0), vendor(hit_rate=1.0)
     http_provider(crew.team, "Wrong Key", refusing, secret="wrong-key", concurrency="1")
     http_provider(crew.team, "Second", second)
@@ -500,7 +500,7 @@ def test_provider_refusing_five_calls_in_a_row_is_skipped_for_the_rest_of_the_pa
     trace(crew.team, leads)
 
     assert len(second.requests) == 15
-    assert len(refusing.requests) == skiptrace.REFUSALS_BEFORE_SKIP
+    assert len(refusing.requests) == waterfall.REFUSALS_BEFORE_SKIP
 
 
 def test_provider_refusing_five_calls_in_a_row_gets_no_sixth_call_in_the_same_chunk(crew, vendor):
@@ -512,7 +512,7 @@ def test_provider_refusing_five_calls_in_a_row_gets_no_sixth_call_in_the_same_ch
     trace(crew.team, leads)
 
     assert len(second.requests) == 12
-    assert len(refusing.requests) == skiptrace.REFUSALS_BEFORE_SKIP
+    assert len(refusing.requests) == waterfall.REFUSALS_BEFORE_SKIP
 
 
 # --------------------------------------------------------------------- skips and plans
@@ -529,7 +529,7 @@ def test_leads_with_a_verified_owner_mobile_are_skipped_and_cost_nothing(crew, v
     db.session.commit()
     leads = [verified, unchecked, *others]
 
-    plan = skiptrace.plan_pass(db.session, crew.team, [lead.id for lead in leads])
+    plan = waterfall.plan_pass(db.session, crew.team, [lead.id for lead in leads])
 
     assert plan.selected == 5 and plan.verified == 1 and plan.fresh == 0
     assert sorted(plan.to_trace) == sorted(lead.id for lead in leads[1:])
@@ -558,15 +558,15 @@ def test_cancelled_pass_stops_before_its_first_chunk(crew, vendor):
     http_provider(crew.team, "First", server)
     run = new_run(crew.team, leads_of(crew.team, "Cancel Co A", "Cancel Co B"))
 
-    assert skiptrace.cancel_pass(db.session, run) is True
+    assert waterfall.cancel_pass(db.session, run) is True
     db.session.commit()
-    with pytest.raises(skiptrace.PassCancelled):
-        skiptrace.run_pass(
+    with pytest.raises(waterfall.PassCancelled):
+        waterfall.run_pass(
             db.session,
             run.id,
-            pass_options(should_stop=lambda: skiptrace.cancel_requested(db.session, run.id)),
+            pass_options(should_stop=lambda: waterfall.cancel_requested(db.session, run.id)),
         )
-    skiptrace.mark_finished(db.session, run.id, "cancelled", "Stopped by request.")
+    waterfall.mark_finished(db.session, run.id, "cancelled", "Stopped by request.")
 
     run = db.session.get(SkipTraceRun, run.id)
     assert server.requests == []
@@ -576,19 +576,19 @@ def test_cancelled_pass_stops_before_its_first_chunk(crew, vendor):
         "Stopped by request.",
         Decimal(0),
     )
-    assert skiptrace.cancel_pass(db.session, run) is False
+    assert waterfall.cancel_pass(db.session, run) is False
 
 
 def test_pass_needs_an_enabled_provider_and_a_budget_above_zero(crew, vendor):
     (lead,) = leads_of(crew.team, "Unready Co")
-    with pytest.raises(trace_providers.ProviderProblem, match="at least one"):
+    with pytest.raises(provider_settings.ProviderProblem, match="at least one"):
         new_run(crew.team, [lead])
     http_provider(crew.team, "First", vendor())
 
-    with pytest.raises(trace_providers.ProviderProblem, match="No lead"):
+    with pytest.raises(provider_settings.ProviderProblem, match="No lead"):
         new_run(crew.team, [])
 
-    with pytest.raises(trace_providers.ProviderProblem) as problem:
+    with pytest.raises(provider_settings.ProviderProblem) as problem:
         new_run(crew.team, [lead], budget="0")
     assert problem.value.field == "budget"
 
@@ -597,7 +597,7 @@ def test_marking_a_finished_pass_failed_keeps_what_it_did(crew, vendor):
     http_provider(crew.team, "First", vendor(hit_rate=1.0))
     run = trace(crew.team, leads_of(crew.team, "Finished Co"))
 
-    skiptrace.mark_finished(db.session, run.id, "failed", "Worker lost\ntraceback...")
+    waterfall.mark_finished(db.session, run.id, "failed", "Worker lost\ntraceback...")
 
     run = db.session.get(SkipTraceRun, run.id)
     assert (run.status, run.stop_reason) == ("done", "")
@@ -618,8 +618,8 @@ def test_pass_leaves_another_teams_leads_alone(crew, outsider, vendor):
 
 
 def test_sandbox_answers_are_labelled_as_sandbox(crew):
-    provider = trace_providers.ensure_sandbox(db.session, crew.team)
-    assert trace_providers.ensure_sandbox(db.session, crew.team) is None
+    provider = provider_settings.ensure_sandbox(db.session, crew.team)
+    assert provider_settings.ensure_sandbox(db.session, crew.team) is None
     db.session.commit()
     leads = leads_of(crew.team, *(f"Sandbox Co {n}" for n in range(8)))
 
@@ -645,7 +645,7 @@ def test_answer_never_overwrites_the_owner_or_duplicates_a_phone(crew, vendor):
     lead = make_lead(crew.team, "Smith Plumbing", "John Smith", mobile="+15125550142")
 
     trace(crew.team, [lead])
-    trace_providers.save_trace_settings(crew.team, 60, 0)
+    provider_settings.save_trace_settings(crew.team, 60, 0)
     db.session.commit()
     trace(crew.team, [lead])  # the same answer, written a second time
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from console.extensions import db
 from console.models import Lead, MatchKey, SkipTraceFile, SkipTraceFileRow, SkipTraceRun, Team
 from console.providers.lookup import OfflineLookup
-from console.services import skiptrace, trace_providers, tracefiles
-from console.services.normalize import normalized_business_name
+from console.services.lists.business_fields import normalized_business_name
+from console.services.tracing import provider_settings, result_files, waterfall
 from tests.conftest import make_lead
 
 HEADERS = [
@@ -51,8 +51,8 @@ def placed(lead: Lead, street: str = "", zip5: str = "") -> Lead:
 
 def file_provider(team: Team, per_search: str = "0.03", per_hit: str = "0.07"):
     """The team's committed result-file provider."""
-    provider = trace_providers.add_provider(db.session, team.id, "file", "Vendor File")
-    trace_providers.update_provider(
+    provider = provider_settings.add_provider(db.session, team.id, "file", "Vendor File")
+    provider_settings.update_provider(
         provider,
         {
             "cost_per_search": per_search,
@@ -78,7 +78,7 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 
 def uploaded(team: Team, provider, path: Path, columns: list[str] | None = COLUMNS):
     """The file created as an upload, with `columns` confirmed (None keeps the auto-mapping)."""
-    trace_file = tracefiles.create_file(
+    trace_file = result_files.create_file(
         db.session,
         team_id=team.id,
         provider_id=provider.id,
@@ -136,7 +136,7 @@ def vendor_file(tmp_path, three_leads):
 
 
 def test_auto_map_finds_the_match_keys_phones_email_and_score():
-    columns = dict(zip(HEADERS, tracefiles.auto_map(HEADERS), strict=True))
+    columns = dict(zip(HEADERS, result_files.auto_map(HEADERS), strict=True))
 
     assert {header: columns[header] for header in (
         "Lead Code", "Business Name", "Address", "Zip", "Phone1", "Phone2", "Email1", "Score"
@@ -148,13 +148,13 @@ def test_auto_map_finds_the_match_keys_phones_email_and_score():
 
 
 def test_auto_map_reads_a_numbered_phone_type_column_as_the_phone_type():
-    columns = dict(zip(HEADERS, tracefiles.auto_map(HEADERS), strict=True))
+    columns = dict(zip(HEADERS, result_files.auto_map(HEADERS), strict=True))
 
     assert (columns["Phone1 Type"], columns["Phone2 Type"]) == ("phone_type", "phone_type")
 
 
 def test_auto_map_reads_owner_first_and_last_columns_as_the_owners_name():
-    columns = dict(zip(HEADERS, tracefiles.auto_map(HEADERS), strict=True))
+    columns = dict(zip(HEADERS, result_files.auto_map(HEADERS), strict=True))
 
     assert (columns["Owner First"], columns["Owner Last"]) == ("first_name", "last_name")
 
@@ -163,20 +163,21 @@ def test_mapping_needs_a_way_to_match_and_something_to_add():
     without_keys = ["ignore" if c in ("lead_code", "zip") else c for c in COLUMNS]
     without_contacts = ["ignore" if c in ("phone", "phone_type", "email") else c for c in COLUMNS]
 
-    assert tracefiles.check_mapping(COLUMNS).errors == ()
-    (no_match,) = tracefiles.check_mapping(without_keys).errors
+    assert result_files.check_mapping(COLUMNS).errors == ()
+    (no_match,) = result_files.check_mapping(without_keys).errors
     assert "lead code" in no_match.lower()
-    (nothing_to_add,) = tracefiles.check_mapping(without_contacts).errors
+    (nothing_to_add,) = result_files.check_mapping(without_contacts).errors
     assert "phone or email" in nothing_to_add
     # Business name with ZIP is enough to match on; a lead code alone is too.
-    assert tracefiles.check_mapping(["business_name", "zip", "mobile"]).errors == ()
-    assert tracefiles.check_mapping(["lead_code", "email"]).errors == ()
-    assert tracefiles.check_mapping(["business_name", "street", "phone"]).errors != ()
-    assert any("owner name" in w for w in tracefiles.check_mapping(["lead_code", "phone"]).warnings)
+    assert result_files.check_mapping(["business_name", "zip", "mobile"]).errors == ()
+    assert result_files.check_mapping(["lead_code", "email"]).errors == ()
+    assert result_files.check_mapping(["business_name", "street", "phone"]).errors != ()
+    warnings = result_files.check_mapping(["lead_code", "phone"]).warnings
+    assert any("owner name" in w for w in warnings)
 
 
 def test_a_row_reads_as_match_keys_and_a_provider_answer():
-    facts = tracefiles.read_row(
+    facts = result_files.read_row(
         row("lead-2025-000001", "The Bright Dental, LLC", "100 Main Street", "78701-1234",
             "Ana", "Reyes", [("(512) 555-0161", "Wireless"), ("512-555-0162", "L")],
             "ana@acme.example", "0.87"),
@@ -206,7 +207,7 @@ def test_rows_match_by_code_then_business_and_zip_then_street_and_zip(
     by_code, by_name, by_street = three_leads
     trace_file = uploaded(crew.team, file_provider(crew.team), vendor_file)
 
-    trace_file = tracefiles.load_file(db.session, trace_file.id)
+    trace_file = result_files.load_file(db.session, trace_file.id)
 
     assert trace_file.status == "loaded"
     counts = trace_file.counts
@@ -224,16 +225,16 @@ def test_rows_match_by_code_then_business_and_zip_then_street_and_zip(
         3: (by_name.id, "business and ZIP"),
         4: (by_street.id, "address"),
     }
-    assert sorted(tracefiles.matched_lead_ids(db.session, trace_file)) == sorted(
+    assert sorted(result_files.matched_lead_ids(db.session, trace_file)) == sorted(
         [by_code.id, by_name.id, by_street.id]
     )
 
 
 def test_loading_again_starts_over_without_doubling_rows(crew, vendor_file):
     trace_file = uploaded(crew.team, file_provider(crew.team), vendor_file)
-    first = dict(tracefiles.load_file(db.session, trace_file.id).counts)
+    first = dict(result_files.load_file(db.session, trace_file.id).counts)
 
-    again = tracefiles.load_file(db.session, trace_file.id)
+    again = result_files.load_file(db.session, trace_file.id)
 
     assert again.counts == first
     stored = db.session.scalar(
@@ -247,22 +248,22 @@ def test_loading_again_starts_over_without_doubling_rows(crew, vendor_file):
 def test_row_with_an_unknown_lead_code_is_not_counted_as_matched_by_code(crew, vendor_file):
     trace_file = uploaded(crew.team, file_provider(crew.team), vendor_file)
 
-    trace_file = tracefiles.load_file(db.session, trace_file.id)
+    trace_file = result_files.load_file(db.session, trace_file.id)
 
     assert trace_file.counts["by lead code"] == 1
 
 
 def test_unmatched_rows_come_back_with_their_reason_and_cells(crew, vendor_file):
     trace_file = uploaded(crew.team, file_provider(crew.team), vendor_file)
-    tracefiles.load_file(db.session, trace_file.id)
+    result_files.load_file(db.session, trace_file.id)
 
-    unmatched = list(tracefiles.iter_unmatched(db.session, trace_file))
+    unmatched = list(result_files.iter_unmatched(db.session, trace_file))
 
-    assert tracefiles.unmatched_header(trace_file) == ["row_number", "reason", *HEADERS]
+    assert result_files.unmatched_header(trace_file) == ["row_number", "reason", *HEADERS]
     assert unmatched == [
-        [5, tracefiles.UNMATCHED_CODE, UNKNOWN_CODE, "Ghost Co", "", "", "Gus", "Ghost",
+        [5, result_files.UNMATCHED_CODE, UNKNOWN_CODE, "Ghost Co", "", "", "Gus", "Ghost",
          "(512) 555-0191", "", "", "", "", ""],
-        [6, tracefiles.UNMATCHED_NO_KEYS, "", "Nameless Co", "", "", "Ned", "Null",
+        [6, result_files.UNMATCHED_NO_KEYS, "", "Nameless Co", "", "", "Ned", "Null",
          "(512) 555-0192", "", "", "", "", ""],
     ]  # fmt: skip
 
@@ -283,14 +284,14 @@ def test_rows_never_match_another_teams_leads(crew, outsider, tmp_path):
     )
     trace_file = uploaded(crew.team, file_provider(crew.team), path)
 
-    trace_file = tracefiles.load_file(db.session, trace_file.id)
+    trace_file = result_files.load_file(db.session, trace_file.id)
 
     assert (trace_file.counts["matched"], trace_file.counts["unmatched"]) == (0, 3)
-    reasons = [cells[1] for cells in tracefiles.iter_unmatched(db.session, trace_file)]
+    reasons = [cells[1] for cells in result_files.iter_unmatched(db.session, trace_file)]
     assert reasons == [
-        tracefiles.UNMATCHED_CODE,
-        tracefiles.UNMATCHED_NOT_FOUND,
-        tracefiles.UNMATCHED_NOT_FOUND,
+        result_files.UNMATCHED_CODE,
+        result_files.UNMATCHED_NOT_FOUND,
+        result_files.UNMATCHED_NOT_FOUND,
     ]
 
 
@@ -302,18 +303,18 @@ def test_pass_through_the_file_provider_applies_the_rows_at_its_prices(
 ):
     provider = file_provider(crew.team, per_search="0.03", per_hit="0.07")
     trace_file = uploaded(crew.team, provider, vendor_file)
-    trace_file = tracefiles.load_file(db.session, trace_file.id)
+    trace_file = result_files.load_file(db.session, trace_file.id)
     absent = make_lead(crew.team, "Not In The File Co")
-    lead_ids = [*tracefiles.matched_lead_ids(db.session, trace_file), absent.id]
+    lead_ids = [*result_files.matched_lead_ids(db.session, trace_file), absent.id]
 
-    run = skiptrace.create_run(
+    run = waterfall.create_run(
         db.session, crew.team, lead_ids, filters={}, budget=None, started_by_id=None
     )
     db.session.commit()
-    skiptrace.run_pass(
+    waterfall.run_pass(
         db.session,
         run.id,
-        skiptrace.PassOptions(
+        waterfall.PassOptions(
             secrets_key=current_app.config["SECRETS_KEY"],
             checker=OfflineLookup(),
             sleep=lambda seconds: None,

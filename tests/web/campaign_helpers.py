@@ -22,7 +22,8 @@ from console.models import (
     Team,
 )
 from console.models.base import utcnow
-from console.services import batches, campaigns, outreach
+from console.services.campaigns import batches, campaigns
+from console.services.sending import policy
 from jobs.worker import drain
 from tests.conftest import make_lead
 
@@ -50,7 +51,7 @@ def make_template(
 
 def team_sender(app: Flask, team: Team) -> Sender:
     """The team's sender (the sandbox number the builder would give it), committed."""
-    sender = outreach.ensure_default_sender(db.session, team, app.config)
+    sender = policy.ensure_default_sender(db.session, team, app.config)
     db.session.commit()
     return sender
 
@@ -65,7 +66,7 @@ def make_leads(team: Team, count: int, start: int = 0, name: str = "Lake {n} Plu
 
 def set_manager_limit(team: Team, limit: int) -> None:
     """Batches over `limit` texts need a manager (Settings > Sending), committed."""
-    settings = outreach.SendingSettings.of(team)
+    settings = policy.SendingSettings.of(team)
     settings.manager_approval_over = limit
     settings.save(team)
     db.session.commit()

@@ -18,7 +18,8 @@ from console.models import Campaign, InboxItem, Lead, Message, Sender, Team
 from console.models.base import utcnow
 from console.providers.claude import ModelAnswer
 from console.providers.messaging import SendResult
-from console.services import dispatch, inbound, inbox, outreach
+from console.services.replies import inbound, inbox
+from console.services.sending import dispatch, policy
 from tests.conftest import TeamUsers, make_lead
 from tests.web.campaign_helpers import add_campaign, make_template, mobile, sent_message
 
@@ -42,7 +43,7 @@ class Desk:
         return self.crew.team
 
 
-def make_desk(crew: TeamUsers, address: str = outreach.SANDBOX_NUMBER) -> Desk:
+def make_desk(crew: TeamUsers, address: str = policy.SANDBOX_NUMBER) -> Desk:
     """A committed sender at `address` and a campaign for `crew`'s team."""
     sender = Sender(
         team_id=crew.team.id, label="Austin line", kind="number", address=address, mps=10.0
@@ -175,9 +176,9 @@ def replies_to(e164: str) -> list[Message]:
     )
 
 
-def save_reply_settings(team: Team, **values) -> outreach.ReplySettings:
+def save_reply_settings(team: Team, **values) -> policy.ReplySettings:
     """Store a team's reply settings (Settings > Replies), committed."""
-    settings = outreach.ReplySettings(**values)
+    settings = policy.ReplySettings(**values)
     settings.save(db.session.get(Team, team.id))
     db.session.commit()
     return settings

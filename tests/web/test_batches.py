@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from console.extensions import db
 from console.models import Batch, Enrollment, Message, Role, Suppression
 from console.models.campaigns import DEFAULT_SENDER_MPS
-from console.services import batches, outreach, review
+from console.services.campaigns import batches, queue_flags
+from console.services.sending import policy
 from console.settings.forms import SenderForm
 from tests.conftest import login, make_lead
 from tests.web.campaign_helpers import (
@@ -595,7 +596,7 @@ def test_csv_export_has_every_column_and_follows_the_filter(client, drafted):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert tuple(rows[0]) == review.MESSAGE_COLUMNS
+    assert tuple(rows[0]) == queue_flags.MESSAGE_COLUMNS
     assert [int(r["message_id"]) for r in rows] == [m.id for m in messages_of(batch)]
     assert rows[0]["business"] == "Lake 0 Plumbing LLC"
     assert rows[0]["template"] == "Opener"
@@ -720,6 +721,6 @@ def test_estimate_words_minutes_rate_sender_and_held_texts():
 
 def test_a_new_sender_allows_a_10dlc_numbers_rate_not_one_a_second(app, crew):
     config = {"TWILIO_SANDBOX": False, "TWILIO_FROM_NUMBER": "+15125550142"}
-    sender = outreach.ensure_default_sender(db.session, crew.team, config)
+    sender = policy.ensure_default_sender(db.session, crew.team, config)
     assert sender.mps == DEFAULT_SENDER_MPS == 4.0
     assert SenderForm(meta={"csrf": False}).mps.data == DEFAULT_SENDER_MPS

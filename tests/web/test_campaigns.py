@@ -22,7 +22,8 @@ from console.models import (
     Suppression,
 )
 from console.models.base import utcnow
-from console.services import campaigns, dispatch
+from console.services.campaigns import campaigns
+from console.services.sending import dispatch
 from tests.conftest import login, make_lead
 from tests.web.campaign_helpers import (
     add_campaign,

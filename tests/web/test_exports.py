@@ -34,7 +34,7 @@ from console.models import (
     SkipTraceRun,
     User,
 )
-from console.services import inbox
+from console.services.replies import inbox
 from tests.conftest import TeamUsers, login
 from tests.web.campaign_helpers import generate_batch, make_leads, mobile
 from tests.web.inbox_helpers import make_desk, reply_from, texted_lead

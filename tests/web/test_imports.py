@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
-from console.services import ingest, tabular
-from console.services.imports import FILENAME_CHARS
+from console.services.lists import ingest, tabular
+from console.services.lists.imports import FILENAME_CHARS
 from jobs.worker import drain
 from tests.conftest import login
 from tests.workbooks import write_workbook
@@ -190,7 +190,7 @@ def test_a_crashed_import_run_again_from_the_start_creates_no_duplicates(app, cl
     # As if the checkpoint had been lost: the run starts over from the first row.
     job.status, job.last_row, job.rows_done, job.counts = "failed", 0, 0, {}
     db.session.commit()
-    from console.services import imports
+    from console.services.lists import imports
 
     job.stored_path = str(app.config["UPLOAD_DIR"]) + "/again.csv"
     with open(job.stored_path, "wb") as handle:

@@ -35,8 +35,10 @@ from console.models import (
     Suppression,
 )
 from console.models.base import utcnow
-from console.services import delivery, dispatch, inbox, segments
-from console.services.outreach import ReplySettings
+from console.services.campaigns import segments
+from console.services.replies import inbox, inbox_list
+from console.services.sending import delivery, dispatch
+from console.services.sending.policy import ReplySettings
 from jobs.worker import drain
 from tests.conftest import PASSWORD, login
 from tests.sending_helpers import CENTRAL, TUE, WED, Clock, at_local, next_weekday
@@ -411,7 +413,7 @@ def test_csv_export_has_the_filtered_rows(client, crew, mixed, rival_item):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(response.text)))
-    assert header == list(inbox.EXPORT_COLUMNS)
+    assert header == list(inbox_list.EXPORT_COLUMNS)
     column = {name: i for i, name in enumerate(header)}
     assert [int(row[column["item"]]) for row in rows] == [
         mixed.ids["callback"],
@@ -1283,7 +1285,7 @@ def test_a_simulated_reply_longer_than_an_sms_is_refused(client, crew, desk):
 def test_a_reading_that_keeps_failing_is_given_to_a_person_not_retried(
     app, client, crew, desk, monkeypatch
 ):
-    from console.services import reading
+    from console.services.replies import reading
     from jobs import replies
 
     texted_lead(desk, 1)

@@ -6,7 +6,7 @@ import csv
 import io
 
 from console.extensions import db
-from console.services.leads import CODE_PATTERN
+from console.services.lists.leads import CODE_PATTERN
 from tests.conftest import login, make_lead
 
 

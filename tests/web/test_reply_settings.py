@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import AuditEvent, Role, Team
-from console.services import outreach, personas
+from console.services.replies import personas
+from console.services.sending import policy
 from tests.conftest import PASSWORD, login
 
 CUSTOM_OPT_OUT = "Done: {senderName} won't text you again. Reply START to opt back in."
@@ -33,15 +34,15 @@ def replies_form(**changes) -> dict:
     }
 
 
-def saved(team: Team) -> outreach.ReplySettings:
+def saved(team: Team) -> policy.ReplySettings:
     """The team's reply settings as stored now."""
     db.session.expire_all()
-    return outreach.ReplySettings.of(db.session.get(Team, team.id))
+    return policy.ReplySettings.of(db.session.get(Team, team.id))
 
 
-def save_custom(team: Team) -> outreach.ReplySettings:
+def save_custom(team: Team) -> policy.ReplySettings:
     """Give `team` reply settings of its own, committed."""
-    settings = outreach.ReplySettings(
+    settings = policy.ReplySettings(
         opt_out_confirmation=CUSTOM_OPT_OUT, auto_send=True, auto_send_min_confidence=90
     )
     settings.save(team)
@@ -79,7 +80,7 @@ def test_only_admins_change_replies(client, crew, role, path):
     login(client, crew.by_role(role))
     response = client.post(path, data=replies_form(text="help_text"))
     assert response.status_code == 403
-    assert saved(crew.team) == outreach.ReplySettings()
+    assert saved(crew.team) == policy.ReplySettings()
 
 
 def test_manager_reads_but_sees_no_controls(client, crew):
@@ -148,7 +149,7 @@ def test_admin_saves_and_values_persist(client, crew):
     response = client.post("/settings/replies", data=replies_form(), follow_redirects=True)
     assert response.status_code == 200
     assert "Reply settings saved." in response.text
-    assert saved(crew.team) == outreach.ReplySettings(
+    assert saved(crew.team) == policy.ReplySettings(
         twilio_advanced_opt_out=True,
         opt_out_confirmation=CUSTOM_OPT_OUT,
         opt_in_confirmation="",
@@ -207,14 +208,14 @@ def test_unticked_boxes_turn_settings_off(client, crew):
 
 
 def test_saving_replies_keeps_the_sending_settings(client, crew):
-    outreach.SendingSettings(manager_approval_over=42).save(crew.team)
+    policy.SendingSettings(manager_approval_over=42).save(crew.team)
     db.session.commit()
     login(client, crew.admin)
     client.post("/settings/replies", data=replies_form())
     db.session.expire_all()
     team = db.session.get(Team, crew.team.id)
-    assert outreach.SendingSettings.of(team).manager_approval_over == 42
-    assert outreach.ReplySettings.of(team).auto_send is True
+    assert policy.SendingSettings.of(team).manager_approval_over == 42
+    assert policy.ReplySettings.of(team).auto_send is True
 
 
 # -------------------------------------------------------------------------- validation
@@ -267,7 +268,7 @@ def test_the_link_is_optional_when_links_are_off(client, crew):
 
 
 def test_help_text_may_use_the_teams_own_opt_out_wording(client, crew):
-    outreach.SendingSettings(opt_out_wording="Send QUIT to leave this list").save(crew.team)
+    policy.SendingSettings(opt_out_wording="Send QUIT to leave this list").save(crew.team)
     db.session.commit()
     login(client, crew.admin)
     text = "{senderName} texts owners. Send QUIT to leave this list."
@@ -378,7 +379,7 @@ def test_form_carries_a_csrf_token(app, client, crew):
         assert 'name="csrf_token" type="hidden" value="' in form
         refused = client.post("/settings/replies", data=replies_form())
         assert refused.status_code == 400 and "CSRF" in refused.text
-        assert saved(crew.team) == outreach.ReplySettings()
+        assert saved(crew.team) == policy.ReplySettings()
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 
@@ -387,7 +388,7 @@ def test_form_carries_a_csrf_token(app, client, crew):
 
 
 def test_another_teams_settings_are_untouched_and_unseen(client, crew, outsider):
-    theirs = outreach.ReplySettings(
+    theirs = policy.ReplySettings(
         opt_out_confirmation="Rival Capital secret wording. Reply START to return.",
         auto_send=True,
         auto_send_min_confidence=70,

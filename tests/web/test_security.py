@@ -26,8 +26,9 @@ from console.extensions import db
 from console.forms import Finite
 from console.models import Lead, MatchReview
 from console.models.skiptrace import PROVIDER_KINDS
-from console.services import demo, trace_providers
-from console.services.resolve import RULES
+from console.services import demo
+from console.services.lists.resolve import RULES
+from console.services.tracing import provider_settings
 from tests.conftest import login
 from tests.web.campaign_helpers import add_campaign, generate_batch, make_template, team_sender
 
@@ -239,7 +240,7 @@ def world(app, crew):
     demo.seed_sample(db.session, team, Path(app.config["UPLOAD_DIR"]))
     demo.seed_replies(db.session, team)
     generate_batch(add_campaign(team, make_template(team), team_sender(app, team)))
-    trace_providers.add_provider(db.session, team.id, next(iter(PROVIDER_KINDS)), "Walker")
+    provider_settings.add_provider(db.session, team.id, next(iter(PROVIDER_KINDS)), "Walker")
     lead, other = db.session.scalars(select(Lead).where(Lead.team_id == team.id).limit(2))
     db.session.add(
         MatchReview(

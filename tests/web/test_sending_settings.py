@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from console.extensions import db
 from console.models import AuditEvent, Message, Role, Sender, Team
 from console.models.base import utcnow
-from console.services import outreach, quiethours, senders
-from console.services.delivery import FILTERED_CODE
+from console.services.sending import policy, quiethours, senders
+from console.services.sending.delivery import FILTERED_CODE
 from tests.conftest import login
 from tests.fakeservers import TwilioServer
 
@@ -89,10 +89,10 @@ def sent_message(sender: Sender, *, error_code: int | None = None, ago=timedelta
     return message
 
 
-def saved_settings(team: Team) -> outreach.SendingSettings:
+def saved_settings(team: Team) -> policy.SendingSettings:
     """The team's sending settings as stored now."""
     db.session.expire_all()
-    return outreach.SendingSettings.of(db.session.get(Team, team.id))
+    return policy.SendingSettings.of(db.session.get(Team, team.id))
 
 
 # ------------------------------------------------------------------------------ roles
@@ -145,7 +145,7 @@ def test_only_admins_change_sending(client, crew, role, path, data):
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Sender.id))) == 1
     assert db.session.get(Sender, sender.id).paused is False
-    assert saved_settings(crew.team) == outreach.SendingSettings()
+    assert saved_settings(crew.team) == policy.SendingSettings()
 
 
 @pytest.mark.parametrize("path", ["/settings/senders/{sender}", "/settings/sending/hours/TX"])
@@ -197,7 +197,7 @@ def test_an_address_another_team_has_is_refused_without_naming_the_team(
     response = client.post("/settings/senders", data=sender_form(kind=kind, address=typed))
     assert refused_as_unavailable(response, stored)
     assert "Rival" not in response.text
-    assert outreach.team_senders(db.session, crew.team.id) == []
+    assert policy.team_senders(db.session, crew.team.id) == []
 
 
 def test_readdressing_a_sender_to_another_teams_number_is_refused(client, crew, outsider):
@@ -238,11 +238,11 @@ def sender_values(**changes) -> dict:
 
 def test_each_sandbox_team_gets_a_fictional_number_of_its_own(app, crew, outsider):
     config = {"TWILIO_SANDBOX": True}
-    first = outreach.ensure_default_sender(db.session, crew.team, config)
-    second = outreach.ensure_default_sender(db.session, outsider.team, config)
-    assert first.address == outreach.SANDBOX_NUMBER
+    first = policy.ensure_default_sender(db.session, crew.team, config)
+    second = policy.ensure_default_sender(db.session, outsider.team, config)
+    assert first.address == policy.SANDBOX_NUMBER
     assert second.address != first.address and second.sandbox
-    assert second.address in set(itertools.islice(outreach.sandbox_numbers(), 200))
+    assert second.address in set(itertools.islice(policy.sandbox_numbers(), 200))
 
 
 @pytest.mark.parametrize("named", ["", "rival-capital", "Rival Capital"])
@@ -253,18 +253,18 @@ def test_the_environments_number_belongs_to_one_team_only(app, crew, outsider, n
         "TWILIO_DEFAULT_SENDER_TEAM": named,
     }
     owner, other = (outsider, crew) if named else (crew, outsider)
-    assert outreach.ensure_default_sender(db.session, other.team, config) is None
-    sender = outreach.ensure_default_sender(db.session, owner.team, config)
+    assert policy.ensure_default_sender(db.session, other.team, config) is None
+    sender = policy.ensure_default_sender(db.session, owner.team, config)
     assert (sender.team_id, sender.address) == (owner.team.id, "+15125550142")
-    assert outreach.ensure_default_sender(db.session, other.team, config) is None
+    assert policy.ensure_default_sender(db.session, other.team, config) is None
     assert db.session.scalar(select(func.count(Sender.id))) == 1
 
 
 def test_the_environments_service_belongs_to_the_first_team(app, crew, outsider):
     config = {"TWILIO_SANDBOX": False, "TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID}
-    sender = outreach.ensure_default_sender(db.session, crew.team, config)
+    sender = policy.ensure_default_sender(db.session, crew.team, config)
     assert (sender.kind, sender.address) == ("messaging_service", SERVICE_SID)
-    assert outreach.ensure_default_sender(db.session, outsider.team, config) is None
+    assert policy.ensure_default_sender(db.session, outsider.team, config) is None
 
 
 # With real Twilio the console's account must hold the number or service.
@@ -299,7 +299,7 @@ def test_with_twilio_an_address_the_account_holds_is_added(client, crew, twilio,
     login(client, crew.admin)
     response = client.post("/settings/senders", data=sender_form(kind=kind, address=address))
     assert response.status_code == 302, response.text
-    (sender,) = outreach.team_senders(db.session, crew.team.id)
+    (sender,) = policy.team_senders(db.session, crew.team.id)
     assert sender.address in (HELD_NUMBER, HELD_SERVICE)
     assert twilio.requests == 1
 
@@ -318,7 +318,7 @@ def test_with_twilio_an_address_outside_the_account_is_refused(
     login(client, crew.admin)
     response = client.post("/settings/senders", data=sender_form(kind=kind, address=typed))
     assert refused_as_unavailable(response, stored)
-    assert outreach.team_senders(db.session, crew.team.id) == []
+    assert policy.team_senders(db.session, crew.team.id) == []
 
 
 def test_with_twilio_unanswered_the_sender_is_not_added(client, crew, twilio):
@@ -327,7 +327,7 @@ def test_with_twilio_unanswered_the_sender_is_not_added(client, crew, twilio):
     response = client.post("/settings/senders", data=sender_form())
     assert response.status_code == 400
     assert "Twilio could not confirm +15125550177" in response.text
-    assert outreach.team_senders(db.session, crew.team.id) == []
+    assert policy.team_senders(db.session, crew.team.id) == []
 
 
 def test_with_twilio_renaming_a_sender_asks_twilio_nothing(client, crew, twilio):
@@ -344,11 +344,11 @@ def test_with_twilio_renaming_a_sender_asks_twilio_nothing(client, crew, twilio)
 def test_first_visit_gives_the_team_the_sandbox_sender(client, crew):
     login(client, crew.manager)
     page = client.get("/settings/sending").text
-    (sender,) = outreach.team_senders(db.session, crew.team.id)
-    assert (sender.address, sender.sandbox) == (outreach.SANDBOX_NUMBER, True)
+    (sender,) = policy.team_senders(db.session, crew.team.id)
+    assert (sender.address, sender.sandbox) == (policy.SANDBOX_NUMBER, True)
     assert 'class="badge sandbox"' in page
     client.get("/settings/sending")
-    assert len(outreach.team_senders(db.session, crew.team.id)) == 1
+    assert len(policy.team_senders(db.session, crew.team.id)) == 1
 
 
 def test_admin_adds_a_number_stored_as_e164(client, crew):
@@ -379,8 +379,8 @@ def test_admin_adds_a_messaging_service(client, crew):
 def test_readdressing_the_sandbox_sender_makes_it_a_real_one(client, crew):
     login(client, crew.admin)
     client.get("/settings/sending")
-    (sender,) = outreach.team_senders(db.session, crew.team.id)
-    form = sender_form(label="Sandbox number", address=outreach.SANDBOX_NUMBER)
+    (sender,) = policy.team_senders(db.session, crew.team.id)
+    form = sender_form(label="Sandbox number", address=policy.SANDBOX_NUMBER)
     client.post(f"/settings/senders/{sender.id}", data=form)
     db.session.expire_all()
     assert db.session.get(Sender, sender.id).sandbox is True
@@ -411,7 +411,7 @@ def test_sender_form_refuses_bad_values_next_to_the_field(client, crew, changes,
     assert response.status_code == 400
     assert str(escape(message)) in response.text
     assert 'aria-invalid="true"' in response.text
-    assert len(outreach.team_senders(db.session, crew.team.id)) == 1
+    assert len(policy.team_senders(db.session, crew.team.id)) == 1
 
 
 def test_admin_edits_a_sender(client, crew):
@@ -475,7 +475,7 @@ def test_unused_sender_is_removed(client, crew):
     login(client, crew.admin)
     assert "Remove this sender" in client.get(f"/settings/senders/{sender.id}").text
     assert client.post(f"/settings/senders/{sender.id}/delete").status_code == 302
-    assert outreach.team_senders(db.session, crew.team.id) == []
+    assert policy.team_senders(db.session, crew.team.id) == []
 
 
 def test_used_sender_stays_and_says_why(client, crew):
@@ -548,7 +548,7 @@ def test_rules_form_shows_the_defaults(client, crew):
 
 
 def test_saving_rules_keeps_the_texting_hour_changes(client, crew):
-    settings = outreach.SendingSettings(quiet_hours={"TX": {"start": "10:00"}})
+    settings = policy.SendingSettings(quiet_hours={"TX": {"start": "10:00"}})
     settings.save(crew.team)
     db.session.commit()
     login(client, crew.admin)
@@ -577,7 +577,7 @@ def test_rules_form_says_what_is_wrong(client, crew, changes, message):
     response = client.post("/settings/sending/rules", data=rules_form(**changes))
     assert response.status_code == 400
     assert str(escape(message)) in response.text
-    assert saved_settings(crew.team) == outreach.SendingSettings()
+    assert saved_settings(crew.team) == policy.SendingSettings()
 
 
 # ------------------------------------------------------------------------ texting hours
@@ -617,7 +617,7 @@ def test_saving_the_shipped_row_stores_no_change(client, crew):
 
 
 def test_admin_resets_a_state_to_the_default(client, crew):
-    outreach.SendingSettings(quiet_hours={"TX": {"start": "10:00"}, "FL": {"end": "19:00"}}).save(
+    policy.SendingSettings(quiet_hours={"TX": {"start": "10:00"}, "FL": {"end": "19:00"}}).save(
         crew.team
     )
     db.session.commit()

@@ -25,8 +25,8 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.skiptrace.http import DEFAULT_BODY, HttpSettings
-from console.services import scoring, skiptrace, trace_providers, tracefiles
-from console.services.trace_reports import RESULT_COLUMNS
+from console.services.tracing import provider_settings, result_files, scoring, waterfall
+from console.services.tracing.pass_reports import RESULT_COLUMNS
 from jobs.worker import drain
 from tests.conftest import login, make_lead
 from tests.fakeservers import VendorServer
@@ -60,7 +60,7 @@ def run_queued_jobs(app) -> None:
 
 def sandbox_provider(team: Team, name: str = "Sandbox") -> SkipTraceProvider:
     """A committed, enabled sandbox provider of `team`."""
-    provider = trace_providers.add_provider(db.session, team.id, "sandbox", name)
+    provider = provider_settings.add_provider(db.session, team.id, "sandbox", name)
     db.session.commit()
     return provider
 
@@ -152,10 +152,10 @@ def test_managers_cannot_change_providers(client, crew):
 
 
 def test_another_teams_passes_files_and_providers_are_404(client, crew, outsider):
-    theirs = trace_providers.add_provider(db.session, outsider.team.id, "sandbox", "Rival Vendor")
-    files = trace_providers.file_provider(db.session, outsider.team.id)
+    theirs = provider_settings.add_provider(db.session, outsider.team.id, "sandbox", "Rival Vendor")
+    files = provider_settings.file_provider(db.session, outsider.team.id)
     lead = make_lead(outsider.team, "Rival Secret Bakery Inc")
-    run = skiptrace.create_run(
+    run = waterfall.create_run(
         db.session, outsider.team, [lead.id], filters={}, budget=None, started_by_id=None
     )
     trace_file = SkipTraceFile(
@@ -476,7 +476,7 @@ def test_a_result_file_is_mapped_loaded_and_applied_to_its_leads(app, client, cr
     mapping = client.get(f"/skiptrace/files/{trace_file.id}/mapping").text
     assert "Lead Code" in mapping and "Phone1 Type" in mapping
     assert f'<span class="code">{lead.code}</span>' in mapping
-    assert str(escape(tracefiles.UNMATCHED_CODE)) in mapping
+    assert str(escape(result_files.UNMATCHED_CODE)) in mapping
 
     loaded = client.post(f"/skiptrace/files/{trace_file.id}/load", data={"column": RESULT_MAPPING})
     assert loaded.headers["Location"].endswith(f"/skiptrace/files/{trace_file.id}")
@@ -490,7 +490,7 @@ def test_a_result_file_is_mapped_loaded_and_applied_to_its_leads(app, client, cr
     unmatched = client.get(f"/skiptrace/files/{trace_file.id}/unmatched.csv")
     rows = list(csv.reader(io.StringIO(unmatched.text)))
     assert rows[0] == ["row_number", "reason", *RESULT_HEADER.split(",")]
-    assert rows[1][:4] == ["3", tracefiles.UNMATCHED_CODE, "LEAD-2099-999999", "Sam"]
+    assert rows[1][:4] == ["3", result_files.UNMATCHED_CODE, "LEAD-2099-999999", "Sam"]
     assert len(rows) == 2
 
     applied = client.post(f"/skiptrace/files/{trace_file.id}/trace")

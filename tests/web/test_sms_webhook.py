@@ -40,19 +40,13 @@ from console.models import (
 )
 from console.models.base import utcnow
 from console.providers.messaging import SendResult
-from console.services import (
-    compliance,
-    dispatch,
-    inbound,
-    inbox,
-    optout,
-    personas,
-    twilio_fields,
-)
-from console.services.compliance import recipient_of
-from console.services.outreach import ReplySettings, SendingSettings
-from console.services.templates import sender_name
-from console.services.tokens import render
+from console.services import twilio_fields
+from console.services.campaigns.templates import sender_name
+from console.services.campaigns.tokens import render
+from console.services.replies import inbound, inbox, optout, personas
+from console.services.sending import compliance, dispatch
+from console.services.sending.compliance import recipient_of
+from console.services.sending.policy import ReplySettings, SendingSettings
 from jobs import replies
 from jobs.queue import queue
 from jobs.worker import drain

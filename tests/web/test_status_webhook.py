@@ -13,8 +13,8 @@ from twilio.request_validator import RequestValidator
 from console.extensions import db
 from console.models import ConsentEvent, Message, MessageEvent, Suppression
 from console.providers.messaging import SendResult
-from console.services import delivery, dispatch
-from console.services.outreach import SendingSettings
+from console.services.sending import delivery, dispatch
+from console.services.sending.policy import SendingSettings
 from tests.conftest import PASSWORD, login
 from tests.web.campaign_helpers import (
     add_campaign,

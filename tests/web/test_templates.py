@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from console.extensions import db
 from console.models import Message, MessageTemplate, Role
 from console.models.base import utcnow
-from console.services import templates
-from console.services.template_library import SEED_TEMPLATES
-from console.services.templates import OPT_OUT_PROBLEM
+from console.services.campaigns import templates
+from console.services.campaigns.template_library import SEED_TEMPLATES
+from console.services.campaigns.templates import OPT_OUT_PROBLEM
 from tests.conftest import make_lead
 
 OPENER = "Hi {firstName|there}, this is {senderName}. Thinking of selling? Reply STOP to opt out"

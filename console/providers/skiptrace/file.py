@@ -1,7 +1,7 @@
 """The result-file provider: answers come from vendor files the team uploaded.
 
 Many skip-trace vendors deliver a spreadsheet rather than an API. Its rows are mapped
-and matched to leads when the file is loaded (console.services.tracefiles); a lookup
+and matched to leads when the file is loaded (console.services.tracing.result_files); a lookup
 then reads the rows already matched to the lead, newest file first.
 """
 
