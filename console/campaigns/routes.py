@@ -263,24 +263,25 @@ def draft_batch(campaign_id: int):
 # Batches ------------------------------------------------------------------------------
 
 
-def _pace(batch: Batch) -> pace.BatchPace | None:
+def _pace(batch: Batch, counters: batches.Counters) -> pace.BatchPace | None:
     conn = job_queue.connection(current_app._get_current_object())
-    return pace.batch_pace(db.session, conn, batch)
+    return pace.batch_pace(db.session, conn, batch, counters.by_status)
 
 
 def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:
     listing = batches.message_page(db.session, batch, filter_name, page)
+    counters = batches.counters(db.session, batch)
     return {
         "batch": batch,
         "campaign": batch.campaign,
         "listing": listing,
         "live_flags": queue_flags.live_flags(db.session, batch, listing.rows),
-        "counters": batches.counters(db.session, batch),
+        "counters": counters,
         "flag_counts": batches.flag_counts(db.session, batch),
         "filters": batches.FILTERS,
         "needs_manager": batches.needs_manager(db.session, batch),
         "estimate": batches.sending_estimate(db.session, batch),
-        "pace": _pace(batch),
+        "pace": _pace(batch, counters),
         "run": db.session.get(JobRun, batch.job_run_id) if batch.job_run_id else None,
         "senders": {batch.campaign.sender_id: batch.campaign.sender},
     }
@@ -305,11 +306,12 @@ def batch(batch_id: int):
 def batch_counters(batch_id: int):
     """The batch's live counters (polled while it sends)."""
     row = team_get_or_404(Batch, batch_id)
+    counters = batches.counters(db.session, row)
     context = {
         "batch": row,
         "campaign": row.campaign,
-        "counters": batches.counters(db.session, row),
-        "pace": _pace(row),
+        "counters": counters,
+        "pace": _pace(row, counters),
     }
     return (
         render_template("campaigns/_counters.html", **context)

@@ -107,8 +107,7 @@ class Gate:
                 self._recent.setdefault(e164, []).append(sent_at)
 
     def prefetch_lines(self, numbers: list[str]) -> None:
-        """Load the line types of `numbers` at once. Suppressions are still asked fresh
-        for every text (a STOP can come in any moment); line types change rarely."""
+        """Load the line types of `numbers` at once (they change rarely)."""
         self._untextable = {}
         unique = sorted(set(numbers))
         for start in range(0, len(unique), 500):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -89,29 +90,27 @@ class BatchPace:
 
 
 def batch_pace(
-    session: Session, conn: redis.Redis | None, batch: Batch, now: datetime | None = None
+    session: Session,
+    conn: redis.Redis | None,
+    batch: Batch,
+    counts: Mapping[str, int],
+    now: datetime | None = None,
 ) -> BatchPace | None:
-    """The pace of a batch with texts approved or going; None otherwise."""
+    """The pace of a batch with texts approved or going (`counts`: its messages by
+    status, as the page's counters have them); None otherwise."""
     if batch.status not in ("approved", "sending", "paused"):
         return None
-    now = now or utcnow()
-    counts = dict(
-        session.execute(
-            select(Message.status, func.count())
-            .where(Message.batch_id == batch.id, Message.status.in_(("approved", "sending")))
-            .group_by(Message.status)
-        ).all()
-    )
-    if not counts:
+    if not (counts.get("approved") or counts.get("sending")):
         return None
-    sent, first = session.execute(
-        select(func.count(), func.min(Message.sent_at)).where(
-            Message.batch_id == batch.id, Message.sent_at >= now - WINDOW
-        )
+    now = now or utcnow()
+    sent, started = session.execute(
+        select(
+            func.count(Message.id).filter(Message.sent_at >= now - WINDOW),
+            func.min(Message.sent_at),
+        ).where(Message.batch_id == batch.id)
     ).one()
     span = WINDOW.total_seconds()
-    started = session.scalar(select(func.min(Message.sent_at)).where(Message.batch_id == batch.id))
-    if first is not None:
+    if started is not None:
         span = min(span, max((now - started).total_seconds(), 1.0))
     sender = batch.campaign.sender if batch.campaign else None
     pace = BatchPace(
