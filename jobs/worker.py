@@ -15,7 +15,6 @@ from types import FrameType
 import redis
 from flask import Flask
 from rq import SimpleWorker, Worker
-from rq.exceptions import StopRequested
 from rq.timeouts import TimerDeathPenalty
 
 from console.extensions import db
@@ -72,7 +71,10 @@ class ConsoleWorker(Worker):
         try:
             super().request_stop(signum, frame)
         except redis.RedisError as exc:
-            raise StopRequested() from exc
+            # Not StopRequested: RQ's dequeue retries Redis without looking at its stop
+            # flag, and a signal that lands in its log call has an Exception swallowed
+            # by the logging handler, so the worker would retry forever.
+            raise SystemExit(0) from exc
 
     def teardown(self) -> None:
         """RQ's teardown, which also stops the command listener when Redis is away."""

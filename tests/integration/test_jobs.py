@@ -353,7 +353,11 @@ def test_worker_rides_out_a_redis_restart_and_the_ticker_runs_again(postgres_adm
             redis_server.wait(10)
             time.sleep(1)
             worker.terminate()
-            assert worker.wait(20) == 0, log_path.read_text()
+            try:
+                code = worker.wait(20)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"the worker did not stop in 20 s:\n{log_path.read_text()}")
+            assert code == 0, log_path.read_text()
         finally:
             if worker.poll() is None:
                 worker.kill()
