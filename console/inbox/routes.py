@@ -19,6 +19,7 @@ from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services.campaigns import segments
+from console.services.deals import tasks
 from console.services.numbers import whole_number
 from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
 from console.services.replies.classify import LABEL_NAMES, LABELS
@@ -123,6 +124,7 @@ def _detail(item: InboxItem) -> dict:
         "draft": draft,
         "measure": segments.measure(body),
         "deal": deal,
+        "callback": tasks.next_callback(db.session, item.lead_id) if item.lead_id else None,
         "breached": inbox_list.breached(item),
         "sender": inbox.reply_sender(db.session, conversation),
         "suppression": inbox.suppression_of(db.session, item),
@@ -220,7 +222,14 @@ def callback(item_id: int):
     if when is None:
         return _after_action(item, 422, "Pick a date and time for the callback.")
     try:
-        inbox.schedule_callback(db.session, item, current_user, when, request.form.get("note", ""))
+        inbox.schedule_callback(
+            db.session,
+            item,
+            current_user,
+            when,
+            request.form.get("note", ""),
+            zone=request.form.get("tz", ""),
+        )
     except inbox.InboxProblem as problem:
         db.session.rollback()
         return _after_action(_item_or_404(item_id), 422, str(problem))

@@ -23,6 +23,7 @@ from console.models.imports import (
 )
 from console.models.jobs import JobRun
 from console.models.leads import Business, Email, Lead, Owner, Phone
+from console.models.records import Note, Task
 from console.models.replies import (
     Conversation,
     Deal,
@@ -67,6 +68,7 @@ __all__ = [
     "MatchKey",
     "MatchReview",
     "MergeHistory",
+    "Note",
     "JobRun",
     "Lead",
     "Invitation",
@@ -76,6 +78,7 @@ __all__ = [
     "Phone",
     "PhoneCheck",
     "Role",
+    "Task",
     "SkipTraceFile",
     "SkipTraceFileRow",
     "SkipTraceProvider",

@@ -132,6 +132,9 @@ class Sender(TeamOwned, Timestamps, db.Model):
     address: Mapped[str] = mapped_column(String(40))
     # Messages a second Twilio takes from this sender (10DLC trust score, toll-free...).
     mps: Mapped[float] = mapped_column(Float, default=DEFAULT_SENDER_MPS)
+    # The person texts from this sender are signed by ({senderName}); empty means the
+    # sending user's display name.
+    sender_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # Texts a day from this sender (carrier caps), 0 = no cap of our own.
     daily_cap: Mapped[int] = mapped_column(Integer, default=0)
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -206,9 +206,10 @@ class Lead(TeamOwned, Timestamps, db.Model):
     # The last finished skip trace: when, and whether it found the owner's contact.
     traced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     trace_status: Mapped[str] = mapped_column(String(12), default="")
-    # A call the owner asked for, scheduled from the inbox.
-    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    callback_note: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The teammate who works this lead.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
     business: Mapped[Business | None] = relationship()
     owner: Mapped[Owner | None] = relationship()

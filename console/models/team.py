@@ -79,6 +79,8 @@ class User(UserMixin, Timestamps, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The IANA zone the user reads times in; empty means the team's zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     team: Mapped[Team] = relationship(back_populates="users")
 

@@ -596,9 +596,7 @@ def run_all(args, plan: Plan, postgres_url: str, redis_url: str, folder: Path) -
         session = db.session
         outreach = campaigns.setup_team(session, TestConfig.PASSWORD_HASH_METHOD)
         session.execute(
-            update(Sender)
-            .where(Sender.id == outreach.fast_sender_id)
-            .values(mps=SENDER_MPS)
+            update(Sender).where(Sender.id == outreach.fast_sender_id).values(mps=SENDER_MPS)
         )
         session.commit()
         for n, case in enumerate(cases(plan), start=1):

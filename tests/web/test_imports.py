@@ -307,7 +307,9 @@ def test_an_unclosed_quote_rejects_its_row_and_imports_the_rows_after_it(app, cl
         "the 4 lines after it were read as rows of their own",
         '"Broken Quote Roofing',
     ]
-    assert "A quote opened in the row runs on past its cell" in client.get(f"/imports/{job.id}").text
+    assert (
+        "A quote opened in the row runs on past its cell" in client.get(f"/imports/{job.id}").text
+    )
 
 
 def test_a_row_with_a_document_in_a_cell_is_rejected_quickly_with_its_reason(app, client, crew):
@@ -366,7 +368,9 @@ def test_a_workbook_bomb_is_refused_on_upload_at_once(client, crew, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
 
 
-def test_a_sheet_of_empty_rows_maps_at_once_and_refuses_past_the_last_row(app, client, crew, tmp_path):
+def test_a_sheet_of_empty_rows_maps_at_once_and_refuses_past_the_last_row(
+    app, client, crew, tmp_path
+):
     login(client, crew.operator)
     past = tabular.XLSX_MAX_ROWS + 1
     tail = f'<row r="{past}"><c r="A{past}" t="inlineStr"><is><t>Late LLC</t></is></c></row>'

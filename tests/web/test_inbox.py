@@ -33,9 +33,11 @@ from console.models import (
     Message,
     Role,
     Suppression,
+    Task,
 )
 from console.models.base import utcnow
 from console.services.campaigns import segments
+from console.services.deals import tasks
 from console.services.replies import inbox, inbox_list
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
@@ -201,7 +203,7 @@ def test_no_action_reaches_another_teams_item(client, crew, desk, rival_item, ac
     assert replies_to(mobile(900)) == []
     assert db.session.scalar(select(func.count(Suppression.id))) == 0
     assert db.session.scalar(select(func.count(Deal.id))) == 0
-    assert db.session.get(Lead, theirs.lead_id).callback_at is None
+    assert db.session.scalar(select(func.count(Task.id))) == 0
 
 
 def test_an_unknown_action_is_a_404(client, crew, desk):
@@ -861,9 +863,14 @@ def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
     response = client.post(f"/inbox/{item.id}/callback", data={"when": when, "tz": zone})
 
     assert response.status_code == 200
-    lead = db.session.get(Lead, item.lead_id)
-    assert lead.callback_at == expected
-    assert lead.callback_note == "tomorrow after 3pm"  # the owner's words, when none typed
+    callback = tasks.next_callback(db.session, item.lead_id)
+    assert callback.due_at == expected
+    assert callback.note == "tomorrow after 3pm"  # the owner's words, when none typed
+    assert (callback.kind, callback.zone, callback.assignee_id) == (
+        "callback",
+        zone,
+        crew.operator.id,
+    )
     done = fresh_item(item.id)
     assert (done.state, done.resolution) == ("done", "callback")
     card = f"{expected:%Y-%m-%d %H:%M} UTC · tomorrow after 3pm"
@@ -881,7 +888,7 @@ def test_callback_without_a_date_is_refused(client, crew, desk, when):
     )
     assert response.status_code == 422
     assert "Pick a date and time for the callback." in response.text
-    assert db.session.get(Lead, item.lead_id).callback_at is None
+    assert tasks.next_callback(db.session, item.lead_id) is None
     assert fresh_item(item.id).state == "open"
 
 

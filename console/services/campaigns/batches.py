@@ -767,9 +767,7 @@ def sending_estimate(session: Session, batch: Batch) -> SendingEstimate | None:
             queued[sender_id or batch.campaign.sender_id] += 1
     if not queued and not held:
         return None
-    senders = {
-        s.id: s for s in session.scalars(select(Sender).where(Sender.id.in_(list(queued))))
-    }
+    senders = {s.id: s for s in session.scalars(select(Sender).where(Sender.id.in_(list(queued))))}
     slowest, seconds = batch.campaign.sender, 0.0
     for sender_id, count in queued.items():
         sender = senders.get(sender_id)

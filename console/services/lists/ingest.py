@@ -211,9 +211,7 @@ def _owner(values: dict[str, str]) -> dict | None:
 
 def _business(values: dict[str, str], name: str) -> dict:
     street = " ".join(v for v in (values.get("street", ""), values.get("address2", "")) if v)
-    place = address(
-        street, values.get("city", ""), values.get("state", ""), values.get("zip", "")
-    )
+    place = address(street, values.get("city", ""), values.get("state", ""), values.get("zip", ""))
     sic = sic_code(values.get("sic_code", ""))
     naics = naics_code(values.get("naics_code", ""))
     description = values.get("sic_description") or values.get("naics_description") or ""

@@ -36,7 +36,6 @@ _NICKNAMES = re.compile(r"\([^)]*\)|\"[^\"]*\"|“[^”]*”")
 _PEOPLE = re.compile(r"\s+(?:and|&)\s+|\s*&\s*", re.IGNORECASE)
 
 
-
 @dataclass(frozen=True)
 class PersonName:
     """A person's name split into parts, each in display case."""
@@ -70,7 +69,6 @@ class _NameParts:
     given: list[str]
     last: list[str]
     suffixes: list[str]
-
 
 
 def _take_honorific(tokens: list[str]) -> str:

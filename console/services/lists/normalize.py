@@ -142,4 +142,3 @@ def name_case(word_or_text: str) -> str:
 def word_key(token: str) -> str:
     """A token lower-cased without dots or commas, for table look-ups."""
     return token.lower().replace(".", "").strip(",")
-

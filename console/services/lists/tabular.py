@@ -624,9 +624,7 @@ def _sniff_xlsx(path: Path) -> FileShape:
     return _require_data(path, shape)
 
 
-def _iter_xlsx(
-    path: Path, sheet_title: str, skip_through: int, last_row: int
-) -> Iterator[Record]:
+def _iter_xlsx(path: Path, sheet_title: str, skip_through: int, last_row: int) -> Iterator[Record]:
     """Non-blank rows of the named sheet after row `skip_through`, up to `last_row`."""
     workbook = _open_workbook(path)
     try:
@@ -637,9 +635,7 @@ def _iter_xlsx(
         workbook.close()
 
 
-def _sheet_records(
-    sheet, skip_through: int, last_row: int = XLSX_MAX_ROWS
-) -> Iterator[Record]:
+def _sheet_records(sheet, skip_through: int, last_row: int = XLSX_MAX_ROWS) -> Iterator[Record]:
     """Non-blank rows of a read-only sheet as (sheet row number, text cells), to `last_row`.
 
     A sheet that declares or has more than XLSX_MAX_ROWS rows or XLSX_MAX_COLUMNS filled

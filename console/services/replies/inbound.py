@@ -188,12 +188,15 @@ def attach(session: Session, inbound_id: int, now: datetime | None = None) -> in
     ).rowcount
     session.commit()
     # The claim holds the row until the commit, so two runs never both attach it.
-    claimed = counted and session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.conversation_id.is_(None))
-        .values(handled="attaching")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = (
+        counted
+        and session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id, InboundMessage.conversation_id.is_(None))
+            .values(handled="attaching")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
     inbound = session.get(InboundMessage, inbound_id, populate_existing=True)
     if inbound is None or inbound.team_id is None:
         session.commit()

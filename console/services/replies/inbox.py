@@ -34,6 +34,7 @@ from console.models.base import utcnow
 from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
+from console.services.deals import tasks
 from console.services.replies import drafting, personas, priority, reading
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
@@ -475,14 +476,21 @@ def _suppress_wrong_number(session: Session, item: InboxItem, user: User | None)
 
 
 def schedule_callback(
-    session: Session, item: InboxItem, user: User, when: datetime, note: str = ""
+    session: Session, item: InboxItem, user: User, when: datetime, note: str = "", zone: str = ""
 ) -> None:
-    """Put a call on the lead at the time the owner asked for; the item is done."""
+    """Book a callback task on the lead at the time the owner asked for; the item is done."""
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is None:
         raise InboxProblem("This number matches no lead, so a callback has nowhere to go.")
-    lead.callback_at = when
-    lead.callback_note = (note or item.extracted.get("callback_time", ""))[:255]
+    task = tasks.book_callback(
+        session,
+        lead,
+        user,
+        when,
+        zone=zone,
+        note=note or item.extracted.get("callback_time", ""),
+        inbox_item_id=item.id,
+    )
     if item.state != "done":
         _discard_drafts(session, item, user)
         _resolve(item, user, "callback")
@@ -492,7 +500,7 @@ def schedule_callback(
         actor_id=user.id,
         action="inbox.callback",
         entity=item,
-        after={"at": when.isoformat(), "note": lead.callback_note},
+        after={"at": when.isoformat(), "note": task.note},
     )
 
 

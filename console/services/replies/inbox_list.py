@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from console.models import Deal, Draft, InboxItem, Lead, Message
 from console.models.base import utcnow
+from console.services.deals import tasks
 from console.services.numbers import whole_number
 from console.services.replies import priority
 from console.services.replies.inbox import WORKING_STATES
@@ -226,7 +227,7 @@ def lead_replies(session: Session, lead: Lead) -> dict:
         .order_by(InboxItem.id.desc())
         .limit(5)
     ).all()
-    return {"deals": deals, "items": items}
+    return {"deals": deals, "items": items, "callback": tasks.next_callback(session, lead.id)}
 
 
 @dataclass(frozen=True)
