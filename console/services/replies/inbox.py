@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, joinedload
 from console.models import (
     Conversation,
     Deal,
-    DealStageHistory,
     Draft,
     InboxItem,
     Lead,
@@ -34,7 +33,7 @@ from console.models.base import utcnow
 from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
-from console.services.deals import tasks
+from console.services.deals import deals, tasks
 from console.services.replies import drafting, personas, priority, reading
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
@@ -509,37 +508,9 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is None:
         raise InboxProblem("This number matches no lead; match it to a lead first.")
-    deal = session.scalars(
-        select(Deal).where(
-            Deal.team_id == item.team_id,
-            Deal.lead_id == lead.id,
-            Deal.stage.not_in(("won", "lost")),
-        )
-    ).first()
-    if deal is None:
-        business = lead.business
-        deal = Deal(
-            team_id=item.team_id,
-            title=(business.name if business is not None else lead.code)[:255],
-            lead_id=lead.id,
-            conversation_id=item.conversation_id,
-            stage="discovery",
-            owner_id=user.id,
-            created_by_id=user.id,
-        )
-        session.add(deal)
-        session.flush()
-        session.add(
-            DealStageHistory(
-                team_id=item.team_id,
-                deal_id=deal.id,
-                to_stage="discovery",
-                by_id=user.id,
-                note="Converted from the inbox",
-            )
-        )
-    lead.status = "deal"
-    sequences.stop_for_lead(session, item.team_id, lead.id, "deal", "Converted to a deal")
+    deal, _created = deals.open_deal(
+        session, lead, user, conversation_id=item.conversation_id, note="Converted from the inbox"
+    )
     if item.state != "done":  # a reply already sent keeps its resolution
         _discard_drafts(session, item, user)
         _resolve(item, user, "converted")
