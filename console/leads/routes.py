@@ -68,13 +68,15 @@ def export():
 @bp.get("/<int:lead_id>")
 @login_required
 def show(lead_id: int):
-    """One lead: owner, business, phones, emails, provenance and history."""
-    lead = team_get_or_404(Lead, lead_id)
+    """One lead: owner, business, phones, emails, provenance, the work on it and its timeline."""
+    return lead_page(team_get_or_404(Lead, lead_id))
+
+
+def lead_page(lead: Lead, **forms) -> str:
+    """The lead page; `forms` are refused forms to show again with their errors."""
     return render(
         "leads/show.html",
         lead=lead,
-        history=lead_service.lead_history(db.session, lead),
-        merges=lead_service.lead_merges(db.session, lead),
         reviews=duplicates.pending_for_lead(db.session, lead),
         rules=RULES,
         traces=pass_reports.lead_results(db.session, lead),
@@ -85,6 +87,7 @@ def show(lead_id: int):
         actions=scoring.ACTIONS,
         personas=scoring.PERSONAS,
         replies=lead_replies(db.session, lead),
+        **record.record_context(lead, **forms),
     )
 
 
@@ -108,3 +111,7 @@ def bulk_tag():
     else:
         flash("Type a tag to add.", "error")
     return redirect(url_for("leads.index", **filters.as_args()))
+
+
+# The record's routes (editing, notes, status, timeline) live on this blueprint too.
+from console.leads import record  # noqa: E402
