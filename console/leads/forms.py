@@ -95,7 +95,9 @@ class DealForm(FlaskForm):
         default="discovery",
     )
     value = DecimalField(
-        "Value ($)", [Optional(), Finite(), NumberRange(min=0, max=10**12)], places=2
+        "Value ($)",
+        validators=[Optional(), Finite(), NumberRange(min=0, max=10**12)],
+        places=2,
     )
 
 
