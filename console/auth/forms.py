@@ -48,3 +48,4 @@ class AcceptInvitationForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
     )
     submit = SubmitField("Join the team")
+
