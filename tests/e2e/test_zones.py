@@ -17,6 +17,7 @@ from console.models import Role
 from console.services import timezones
 from tests import clock
 from tests.e2e.conftest import expect, running_console, sign_in, url_path
+from tests.e2e.test_campaigns import demo_campaign
 from tests.e2e.test_console import lead_rows, main_nav, sample, sample_matching
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +90,7 @@ def test_user_in_new_york_reads_eastern_time_and_the_owners_chicago_clock(page, 
         lambda: page.get_by_role("button", name="Run a worker check").click(),
     )
     expect(page).to_have_url(url_path(r"/jobs/\d+$"))
-    shown = page.locator("dl.facts dt:text-is(\"Queued\") + dd").inner_text()
+    shown = page.locator('dl.facts dt:text-is("Queued") + dd').inner_text()
     assert shown in queued, (shown, queued)
     assert re.fullmatch(r"Jan \d{1,2}, 2026, .+ EST", shown), shown
     assert "UTC" not in page.locator("main").inner_text()
@@ -109,3 +110,21 @@ def test_user_in_new_york_reads_eastern_time_and_the_owners_chicago_clock(page, 
     assert owner_clock.inner_text() in owner_now, (owner_clock.inner_text(), owner_now)
     expect(owner_clock).to_have_attribute("title", re.compile(r"state IL"))
     shot("lead")
+
+
+def test_inbox_item_and_batch_rows_show_the_owners_time(page, shot):
+    sign_in(page, Role.OPERATOR)
+
+    # An owner's reply: the lead card says what time it is where they are.
+    main_nav(page).get_by_role("link", name="Inbox").click()
+    card = page.get_by_role("complementary", name="Lead")
+    expect(card.locator(".owner-clock dd")).to_have_text(re.compile(r" for the owner, [A-Z]"))
+    shot("inbox")
+
+    # A batch to Illinois owners: each row has the owner's time, compact.
+    rows = demo_campaign(page, "Springfield owners", "IL", 3)
+    for index in range(3):
+        expect(rows.nth(index).locator(".owner-time")).to_have_text(
+            re.compile(r"^(\d{1,2}:\d\d [ap]m|noon|midnight), Chicago$")
+        )
+    shot("batch")

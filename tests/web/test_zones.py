@@ -298,6 +298,9 @@ def test_inbox_detail_shows_the_owners_clock(client, crew, stopped_clock, monkey
             rf'<dt>Their time</dt><dd title="From state IL[^"]*">{CHICAGO_NOW}</dd>',
             response.text,
         ), response.text
+    # The list's deadline, on hover, is in the viewer's zone too.
+    listed = client.get("/inbox").text
+    assert re.search(r'title="Answer by [A-Z][a-z]{2} \d{1,2}, \d{4}, [^"]+ E[SD]T"', listed), listed
 
 
 def test_batch_rows_show_each_owners_time(client, app, crew, stopped_clock):
