@@ -167,9 +167,9 @@ def _register_template_helpers(app: Flask) -> None:
     def _globals():
         return {
             "now": utcnow(),  # a view's own `now` wins over this one
-            "viewer_zone": viewer_zone,
             "owner_clock": timezones.owner_clock,
             "recipient_clock": timezones.recipient_clock,
+            "zone_label": timezones.zone_label,
             "console_mode": app.config["CONSOLE_MODE"],
             "twilio_sandbox": app.config["TWILIO_SANDBOX"],
             "htmx_version": HTMX_VERSION,

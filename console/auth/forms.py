@@ -48,4 +48,3 @@ class AcceptInvitationForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
     )
     submit = SubmitField("Join the team")
-

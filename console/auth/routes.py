@@ -107,7 +107,7 @@ def account():
     """Your account: who you are, and the time zone you read the console's times in."""
     team_zone = timezones.team_zone_name(current_user.team)
     form = ZoneForm(data={"time_zone": current_user.time_zone}).offer(
-        timezones.zone_choices(), blank=f"The team's zone ({team_zone.replace('_', ' ')})"
+        timezones.zone_choices(), blank=f"The team's zone: {timezones.zone_label(team_zone)}"
     )
     if form.validate_on_submit():
         try:
@@ -118,9 +118,7 @@ def account():
             db.session.commit()
             flash("Your time zone is saved.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, team_zone=team_zone), (
-        400 if form.errors else 200
-    )
+    return render_template("auth/account.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

@@ -58,7 +58,12 @@ def zone_of(name: str) -> ZoneInfo | None:
 
 def zone_choices() -> list[tuple[str, str]]:
     """(name, label) pairs for a zone select: the US zones by their common names first."""
-    return [(name, US_ZONES.get(name, name.replace("_", " "))) for name in zone_names()]
+    return [(name, zone_label(name)) for name in zone_names()]
+
+
+def zone_label(name: str) -> str:
+    """A zone as the menu names it: "Central (Chicago)", "Europe/Paris"."""
+    return US_ZONES.get(name, name.replace("_", " "))
 
 
 class ZoneProblem(ValueError):

@@ -76,7 +76,7 @@ def test_user_in_new_york_reads_eastern_time_and_the_owners_chicago_clock(page, 
     page.get_by_role("banner").get_by_role("link", name="Your account").click()
     expect(page).to_have_url(url_path(r"/account$"))
     select = page.get_by_label("Time zone")
-    expect(select.locator("option").first).to_have_text("The team's zone (America/Los Angeles)")
+    expect(select.locator("option").first).to_have_text("The team's zone: Pacific (Los Angeles)")
     select.select_option(label="Eastern (New York)")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash")).to_have_text("Your time zone is saved.")

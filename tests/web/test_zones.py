@@ -95,7 +95,7 @@ def test_user_chooses_their_own_zone_and_reads_times_in_it(client, crew, stopped
     assert "Jan 14, 2026, 4:00 pm EST" in client.get(f"/jobs/{run.id}").text
     page = client.get("/account")
     assert page.status_code == 200
-    assert "The team&#39;s zone (America/New York)" in page.text
+    assert "The team&#39;s zone: Eastern (New York)" in page.text
     assert "It is now Jan 14, 2026, 4:00 pm EST." in page.text
 
     response = client.post("/account", data={"time_zone": "America/Los_Angeles"})
@@ -208,7 +208,7 @@ def test_only_an_admin_sets_the_teams_zone(client, crew, role):
 def test_a_manager_sees_the_teams_zone_without_the_form(client, crew):
     login(client, crew.manager)
     page = client.get("/settings/").text
-    assert "America/New York" in page
+    assert "<strong>Eastern (New York)</strong>" in page
     assert 'action="/settings/time-zone"' not in page
 
 
@@ -300,7 +300,9 @@ def test_inbox_detail_shows_the_owners_clock(client, crew, stopped_clock, monkey
         ), response.text
     # The list's deadline, on hover, is in the viewer's zone too.
     listed = client.get("/inbox").text
-    assert re.search(r'title="Answer by [A-Z][a-z]{2} \d{1,2}, \d{4}, [^"]+ E[SD]T"', listed), listed
+    assert re.search(r'title="Answer by [A-Z][a-z]{2} \d{1,2}, \d{4}, [^"]+ E[SD]T"', listed), (
+        listed
+    )
 
 
 def test_batch_rows_show_each_owners_time(client, app, crew, stopped_clock):
