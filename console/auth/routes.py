@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from console.auth.forms import AcceptInvitationForm, LoginForm, PasswordForm
 from console.extensions import db
-from console.services import accounts, demo
+from console.forms import ZoneForm
+from console.services import accounts, demo, timezones
 from console.web import client_ip
 
 bp = Blueprint("auth", __name__)
@@ -98,6 +99,26 @@ def password():
             flash("Password changed. Other sessions were signed out.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Your account: who you are, and the time zone you read the console's times in."""
+    team_zone = timezones.team_zone_name(current_user.team)
+    form = ZoneForm(data={"time_zone": current_user.time_zone}).offer(
+        timezones.zone_choices(), blank=f"The team's zone: {timezones.zone_label(team_zone)}"
+    )
+    if form.validate_on_submit():
+        try:
+            timezones.set_user_zone(current_user, form.time_zone.data)
+        except timezones.ZoneProblem as problem:
+            form.time_zone.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("Your time zone is saved.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

@@ -474,7 +474,8 @@ def test_edit_round_trip_keeps_every_choice(client, crew, kit):
         {"after_days": 3, "template_id": nudge.id},
         {"after_days": 7, "template_id": template.id},
     ]
-    assert saved["start_at"] == datetime(2030, 3, 2, tzinfo=UTC)
+    # The start date begins at midnight on the team's clock (US Eastern by default).
+    assert saved["start_at"] == datetime(2030, 3, 2, 5, tzinfo=UTC)
 
     page = client.get(f"/campaigns/{campaign.id}/edit")
     assert page.status_code == 200
@@ -505,6 +506,19 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     for name, value in pairs:
         out.setdefault(name, []).append(value)
     return out
+
+
+def test_start_date_begins_at_midnight_on_the_teams_clock(client, crew, kit):
+    """A campaign starting Mar 2 in a Chicago team sends nothing on the evening of Mar 1."""
+    template, sender = kit
+    crew.team.settings = {**(crew.team.settings or {}), "time_zone": "America/Chicago"}
+    db.session.commit()
+    login(client, crew.operator)
+    campaign = create_campaign(client, template, sender, start_on="2030-03-02")
+    assert campaign.start_at == datetime(2030, 3, 2, 6, tzinfo=UTC)
+    assert "From Mar 2, 2030, midnight CST" in client.get(f"/campaigns/{campaign.id}").text
+    edit = form_values(client.get(f"/campaigns/{campaign.id}/edit").text, "builder")
+    assert ("start_on", "2030-03-02") in edit
 
 
 def test_edit_changes_the_campaign(client, crew, kit):

@@ -847,15 +847,30 @@ def test_dismissing_a_suspected_opt_out_keeps_the_item_open(client, crew, desk):
 
 
 @pytest.mark.parametrize(
-    ("when", "zone", "expected"),
+    ("when", "zone", "expected", "shown"),
     [
-        ("2031-07-08T15:30", "America/Chicago", datetime(2031, 7, 8, 20, 30, tzinfo=UTC)),
-        ("2031-01-15T09:00", "America/New_York", datetime(2031, 1, 15, 14, 0, tzinfo=UTC)),
-        ("2031-01-15T09:00", "", datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),
+        (
+            "2031-07-08T15:30",
+            "America/Chicago",
+            datetime(2031, 7, 8, 20, 30, tzinfo=UTC),
+            "Jul 8, 2031, 4:30 pm EDT",
+        ),
+        (
+            "2031-01-15T09:00",
+            "America/New_York",
+            datetime(2031, 1, 15, 14, 0, tzinfo=UTC),
+            "Jan 15, 2031, 9:00 am EST",
+        ),
+        (
+            "2031-01-15T09:00",
+            "",
+            datetime(2031, 1, 15, 9, 0, tzinfo=UTC),
+            "Jan 15, 2031, 4:00 am EST",
+        ),
     ],
 )
 def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
-    client, crew, desk, when, zone, expected
+    client, crew, desk, when, zone, expected, shown
 ):
     item = open_item(desk, 1, CALL_ME)
     login(client, crew.operator)
@@ -873,7 +888,8 @@ def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
     )
     done = fresh_item(item.id)
     assert (done.state, done.resolution) == ("done", "callback")
-    card = f"{expected:%Y-%m-%d %H:%M} UTC · tomorrow after 3pm"
+    # Shown in the viewer's zone (the team's, US Eastern), the zone named.
+    card = f"{shown} · tomorrow after 3pm"
     assert detail_field(response.text, "Callback") == card
     assert detail_field(client.get(f"/inbox/{item.id}").text, "Callback") == card
     assert "inbox.callback" in audit_actions(crew.team.id)
