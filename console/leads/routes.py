@@ -91,13 +91,17 @@ def show(lead_id: int):
 @bp.post("/tag")
 @roles_required(Role.OPERATOR)
 def bulk_tag():
-    """Add a tag to the chosen leads, or to every lead the filters match."""
+    """Add a tag to the chosen leads, or to every lead the filters match.
+
+    The tag to add comes as `new_tag` so it never mixes with the `tag` filter the
+    form carries back; the list comes back with the same filters as before.
+    """
     filters = lead_service.LeadFilters.from_args(request.form)
     if request.form.get("scope") == "all":
         ids = lead_service.matching_ids(db.session, current_user.team_id, filters)
     else:
         ids = int_list(request.form, "lead_id")
-    tag = request.form.get("tag", "")
+    tag = request.form.get("new_tag", "")
     changed = lead_service.tag_leads(db.session, current_user.team_id, ids, tag)
     db.session.commit()
     if tag.strip():
