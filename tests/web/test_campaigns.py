@@ -677,9 +677,9 @@ def test_replies_after_the_last_touch_count_as_replied(client, crew):
     receive_text(desk, mobile(2), "Not now, thanks", to=other.address)
     receive_text(desk, mobile(3), "Wrong number")  # never texted by the campaign
     db.session.commit()
-    assert campaigns.campaign_stats(db.session, [desk.campaign.id])[desk.campaign.id][
-        "replied"
-    ] == 2
+    assert (
+        campaigns.campaign_stats(db.session, [desk.campaign.id])[desk.campaign.id]["replied"] == 2
+    )
     login(client, crew.operator)
     page = client.get(f"/campaigns/{desk.campaign.id}").text
     assert "<dt>Replied</dt><dd>2</dd>" in page

@@ -1320,3 +1320,40 @@ def test_a_reading_that_keeps_failing_is_given_to_a_person_not_retried(
     assert "Could not be read automatically" in item.classify_note
     assert item.bucket == "urgent"
     assert replies.stale_items(db.session, now=later) == []
+
+
+def test_an_email_given_in_a_reply_is_kept_on_the_lead_once(client, crew, desk):
+    lead = texted_lead(desk, 1)
+    item = reply_from(desk, mobile(1), "send me info at Bob.Smith@gmail.com")
+    assert item.extracted["email"] == "bob.smith@gmail.com"
+    first_text = item.inbound_id
+    reply_from(desk, mobile(1), "did you get it? bob.smith@gmail.com")
+    lead = fresh(lead)
+    assert [(e.address, e.source) for e in lead.owner.emails] == [("bob.smith@gmail.com", "reply")]
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == lead.id, AuditEvent.action == "lead.email_from_reply"
+        )
+    ).all()
+    assert len(events) == 1
+    assert events[0].after["inbound_id"] == first_text
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert 'bob.smith@gmail.com <span class="muted">· reply</span>' in page
+
+
+def test_a_phone_given_in_a_reply_is_kept_on_the_lead_in_e164(client, crew, desk):
+    lead = texted_lead(desk, 1)
+    item = reply_from(desk, mobile(1), "Better to call my office line (512) 555-0188 after 3pm")
+    lead = fresh(lead)
+    given = [p for p in lead.owner.phones if p.source == "reply"]
+    assert [(p.e164, p.kind) for p in given] == [("+15125550188", "other")]
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "lead.phone_from_reply")
+    ).one()
+    assert event.entity_id == lead.id and event.after["inbound_id"] == item.inbound_id
+    reply_from(desk, mobile(1), "again: 512-555-0188")
+    assert len([p for p in fresh(lead).owner.phones if p.e164 == "+15125550188"]) == 1
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert "(512) 555-0188" in page and "<td>reply</td>" in page

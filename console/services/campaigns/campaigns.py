@@ -504,8 +504,9 @@ def replied_numbers(session: Session, campaign_ids: list[int]) -> dict[int, int]
     replies = by_conversation.union(after_a_text).subquery()
     return dict(
         session.execute(
-            select(replies.c.campaign_id, func.count(func.distinct(replies.c.conversation_id)))
-            .group_by(replies.c.campaign_id)
+            select(
+                replies.c.campaign_id, func.count(func.distinct(replies.c.conversation_id))
+            ).group_by(replies.c.campaign_id)
         ).all()
     )
 
