@@ -38,7 +38,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services.campaigns import segments
 from console.services.deals import tasks
-from console.services.replies import inbox, inbox_list
+from console.services.replies import inbox, inbox_list, priority
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
 from jobs.worker import drain
@@ -1357,3 +1357,15 @@ def test_a_phone_given_in_a_reply_is_kept_on_the_lead_in_e164(client, crew, desk
     login(client, crew.reviewer)
     page = client.get(f"/leads/{lead.id}").text
     assert "(512) 555-0188" in page and "<td>reply</td>" in page
+
+
+def test_an_opt_out_joining_a_read_item_keeps_the_bucket_its_priority_falls_in(client, crew, desk):
+    texted_lead(desk, 1, score=40)
+    item = reply_from(desk, mobile(1), YES)
+    assert 100 <= item.priority < 150 and item.bucket == "high"
+    stopped = reply_from(desk, mobile(1), "STOP")
+    assert stopped.id == item.id and stopped.opt_out and stopped.priority == item.priority
+    assert stopped.bucket == priority.bucket_for(stopped.priority)[0] == "high"
+    login(client, crew.reviewer)
+    page = client.get(f"/inbox/{item.id}").text
+    assert f'{stopped.priority} <span class="bucket bucket-high">High</span>' in page
