@@ -41,6 +41,7 @@ from console.services.deals import tasks
 from console.services.replies import inbox, inbox_list, priority
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
+from console.services.tracing import scoring
 from jobs.worker import drain
 from tests.conftest import PASSWORD, login
 from tests.sending_helpers import CENTRAL, TUE, WED, Clock, at_local, next_weekday
@@ -1369,3 +1370,35 @@ def test_an_opt_out_joining_a_read_item_keeps_the_bucket_its_priority_falls_in(c
     login(client, crew.reviewer)
     page = client.get(f"/inbox/{item.id}").text
     assert f'{stopped.priority} <span class="bucket bucket-high">High</span>' in page
+
+
+def _scored_for_a_skip_trace(lead_id: int) -> Lead:
+    """The lead as scored before it was texted: no mobile known, so "skip trace"."""
+    lead = db.session.get(Lead, lead_id)
+    lead.quality_score, lead.recommended_action = 50, "skip_trace_required"
+    db.session.commit()
+    return lead
+
+
+def test_a_stop_reply_makes_the_next_step_no_outreach(client, crew, desk):
+    lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
+    reply_from(desk, mobile(1), "STOP")
+    lead = fresh(lead)
+    assert lead.status == "do_not_contact"
+    assert lead.recommended_action == "no_outreach_do_not_contact"
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert "<dt>Next step</dt><dd>No outreach: do not contact</dd>" in page
+    assert "Skip trace" not in page[page.index("<dt>Next step</dt>") :][:80]
+
+
+def test_a_deal_makes_the_next_step_work_the_deal(client, crew, desk):
+    lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
+    item = reply_from(desk, mobile(1), YES)
+    login(client, crew.operator)
+    assert client.post(f"/inbox/{item.id}/do/deal").status_code == 200
+    lead = fresh(lead)
+    assert (lead.status, lead.recommended_action) == ("deal", "work_the_deal")
+    assert "<dt>Next step</dt><dd>Work the deal</dd>" in client.get(f"/leads/{lead.id}").text
+    scoring.rescore_leads(db.session, lead.team_id, [lead.id])
+    assert fresh(lead).recommended_action == "work_the_deal"  # a rescore keeps it
