@@ -53,9 +53,10 @@ def index():
 
 
 @bp.get("/export.csv")
-@login_required
+@roles_required(Role.OPERATOR)
 def export():
-    """Every lead the current filters match, as CSV with provenance columns."""
+    """Every lead the current filters match, as CSV with provenance columns (operators and
+    up: the whole lead database is not a reviewer's to take)."""
     filters = lead_service.LeadFilters.from_args(request.args)
     rows = (
         lead_service.export_row(lead)
@@ -101,14 +102,11 @@ def bulk_tag():
         ids = lead_service.matching_ids(db.session, current_user.team_id, filters)
     else:
         ids = int_list(request.form, "lead_id")
-    tag = request.form.get("new_tag", "")
+    tag = lead_service.clean_tag(request.form.get("new_tag", ""))
     changed = lead_service.tag_leads(db.session, current_user.team_id, ids, tag)
     db.session.commit()
-    if tag.strip():
-        flash(
-            f"Tagged {changed:,} lead{'' if changed == 1 else 's'} {tag.strip().lower()!r}.",
-            "success",
-        )
+    if tag:
+        flash(f"Tagged {changed:,} lead{'' if changed == 1 else 's'} {tag!r}.", "success")
     else:
         flash("Type a tag to add.", "error")
     return redirect(url_for("leads.index", **filters.as_args()))

@@ -114,7 +114,7 @@ def test_tag_all_matching_tags_every_lead_the_filters_match(client, crew):
     db.session.expire_all()
     assert all(lead.tags == ["hot-list"] for lead in texas)
     assert not arizona.tags
-    assert "Tagged 3 leads" in client.get(response.headers["Location"]).text
+    assert "Tagged 3 leads &#39;hot-list&#39;." in client.get(response.headers["Location"]).text
 
 
 def test_tagging_under_a_tag_filter_adds_the_typed_tag_and_keeps_the_filter(client, crew):
