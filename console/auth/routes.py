@@ -11,7 +11,7 @@ from console.auth.forms import AcceptInvitationForm, LoginForm, PasswordForm
 from console.extensions import db
 from console.forms import ZoneForm
 from console.services import accounts, demo, timezones
-from console.web import client_ip
+from console.web import client_ip, home_url
 
 bp = Blueprint("auth", __name__)
 
@@ -25,14 +25,14 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("dashboard.index")
+    return home_url(current_user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password, throttled per account and per address."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+        return redirect(home_url(current_user))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -97,7 +97,7 @@ def password():
             db.session.commit()
             login_user(current_user._get_current_object())  # the session carries the new token
             flash("Password changed. Other sessions were signed out.", "success")
-            return redirect(url_for("dashboard.index"))
+            return redirect(home_url(current_user))
     return render_template("auth/password.html", form=form)
 
 
@@ -144,7 +144,7 @@ def accept_invitation(token: str):
             db.session.commit()
             login_user(user)
             flash(f"Welcome to {user.team.name}.", "success")
-            return redirect(url_for("dashboard.index"))
+            return redirect(home_url(user))
     return render_template("auth/invitation.html", invitation=invitation, form=form), (
         400 if form.errors else 200
     )

@@ -665,3 +665,35 @@ def test_last_contacted_before_is_a_date(client, crew, kit):
     login(client, crew.operator)
     campaign = create_campaign(client, template, sender, last_contacted_before="2026-01-15")
     assert campaign.criteria["last_contacted_before"] == date(2026, 1, 15).isoformat()
+
+
+def test_replies_after_the_last_touch_count_as_replied(client, crew):
+    from tests.web.inbox_helpers import add_sender, make_desk, receive_text, texted_lead
+
+    desk = make_desk(crew)
+    finished = texted_lead(desk, 1)
+    db.session.add(
+        Enrollment(
+            team_id=crew.team.id,
+            campaign_id=desk.campaign.id,
+            lead_id=finished.id,
+            e164=mobile(1),
+            status="finished",
+            touches_sent=3,
+        )
+    )
+    db.session.commit()
+    receive_text(desk, mobile(1), "Who is this? Maybe later in the year.")
+    # A number that wrote to another line first, then got this campaign's text.
+    other = add_sender(desk, "+15125550177")
+    receive_text(desk, mobile(2), "Hello?", to=other.address)
+    texted_lead(desk, 2, sent_at=utcnow())
+    receive_text(desk, mobile(2), "Not now, thanks", to=other.address)
+    receive_text(desk, mobile(3), "Wrong number")  # never texted by the campaign
+    db.session.commit()
+    assert (
+        campaigns.campaign_stats(db.session, [desk.campaign.id])[desk.campaign.id]["replied"] == 2
+    )
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/{desk.campaign.id}").text
+    assert "<dt>Replied</dt><dd>2</dd>" in page

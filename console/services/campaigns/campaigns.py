@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from console.models import (
     Business,
     Campaign,
+    Conversation,
     Enrollment,
+    InboundMessage,
     Lead,
     Message,
     MessageTemplate,
@@ -555,8 +557,53 @@ def change_status(session: Session, campaign: Campaign, action: str) -> None:
         )
 
 
+def replied_numbers(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """Per campaign: how many numbers texted back after the campaign texted them.
+
+    A reply counts for a campaign when its conversation is the campaign's, or when it
+    came from a number after one of the campaign's texts went to it. Replies are read
+    from the inbound texts themselves, so a reply after the last touch (the enrollment
+    already finished) still counts.
+    """
+    if not campaign_ids:
+        return {}
+    by_conversation = (
+        select(
+            Conversation.campaign_id.label("campaign_id"),
+            InboundMessage.conversation_id.label("conversation_id"),
+        )
+        .join(Conversation, Conversation.id == InboundMessage.conversation_id)
+        .where(Conversation.campaign_id.in_(campaign_ids))
+    )
+    after_a_text = (
+        select(
+            Message.campaign_id.label("campaign_id"),
+            InboundMessage.conversation_id.label("conversation_id"),
+        )
+        .join(
+            Message,
+            and_(
+                Message.team_id == InboundMessage.team_id,
+                Message.to_e164 == InboundMessage.from_e164,
+                Message.sent_at.is_not(None),
+                Message.sent_at <= InboundMessage.received_at,
+            ),
+        )
+        .where(Message.campaign_id.in_(campaign_ids), InboundMessage.conversation_id.is_not(None))
+    )
+    replies = by_conversation.union(after_a_text).subquery()
+    return dict(
+        session.execute(
+            select(
+                replies.c.campaign_id, func.count(func.distinct(replies.c.conversation_id))
+            ).group_by(replies.c.campaign_id)
+        ).all()
+    )
+
+
 def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]:
-    """Per campaign: leads enrolled, texts sent, delivered, failed, blocked, replies, cost."""
+    """Per campaign: leads enrolled, texts sent, delivered, failed, blocked, cost, and the
+    numbers that replied (`replied_numbers`)."""
     stats = {
         cid: dict.fromkeys(("enrolled", "replied", "sent", "delivered", "failed", "blocked"), 0)
         | {"cost": Decimal(0)}
@@ -564,14 +611,14 @@ def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]
     }
     if not campaign_ids:
         return stats
-    for cid, status, count in session.execute(
-        select(Enrollment.campaign_id, Enrollment.status, func.count(Enrollment.id))
+    for cid, count in session.execute(
+        select(Enrollment.campaign_id, func.count(Enrollment.id))
         .where(Enrollment.campaign_id.in_(campaign_ids))
-        .group_by(Enrollment.campaign_id, Enrollment.status)
+        .group_by(Enrollment.campaign_id)
     ):
-        stats[cid]["enrolled"] += count
-        if status == "replied":
-            stats[cid]["replied"] += count
+        stats[cid]["enrolled"] = count
+    for cid, count in replied_numbers(session, campaign_ids).items():
+        stats[cid]["replied"] = count
     for cid, status, count, cost in session.execute(
         select(
             Message.campaign_id,

@@ -34,7 +34,7 @@ from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
 from console.services.deals import deals, tasks
-from console.services.replies import drafting, personas, priority, reading
+from console.services.replies import contacts, drafting, personas, priority, reading
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
 from console.services.sending.delivery import suppress_number
@@ -148,6 +148,7 @@ def process_item(
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is not None and result.label in INTERESTED and lead.status in REPLY_MOVES:
         lead.status = "interested"
+    contacts.save_from_reply(session, item, lead)
     draft = drafting.record(session, item, proposal)
     item.state, item.ready_at, item.read_attempts = "open", utcnow(), 0
     session.commit()
