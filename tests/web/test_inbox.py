@@ -1357,6 +1357,7 @@ def test_an_email_given_in_a_reply_is_kept_on_the_lead_once(client, crew, desk):
     login(client, crew.reviewer)
     page = client.get(f"/leads/{lead.id}").text
     assert 'bob.smith@gmail.com <span class="muted">· reply</span>' in page
+    assert "Email bob.smith@gmail.com saved from the owner&#39;s reply" in page
 
 
 def test_a_phone_given_in_a_reply_is_kept_on_the_lead_in_e164(client, crew, desk):

@@ -445,6 +445,10 @@ def _audit_words(event: AuditEvent) -> str | Callable[[dict[int, str]], str]:
         return lambda names: f"Assigned to {names.get(assignee, 'a former teammate')}"
     if action == "lead.campaign_added":
         return f"Added to campaign {after.get('campaign', '')}"
+    if action == "lead.email_from_reply":
+        return f"Email {after.get('email', '')} saved from the owner's reply"
+    if action == "lead.phone_from_reply":
+        return f"Phone {phone_text(after.get('phone', ''))} saved from the owner's reply"
     return action.replace("lead.", "").replace("_", " ").capitalize()
 
 
