@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from console.extensions import db
 from console.services.dashboard import team_dashboard
+from console.tasks.routes import due_today
 
 bp = Blueprint("dashboard", __name__)
 
@@ -16,5 +17,7 @@ bp = Blueprint("dashboard", __name__)
 def index():
     """Counts of leads, reachable owners, verified phones and work in progress."""
     return render_template(
-        "dashboard/index.html", dashboard=team_dashboard(db.session, current_user.team_id)
+        "dashboard/index.html",
+        dashboard=team_dashboard(db.session, current_user.team_id),
+        due_rows=due_today(),
     )
