@@ -914,7 +914,8 @@ def test_callback_form_is_prefilled_from_the_owners_words_on_their_clock(client,
 
 
 @pytest.mark.parametrize(
-    ("day", "at"), [("", ""), ("2031-07-08", ""), ("next tuesday", "15:00"), ("2031-02-30", "10:00")]
+    ("day", "at"),
+    [("", ""), ("2031-07-08", ""), ("next tuesday", "15:00"), ("2031-02-30", "10:00")],
 )
 def test_callback_without_a_date_is_refused(client, crew, desk, day, at):
     item = open_item(desk, 1, CALL_ME)
