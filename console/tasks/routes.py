@@ -21,7 +21,7 @@ from console.models.records import TASK_KINDS
 from console.services import timezones
 from console.services.deals import agenda, tasks
 from console.services.numbers import whole_number
-from console.web import csv_download, render, team_get_or_404, wants_partial
+from console.web import csv_download, render, team_get_or_404
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 CHANGED = {"HX-Trigger": "tasks-changed"}
@@ -233,35 +233,40 @@ def assign(task_id: int):
     return _changed(task)
 
 
+def _save_edit(task: Task, zone: str) -> str:
+    """Apply the edit form to `task` and commit; the problem in words, if any."""
+    form = request.form
+    try:
+        tasks.edit_task(
+            db.session,
+            task,
+            current_user,
+            title=form.get("title", ""),
+            due_at=tasks.local_due(form.get("date", ""), form.get("time", ""), zone),
+            zone=zone,
+            note=form.get("note", ""),
+        )
+    except tasks.TaskProblem as problem:
+        db.session.rollback()
+        return str(problem)
+    db.session.commit()
+    return ""
+
+
 @bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(task_id: int):
     """Change a task's title, due time (on the clock it was booked on) and note."""
     task = _task_or_404(task_id)
     zone = task.zone if timezones.valid_zone(task.zone) else _zone()
-    error = ""
-    if request.method == "POST":
-        form = request.form
-        try:
-            tasks.edit_task(
-                db.session,
-                task,
-                current_user,
-                title=form.get("title", ""),
-                due_at=tasks.local_due(form.get("date", ""), form.get("time", ""), zone),
-                zone=zone,
-                note=form.get("note", ""),
-            )
-        except tasks.TaskProblem as problem:
-            db.session.rollback()
-            error = str(problem)
-        else:
-            db.session.commit()
-            if task.lead_id and form.get("back") == "lead":
-                return redirect(url_for("leads.show", lead_id=task.lead_id))
-            return redirect(url_for("tasks.index"))
+    back = request.values.get("back", "")
+    error = _save_edit(task, zone) if request.method == "POST" else ""
+    if request.method == "POST" and not error:
+        if task.lead_id and back == "lead":
+            return redirect(url_for("leads.show", lead_id=task.lead_id))
+        return redirect(url_for("tasks.index"))
     local = timezones.in_zone(task.due_at, zone)
-    template = "tasks/_edit.html" if wants_partial() else "tasks/edit.html"
-    return render_template(
-        template, task=task, zone=zone, local=local, error=error, back=request.args.get("back")
-    ), (422 if error else 200)
+    page = render_template(
+        "tasks/edit.html", task=task, zone=zone, local=local, error=error, back=back
+    )
+    return page, (422 if error else 200)
