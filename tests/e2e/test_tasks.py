@@ -175,6 +175,17 @@ def test_owner_time_callback_is_prefilled_booked_listed_and_counted(page, databa
     )
     shot(page, "6-lead-panel")
 
+    # Edited on the clock it was booked on (the operator's), back to the lead.
+    valuation = tasks_panel.locator("li.task").filter(has_text="Send the valuation")
+    valuation.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", name="Edit task")).to_be_visible()
+    expect(page.get_by_label("Due at")).to_have_value("18:00")
+    expect(page.get_by_text("On the clock it was booked in (America/New_York).")).to_be_visible()
+    shot(page, "8-edit")
+    page.get_by_label("Title").fill("Send the valuation and comps")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#lead-tasks")).to_contain_text("Send the valuation and comps")
+
     # Due this evening: on the dashboard's "Due today".
     page.goto("/")
     expect(page.locator("#due-today")).to_contain_text("Send the valuation")
