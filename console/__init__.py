@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from console.library.routes import bp as library_bp
     from console.settings.routes import bp as settings_bp
     from console.skiptrace.routes import bp as skiptrace_bp
+    from console.tasks.routes import bp as tasks_bp
     from console.webhooks.routes import bp as webhooks_bp
 
     for blueprint in (
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         campaigns_bp,
         library_bp,
         inbox_bp,
+        tasks_bp,
         webhooks_bp,
         settings_bp,
         jobruns_bp,

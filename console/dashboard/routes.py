@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from console.extensions import db
 from console.models import Role
 from console.services.dashboard import team_dashboard
+from console.tasks.routes import due_today
 from console.web import home_url
 
 bp = Blueprint("dashboard", __name__)
@@ -21,5 +22,7 @@ def index():
     if not current_user.can(Role.OPERATOR):
         return redirect(home_url(current_user))
     return render_template(
-        "dashboard/index.html", dashboard=team_dashboard(db.session, current_user.team_id)
+        "dashboard/index.html",
+        dashboard=team_dashboard(db.session, current_user.team_id),
+        due_rows=due_today(),
     )

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
@@ -23,6 +21,7 @@ from console.services.deals import tasks
 from console.services.numbers import whole_number
 from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
 from console.services.replies.classify import LABEL_NAMES, LABELS
+from console.services.timezones import viewer_zone_name
 from console.web import csv_download, int_list, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
 
@@ -125,6 +124,12 @@ def _detail(item: InboxItem) -> dict:
         "measure": segments.measure(body),
         "deal": deal,
         "callback": tasks.next_callback(db.session, item.lead_id) if item.lead_id else None,
+        "callback_form": tasks.callback_form(
+            item.lead,
+            viewer_zone_name(current_user),
+            (item.extracted or {}).get("callback_time", ""),
+            item.inbound.received_at if item.inbound is not None else None,
+        ),
         "breached": inbox_list.breached(item),
         "sender": inbox.reply_sender(db.session, conversation),
         "suppression": inbox.suppression_of(db.session, item),
@@ -216,37 +221,26 @@ def act(item_id: int, action: str):
 @bp.post("/<int:item_id>/callback")
 @roles_required(*WORKERS)
 def callback(item_id: int):
-    """Schedule the call the owner asked for (the reviewer's local date and time)."""
+    """Schedule the call the owner asked for, at a date and time on the owner's clock
+    (the reviewer's when nothing places the owner)."""
     item = _item_or_404(item_id)
-    when = _local_datetime(request.form.get("when", ""), request.form.get("tz", ""))
+    zone, _known = tasks.callback_zone(item.lead, viewer_zone_name(current_user))
+    when = tasks.local_due(request.form.get("date", ""), request.form.get("time", ""), zone)
     if when is None:
         return _after_action(item, 422, "Pick a date and time for the callback.")
     try:
         inbox.schedule_callback(
-            db.session,
-            item,
-            current_user,
-            when,
-            request.form.get("note", ""),
-            zone=request.form.get("tz", ""),
+            db.session, item, current_user, when, request.form.get("note", ""), zone=zone
         )
     except inbox.InboxProblem as problem:
         db.session.rollback()
         return _after_action(_item_or_404(item_id), 422, str(problem))
     db.session.commit()
-    return _after_action(item)
-
-
-def _local_datetime(text: str, zone: str) -> datetime | None:
-    try:
-        naive = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    try:
-        tz = ZoneInfo(zone) if zone else UTC
-    except (KeyError, ValueError):
-        tz = UTC
-    return naive.replace(tzinfo=naive.tzinfo or tz).astimezone(UTC)
+    response = _after_action(item)
+    response.headers["HX-Trigger"] = json.dumps(
+        {**json.loads(response.headers["HX-Trigger"]), "tasks-changed": True}
+    )
+    return response
 
 
 @bp.post("/<int:item_id>/assign")

@@ -17,6 +17,7 @@ from console.services.lists import leads as lead_service
 from console.services.lists.resolve import RULES
 from console.services.replies.inbox_list import lead_replies
 from console.services.tracing import pass_reports, scoring
+from console.tasks.routes import task_panel
 from console.web import (
     csv_download,
     int_arg,
@@ -89,6 +90,7 @@ def lead_page(lead: Lead, **forms) -> str:
         personas=scoring.PERSONAS,
         replies=lead_replies(db.session, lead),
         **record.record_context(lead, **forms),
+        tasks_panel=task_panel(lead),
     )
 
 

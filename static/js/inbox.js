@@ -77,11 +77,6 @@
     }
   });
 
-  function fillZones(root) {
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
-    root.querySelectorAll("input.local-tz").forEach((input) => (input.value = zone));
-  }
-
   // Ticks survive the list refreshing itself (a new reply, a deadline ticking on).
   let ticked = [];
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -95,7 +90,6 @@
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
-    fillZones(event.target);
     if (ticked.length && document.getElementById("inbox-list")) {
       document.querySelectorAll("#inbox-list input[name=ids]").forEach((box) => {
         if (ticked.includes(box.value)) box.checked = true;
@@ -104,7 +98,6 @@
     const open = document.querySelector("#inbox-detail .inbox-item");
     if (open) mark(open.dataset.item);
   });
-  document.addEventListener("DOMContentLoaded", () => fillZones(document));
 
   // Ticked replies archived or assigned: if the open one was among them, show it afresh.
   document.body.addEventListener("inbox-bulk-done", (event) => {

@@ -60,7 +60,7 @@ def draft_a_batch(page) -> None:
 def test_main_pages_break_no_rule_of_the_policy(page):
     errors = collect_console_errors(page)
     sign_in(page, Role.ADMIN)
-    for path in ("/", "/leads/", "/imports/", "/campaigns/", "/inbox", "/settings/"):
+    for path in ("/", "/tasks", "/leads/", "/imports/", "/campaigns/", "/inbox", "/settings/"):
         visit(page, path)
         expect(page.locator("main")).to_be_visible()
     visit(page, "/leads/")

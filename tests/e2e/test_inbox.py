@@ -16,14 +16,13 @@ Screenshots for a person to look at: `tests/e2e/screenshots/inbox-*.png`.
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from console.models import Role
-from console.services import timezones
 from console.services.campaigns import segments
 from console.services.phones import display
 from tests import clock
@@ -377,20 +376,23 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     assert second_id != first_id
     callback = panel.locator("form.callback")
     expect(callback.get_by_label("Note")).to_have_value("Friday at 10am")
-    zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
-    today = clock.now().astimezone(ZoneInfo(zone))  # the console's today
+    # Filled in from the owner's words on the owner's clock (Chicago), the reviewer's
+    # (the team's, US Eastern) beside it.
+    today = clock.now().astimezone(ZoneInfo("America/Chicago"))  # the owner's today
     friday = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
-    local = friday.replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
-    callback.get_by_label("Callback").fill(local.strftime("%Y-%m-%dT%H:%M"))
+    expect(callback.get_by_label("Callback on")).to_have_value(f"{friday:%Y-%m-%d}")
+    expect(callback.get_by_label("Callback at")).to_have_value("10:00")
+    expect(callback).to_contain_text("the owner's time, Chicago")
+    expect(callback.locator("output.equivalent")).to_have_text("= 11:00 am EST for you")
     callback.get_by_role("button", name="Schedule").click()
     expect(row(page, owner)).to_have_count(0)
     expect(panel).not_to_have_attribute("data-item", second_id)
     page.goto(f"/inbox/{second_id}")
-    at = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    booked = (
+        f"{friday:%a %b} {friday.day}, 10:00 am CST for the owner, Chicago = 11:00 am EST for you"
+    )
     expect(fact(panel, "State")).to_contain_text("done")
-    # In the viewer's zone (the team's, US Eastern), the zone named.
-    shown = timezones.format_when(at, timezones.DEFAULT_ZONE)
-    expect(fact(lead_card, "Callback")).to_have_text(f"{shown} · Friday at 10am")
+    expect(fact(lead_card, "Callback")).to_have_text(f"{booked} · Friday at 10am")
     expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(discovery\)$"))
     snap(page, "11-callback")
 
@@ -399,8 +401,9 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     replies = page.locator("section").filter(
         has=page.get_by_role("heading", name="Replies and deals")
     )
-    expect(replies).to_contain_text(f"{shown} · Friday at 10am")
     expect(replies).to_contain_text("discovery")
+    expect(page.locator("#lead-tasks")).to_contain_text(booked)
+    expect(page.locator("#lead-tasks")).to_contain_text("Friday at 10am")
     snap(page, "12-lead-deal-and-callback")
 
 

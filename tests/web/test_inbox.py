@@ -191,7 +191,7 @@ def test_another_teams_item_page_is_a_404(client, crew, desk, rival_item):
         ("do/confirm-opt-out", {}),
         ("do/dismiss-opt-out", {}),
         ("do/deal", {}),
-        ("callback", {"when": "2031-07-08T15:30", "tz": "America/Chicago"}),
+        ("callback", {"date": "2031-07-08", "time": "15:30"}),
         ("assign", {"assignee": ""}),
     ],
 )
@@ -235,7 +235,7 @@ def _csrf_token(html: str) -> str:
     [
         ("send", {"body": "Happy to talk. When suits you?"}),
         ("do/escalate", {}),
-        ("callback", {"when": "2031-07-08T15:30", "tz": "America/Chicago"}),
+        ("callback", {"date": "2031-07-08", "time": "15:30"}),
         ("assign", {"assignee": ""}),
         ("/inbox/bulk", {"action": "archive"}),
         ("/inbox/measure", {"body": "Hi"}),
@@ -848,61 +848,80 @@ def test_dismissing_a_suspected_opt_out_keeps_the_item_open(client, crew, desk):
 
 
 @pytest.mark.parametrize(
-    ("when", "zone", "expected", "shown"),
+    ("day", "at", "expected", "card"),
     [
         (
-            "2031-07-08T15:30",
-            "America/Chicago",
+            "2031-07-08",
+            "15:30",
             datetime(2031, 7, 8, 20, 30, tzinfo=UTC),
-            "Jul 8, 2031, 4:30 pm EDT",
+            "Tue Jul 8, 3:30 pm CDT for the owner, Chicago = 4:30 pm EDT for you",
         ),
         (
-            "2031-01-15T09:00",
-            "America/New_York",
-            datetime(2031, 1, 15, 14, 0, tzinfo=UTC),
-            "Jan 15, 2031, 9:00 am EST",
-        ),
-        (
-            "2031-01-15T09:00",
-            "",
-            datetime(2031, 1, 15, 9, 0, tzinfo=UTC),
-            "Jan 15, 2031, 4:00 am EST",
+            "2031-01-15",
+            "09:00",
+            datetime(2031, 1, 15, 15, 0, tzinfo=UTC),
+            "Wed Jan 15, 9:00 am CST for the owner, Chicago = 10:00 am EST for you",
         ),
     ],
 )
-def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
-    client, crew, desk, when, zone, expected, shown
+def test_callback_is_booked_on_the_owners_clock_and_shows_on_the_lead_card(
+    client, crew, desk, day, at, expected, card
 ):
+    # The owner is in Austin (TX, a 512 mobile); the operator reads New York time, and
+    # the browser's zone (the old hidden field) counts for nothing.
+    crew.operator.time_zone = "America/New_York"
+    db.session.commit()
     item = open_item(desk, 1, CALL_ME)
     login(client, crew.operator)
 
-    response = client.post(f"/inbox/{item.id}/callback", data={"when": when, "tz": zone})
+    response = client.post(
+        f"/inbox/{item.id}/callback", data={"date": day, "time": at, "tz": "Asia/Tokyo"}
+    )
 
     assert response.status_code == 200
+    assert "tasks-changed" in triggered(response)
     callback = tasks.next_callback(db.session, item.lead_id)
     assert callback.due_at == expected
     assert callback.note == "tomorrow after 3pm"  # the owner's words, when none typed
     assert (callback.kind, callback.zone, callback.assignee_id) == (
         "callback",
-        zone,
+        "America/Chicago",
         crew.operator.id,
     )
     done = fresh_item(item.id)
     assert (done.state, done.resolution) == ("done", "callback")
-    # Shown in the viewer's zone (the team's, US Eastern), the zone named.
-    card = f"{shown} · tomorrow after 3pm"
-    assert detail_field(response.text, "Callback") == card
-    assert detail_field(client.get(f"/inbox/{item.id}").text, "Callback") == card
-    assert "inbox.callback" in audit_actions(crew.team.id)
+    assert detail_field(response.text, "Callback") == f"{card} · tomorrow after 3pm"
+    page = client.get(f"/inbox/{item.id}").text
+    assert detail_field(page, "Callback") == f"{card} · tomorrow after 3pm"
+    assert {"inbox.callback", "task.created"} <= set(audit_actions(crew.team.id))
 
 
-@pytest.mark.parametrize("when", ["", "next tuesday", "2031-02-30T10:00"])
-def test_callback_without_a_date_is_refused(client, crew, desk, when):
+def test_callback_form_is_prefilled_from_the_owners_words_on_their_clock(client, crew, desk):
+    # "Call me tomorrow after 3pm", received Wednesday 3 pm in Austin (4 pm in New York).
+    crew.operator.time_zone = "America/New_York"
+    db.session.commit()
+    texted_lead(desk, 1, sent_at=datetime(2026, 1, 14, 20, 0, tzinfo=UTC))
+    item = reply_from(desk, mobile(1), CALL_ME, now=datetime(2026, 1, 14, 21, 0, tzinfo=UTC))
+    login(client, crew.operator)
+
+    page = client.get(f"/inbox/{item.id}").text
+
+    form = re.search(r'<form [^>]*class="row-form callback".*?</form>', page, re.S).group(0)
+    inputs = dict(re.findall(r'<input type="(date|time)" name="\1"[^>]* value="([^"]*)"', form))
+    assert inputs == {"date": "2026-01-15", "time": "15:00"}
+    assert "the owner's time, Chicago" in form
+    assert "= 4:00 pm EST for you" in form
+    assert 'name="tz"' not in form  # the browser's zone is not asked for
+
+
+@pytest.mark.parametrize(
+    ("day", "at"),
+    [("", ""), ("2031-07-08", ""), ("next tuesday", "15:00"), ("2031-02-30", "10:00")],
+)
+def test_callback_without_a_date_is_refused(client, crew, desk, day, at):
     item = open_item(desk, 1, CALL_ME)
     login(client, crew.operator)
-    response = client.post(
-        f"/inbox/{item.id}/callback", data={"when": when, "tz": "America/Chicago"}
-    )
+    response = client.post(f"/inbox/{item.id}/callback", data={"date": day, "time": at})
     assert response.status_code == 422
     assert "Pick a date and time for the callback." in response.text
     assert tasks.next_callback(db.session, item.lead_id) is None
@@ -954,7 +973,7 @@ def test_convert_to_deal_makes_one_discovery_deal(client, crew, desk):
     ("action", "form"),
     [
         ("do/deal", {}),
-        ("callback", {"when": "2031-07-08T15:30", "tz": "America/Chicago"}),
+        ("callback", {"date": "2031-07-08", "time": "15:30"}),
     ],
 )
 def test_an_unmatched_number_cannot_become_a_deal_or_a_callback(client, crew, desk, action, form):

@@ -1,0 +1,1 @@
+"""Today: tasks and callbacks people owe leads and deals."""
