@@ -16,6 +16,34 @@
     true,
   );
 
+  // <button type="submit" data-confirm="Question?" data-confirm-count="N">: that button
+  // submits only when the person agrees, and then with confirm=N, the number the server
+  // checks against what waits now (without script, the server asks on a page instead).
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const button = event.submitter && event.submitter.closest("button[data-confirm]");
+      if (!button) return;
+      if (!window.confirm(button.dataset.confirm)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
+      if (button.dataset.confirmCount) {
+        const form = event.target;
+        let field = form.querySelector("input[name=confirm]");
+        if (!field) {
+          field = document.createElement("input");
+          field.type = "hidden";
+          field.name = "confirm";
+          form.appendChild(field);
+        }
+        field.value = button.dataset.confirmCount;
+      }
+    },
+    true,
+  );
+
   // <select data-navigate="/page?name=">: choosing a value opens that page with it.
   document.addEventListener("change", (event) => {
     const select = event.target.closest("select[data-navigate]");
