@@ -19,7 +19,7 @@ from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services.campaigns import segments
-from console.services.deals import tasks
+from console.services.deals import deals, tasks
 from console.services.numbers import whole_number
 from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
 from console.services.replies.classify import LABEL_NAMES, LABELS
@@ -66,6 +66,7 @@ def _choices() -> dict:
         "resolutions": RESOLUTIONS,
         "draft_sources": DRAFT_SOURCES,
         "stages": personas.STAGES,
+        "deal_stages": deals.OPEN_STAGES,
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
@@ -193,7 +194,9 @@ ACTIONS = {
     "suppress": lambda item: inbox.suppress(db.session, item, current_user),
     "confirm-opt-out": lambda item: inbox.suppress(db.session, item, current_user, opt_out=True),
     "dismiss-opt-out": lambda item: inbox.dismiss_opt_out(db.session, item, current_user),
-    "deal": lambda item: inbox.convert_to_deal(db.session, item, current_user),
+    "deal": lambda item: inbox.convert_to_deal(
+        db.session, item, current_user, request.form.get("stage", ""), request.form.get("value")
+    ),
 }
 
 

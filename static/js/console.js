@@ -44,6 +44,19 @@
     true,
   );
 
+  // <button data-dialog="id">: opens that <dialog> (a question asked before acting);
+  // <button data-dialog-close> inside it closes it again, as Escape does.
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("button[data-dialog]");
+    const closer = event.target.closest("[data-dialog-close]");
+    if (opener && !opener.disabled) {
+      const dialog = document.getElementById(opener.dataset.dialog);
+      if (dialog && !dialog.open) dialog.showModal();
+    } else if (closer && closer.closest("dialog")) {
+      closer.closest("dialog").close();
+    }
+  });
+
   // <select data-navigate="/page?name=">: choosing a value opens that page with it.
   document.addEventListener("change", (event) => {
     const select = event.target.closest("select[data-navigate]");

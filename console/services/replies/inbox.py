@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -34,7 +35,7 @@ from console.models.base import utcnow
 from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
-from console.services.deals import tasks
+from console.services.deals import deals, tasks
 from console.services.replies import drafting, personas, priority, reading
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
@@ -504,18 +505,24 @@ def schedule_callback(
     )
 
 
-def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
-    """A deal in "discovery" for the lead and this conversation (one open deal a lead)."""
+def convert_to_deal(
+    session: Session,
+    item: InboxItem,
+    user: User,
+    stage: str,
+    value: str | Decimal | None = None,
+) -> Deal:
+    """A deal for the lead and this conversation in the open `stage` picked, worth `value`
+    dollars if given (typed text is read here); one open deal a lead, so a lead that has
+    one keeps it as it is. InboxProblem when the stage or value cannot be taken."""
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is None:
         raise InboxProblem("This number matches no lead; match it to a lead first.")
-    deal = session.scalars(
-        select(Deal).where(
-            Deal.team_id == item.team_id,
-            Deal.lead_id == lead.id,
-            Deal.stage.not_in(("won", "lost")),
-        )
-    ).first()
+    try:
+        stage, value = deals.open_stage(stage), deals.deal_value(value)
+    except deals.DealProblem as problem:
+        raise InboxProblem(str(problem)) from problem
+    deal = open_deal(session, item.team_id, lead.id)
     if deal is None:
         business = lead.business
         deal = Deal(
@@ -523,7 +530,8 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
             title=(business.name if business is not None else lead.code)[:255],
             lead_id=lead.id,
             conversation_id=item.conversation_id,
-            stage="discovery",
+            stage=stage,
+            value=value,
             owner_id=user.id,
             created_by_id=user.id,
         )
@@ -533,7 +541,7 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
             DealStageHistory(
                 team_id=item.team_id,
                 deal_id=deal.id,
-                to_stage="discovery",
+                to_stage=stage,
                 by_id=user.id,
                 note="Converted from the inbox",
             )
@@ -549,9 +557,20 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
         actor_id=user.id,
         action="inbox.deal",
         entity=item,
-        after={"deal_id": deal.id},
+        after={"deal_id": deal.id, "stage": deal.stage},
     )
     return deal
+
+
+def open_deal(session: Session, team_id: int, lead_id: int) -> Deal | None:
+    """The lead's open deal (neither won nor lost), if it has one."""
+    return session.scalars(
+        select(Deal).where(
+            Deal.team_id == team_id,
+            Deal.lead_id == lead_id,
+            Deal.stage.not_in(deals.CLOSED_STAGES),
+        )
+    ).first()
 
 
 def assign(
