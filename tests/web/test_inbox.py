@@ -501,6 +501,37 @@ def test_simulated_reply_is_read_by_the_job(app, client, crew, desk):
     assert draft_of(item).source == "template"
 
 
+def test_simulated_reply_says_where_it_went(client, crew, desk):
+    texted_lead(desk, 1)
+    login(client, crew.operator)
+    page = client.get("/inbox").text
+    assert 'hx-target="#simulate-result"' in page and 'id="simulate-result"' in page
+
+    response = client.post("/inbox/simulate", data={"from": mobile(1), "body": CALL_ME})
+
+    (item,) = db.session.scalars(select(InboxItem)).all()
+    assert response.status_code == 200
+    assert "Reply from (512) 555-0001 received; it is in the inbox." in response.text
+    assert f'<a href="/inbox/{item.id}">Open it</a>' in response.text
+    assert 'role="status"' in response.text
+
+
+def test_simulated_stop_says_the_number_is_suppressed(client, crew, desk):
+    texted_lead(desk, 1)
+    login(client, crew.operator)
+    response = client.post("/inbox/simulate", data={"from": mobile(1), "body": "STOP"})
+    assert "in the inbox as an opt-out, and the number is suppressed" in response.text
+
+
+def test_simulated_reply_from_no_number_is_refused(client, crew, desk):
+    login(client, crew.operator)
+    response = client.post("/inbox/simulate", data={"from": "<b>you</b>", "body": YES})
+    assert response.status_code == 422
+    assert "Type the number the reply comes from" in response.text
+    assert "<b>you</b>" not in response.text
+    assert db.session.scalar(select(func.count(InboxItem.id))) == 0
+
+
 def test_simulate_is_only_for_the_sandbox(app, client, crew, desk):
     app.config["TWILIO_SANDBOX"] = False
     login(client, crew.operator)
