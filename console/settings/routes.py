@@ -48,7 +48,28 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @roles_required(Role.ADMIN, Role.MANAGER)
 def index():
     """What this console is connected to, without showing any secret."""
-    return render_template("settings/index.html", config=current_app.config)
+    return render_template(
+        "settings/index.html", config=current_app.config, webhook_base=_webhook_base()
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookBase:
+    """The address Twilio's webhooks go to, and where it comes from."""
+
+    url: str
+    source: str  # "setting" (PUBLIC_BASE_URL), "request" (embedded) or "unset"
+
+
+def _webhook_base() -> WebhookBase:
+    """PUBLIC_BASE_URL when set; else, embedded, the address this page was asked at (the
+    port the console really runs on); in production, the default, marked unset."""
+    config = current_app.config
+    if config.get("PUBLIC_BASE_URL_SET"):
+        return WebhookBase(config["PUBLIC_BASE_URL"], "setting")
+    if config["CONSOLE_MODE"] == "embedded":
+        return WebhookBase(request.host_url.rstrip("/"), "request")
+    return WebhookBase(config["PUBLIC_BASE_URL"], "unset")
 
 
 @bp.route("/users", methods=["GET", "POST"])
