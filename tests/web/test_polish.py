@@ -106,3 +106,17 @@ def test_config_knows_whether_public_base_url_was_set():
 
     assert Config({"SECRET_KEY": "x", "PUBLIC_BASE_URL": "https://c.example"}).PUBLIC_BASE_URL_SET
     assert not Config({"SECRET_KEY": "x"}).PUBLIC_BASE_URL_SET
+
+
+def test_no_template_aborts_its_own_requests():
+    """htmx writes every aborted request to the browser's console as an error
+    (htmx:sendAbort): a live count waits for the answer before (`queue last`) instead."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    aborting = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if re.search(r'hx-sync="[^"]*(replace|abort)', path.read_text())
+    ]
+    assert aborting == []
