@@ -295,3 +295,13 @@ def test_pages_that_poll_leave_the_console_clean(page, limited):
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     page.unroute("**/counters")
     assert not errors, errors
+
+
+def test_settings_show_the_webhook_address_the_console_runs_at(page, console_server):
+    sign_in(page, Role.ADMIN)
+    page.goto("/settings/")
+    facts = page.locator("dl.facts dd").filter(has_text="webhooks")
+    expect(facts.locator("code").first).to_have_text(console_server.url)
+    expect(facts).to_contain_text(f"{console_server.url}/webhooks/twilio/sms")
+    expect(facts).not_to_contain_text(":5000")
+    shot(page, "07-settings-webhook")
