@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console.config import ROOT, Config
 from console.extensions import csrf, db, htmx, login_manager, migrate
-from console.models.base import set_clock_offset
+from console.models.base import set_clock_offset, utcnow
 
 HTMX_VERSION = "2.0.11"
 
@@ -153,13 +153,24 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from console.models import Role
+    from console.services import timezones
     from console.services.campaigns import queue_flags, segments
     from console.services.campaigns.campaigns import EXCLUSIONS
     from console.services.phones import display as display_phone
 
+    def viewer_zone() -> str:
+        """The zone the signed-in viewer reads times in; US Eastern outside a request."""
+        if has_request_context() and current_user.is_authenticated:
+            return timezones.viewer_zone_name(current_user)
+        return timezones.DEFAULT_ZONE
+
     @app.context_processor
     def _globals():
         return {
+            "now": utcnow(),  # a view's own `now` wins over this one
+            "owner_clock": timezones.owner_clock,
+            "recipient_clock": timezones.recipient_clock,
+            "zone_label": timezones.zone_label,
             "console_mode": app.config["CONSOLE_MODE"],
             "twilio_sandbox": app.config["TWILIO_SANDBOX"],
             "htmx_version": HTMX_VERSION,
@@ -174,8 +185,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(queue_flags.highlighted, "highlighted")
 
     @app.template_filter("when")
-    def _when(value) -> str:
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    def _when(value, zone: str = "") -> str:
+        """ "Jan 14, 2026, 4:00 pm EST": in `zone`, else the viewer's, the zone named."""
+        return timezones.format_when(value, zone or viewer_zone()) if value else ""
 
     @app.template_filter("duration")
     def _duration(seconds: float) -> str:

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
@@ -98,6 +106,12 @@ def roles_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def home_url(user) -> str:
+    """Where `user` lands after signing in and on "/": a reviewer's work is the inbox;
+    operators and up start on the dashboard."""
+    return url_for("dashboard.index") if user.can(Role.OPERATOR) else url_for("inbox.index")
 
 
 def team_get_or_404(model: type[M], row_id: int) -> M:

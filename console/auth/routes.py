@@ -9,8 +9,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from console.auth.forms import AcceptInvitationForm, LoginForm, PasswordForm
 from console.extensions import db
-from console.services import accounts, demo
-from console.web import client_ip
+from console.forms import ZoneForm
+from console.services import accounts, demo, timezones
+from console.web import client_ip, home_url
 
 bp = Blueprint("auth", __name__)
 
@@ -24,14 +25,14 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("dashboard.index")
+    return home_url(current_user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password, throttled per account and per address."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+        return redirect(home_url(current_user))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -96,8 +97,28 @@ def password():
             db.session.commit()
             login_user(current_user._get_current_object())  # the session carries the new token
             flash("Password changed. Other sessions were signed out.", "success")
-            return redirect(url_for("dashboard.index"))
+            return redirect(home_url(current_user))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Your account: who you are, and the time zone you read the console's times in."""
+    team_zone = timezones.team_zone_name(current_user.team)
+    form = ZoneForm(data={"time_zone": current_user.time_zone}).offer(
+        timezones.zone_choices(), blank=f"The team's zone: {timezones.zone_label(team_zone)}"
+    )
+    if form.validate_on_submit():
+        try:
+            timezones.set_user_zone(current_user, form.time_zone.data)
+        except timezones.ZoneProblem as problem:
+            form.time_zone.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("Your time zone is saved.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -123,7 +144,7 @@ def accept_invitation(token: str):
             db.session.commit()
             login_user(user)
             flash(f"Welcome to {user.team.name}.", "success")
-            return redirect(url_for("dashboard.index"))
+            return redirect(home_url(user))
     return render_template("auth/invitation.html", invitation=invitation, form=form), (
         400 if form.errors else 200
     )

@@ -3,7 +3,7 @@ and the review of single messages (edit, swap variant, skip, restore)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -24,6 +24,7 @@ from console.extensions import db
 from console.models import Batch, Campaign, JobRun, Message, Role, Team
 from console.models.base import utcnow
 from console.models.campaigns import CAMPAIGN_STATUSES, PERSONAS
+from console.services import timezones
 from console.services.campaigns import batches, campaigns, queue_flags, segments
 from console.services.sending import pace, policy
 from console.web import csv_download, int_arg, int_list, render, roles_required, team_get_or_404
@@ -67,6 +68,10 @@ def _choices(form: CampaignForm) -> None:
     db.session.commit()  # a default sender just added is the one the save will find
 
 
+def _team_zone() -> str:
+    return timezones.team_zone_name(current_user.team)
+
+
 def _values(form: CampaignForm) -> dict:
     start = form.start_on.data
     return {
@@ -77,7 +82,8 @@ def _values(form: CampaignForm) -> dict:
         "template_id": form.template_id.data,
         "split": form.split(),
         "sender_id": form.sender_id.data,
-        "start_at": datetime.combine(start, time(), tzinfo=UTC) if start else None,
+        # The start date begins at midnight on the team's clock, not at midnight UTC.
+        "start_at": timezones.start_of_day(start, _team_zone()) if start else None,
         "daily_cap": form.daily_cap.data or 0,
         "batch_size": form.batch_size.data,
         "touches": form.touches(),
@@ -101,7 +107,8 @@ def _fill(form: CampaignForm, campaign: Campaign) -> None:
         getattr(form, f"split_{letter.lower()}").data = (campaign.split or {}).get(letter)
     if not campaign.split:
         form.split_a.data = 100
-    form.start_on.data = campaign.start_at.date() if campaign.start_at else None
+    start = campaign.start_at
+    form.start_on.data = timezones.local_date(start, _team_zone()) if start else None
     form.daily_cap.data, form.batch_size.data = campaign.daily_cap, campaign.batch_size
     form.fill_touches(campaign.touches or [])
 

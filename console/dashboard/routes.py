@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template
 from flask_login import current_user, login_required
 
 from console.extensions import db
+from console.models import Role
 from console.services.dashboard import team_dashboard
+from console.web import home_url
 
 bp = Blueprint("dashboard", __name__)
 
@@ -14,7 +16,10 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @login_required
 def index():
-    """Counts of leads, reachable owners, verified phones and work in progress."""
+    """Counts of leads, reachable owners, verified mobiles and work in progress; a
+    reviewer, whose work is the inbox, is sent there."""
+    if not current_user.can(Role.OPERATOR):
+        return redirect(home_url(current_user))
     return render_template(
         "dashboard/index.html", dashboard=team_dashboard(db.session, current_user.team_id)
     )

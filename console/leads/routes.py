@@ -53,9 +53,10 @@ def index():
 
 
 @bp.get("/export.csv")
-@login_required
+@roles_required(Role.OPERATOR)
 def export():
-    """Every lead the current filters match, as CSV with provenance columns."""
+    """Every lead the current filters match, as CSV with provenance columns (operators and
+    up: the whole lead database is not a reviewer's to take)."""
     filters = lead_service.LeadFilters.from_args(request.args)
     rows = (
         lead_service.export_row(lead)
@@ -68,13 +69,15 @@ def export():
 @bp.get("/<int:lead_id>")
 @login_required
 def show(lead_id: int):
-    """One lead: owner, business, phones, emails, provenance and history."""
-    lead = team_get_or_404(Lead, lead_id)
+    """One lead: owner, business, phones, emails, provenance, the work on it and its timeline."""
+    return lead_page(team_get_or_404(Lead, lead_id))
+
+
+def lead_page(lead: Lead, **forms) -> str:
+    """The lead page; `forms` are refused forms to show again with their errors."""
     return render(
         "leads/show.html",
         lead=lead,
-        history=lead_service.lead_history(db.session, lead),
-        merges=lead_service.lead_merges(db.session, lead),
         reviews=duplicates.pending_for_lead(db.session, lead),
         rules=RULES,
         traces=pass_reports.lead_results(db.session, lead),
@@ -85,26 +88,32 @@ def show(lead_id: int):
         actions=scoring.ACTIONS,
         personas=scoring.PERSONAS,
         replies=lead_replies(db.session, lead),
+        **record.record_context(lead, **forms),
     )
 
 
 @bp.post("/tag")
 @roles_required(Role.OPERATOR)
 def bulk_tag():
-    """Add a tag to the chosen leads, or to every lead the filters match."""
+    """Add a tag to the chosen leads, or to every lead the filters match.
+
+    The tag to add comes as `new_tag` so it never mixes with the `tag` filter the
+    form carries back; the list comes back with the same filters as before.
+    """
     filters = lead_service.LeadFilters.from_args(request.form)
     if request.form.get("scope") == "all":
         ids = lead_service.matching_ids(db.session, current_user.team_id, filters)
     else:
         ids = int_list(request.form, "lead_id")
-    tag = request.form.get("tag", "")
+    tag = lead_service.clean_tag(request.form.get("new_tag", ""))
     changed = lead_service.tag_leads(db.session, current_user.team_id, ids, tag)
     db.session.commit()
-    if tag.strip():
-        flash(
-            f"Tagged {changed:,} lead{'' if changed == 1 else 's'} {tag.strip().lower()!r}.",
-            "success",
-        )
+    if tag:
+        flash(f"Tagged {changed:,} lead{'' if changed == 1 else 's'} {tag!r}.", "success")
     else:
         flash("Type a tag to add.", "error")
     return redirect(url_for("leads.index", **filters.as_args()))
+
+
+# The record's routes (editing, notes, status, timeline) live on this blueprint too.
+from console.leads import record  # noqa: E402

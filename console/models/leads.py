@@ -17,7 +17,7 @@ from sqlalchemy import (
     and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship, validates
 
 from console.extensions import db
 from console.models.base import TeamOwned, Timestamps, UTCDateTime
@@ -216,6 +216,17 @@ class Lead(TeamOwned, Timestamps, db.Model):
     sources: Mapped[list[LeadSource]] = relationship(
         order_by="LeadSource.id", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @validates("status")
+    def _status_sets_next_step(self, _key: str, status: str) -> str:
+        """A new status brings the next step that follows from it (no outreach for a
+        do-not-contact lead, work the deal for a deal...), recorded at once."""
+        from console.services.tracing.scoring import step_after_status_change  # builds on us
+
+        step = step_after_status_change(self, status)
+        if step is not None and step != self.recommended_action:
+            self.recommended_action = step
+        return status
 
     @property
     def phones(self) -> list[Phone]:

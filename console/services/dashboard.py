@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.models import JobRun, Lead, Phone, Suppression
 from console.models.base import utcnow
-from console.services.lists.leads import status_counts
+from console.services.lists.leads import LeadFilters, filtered_leads, status_counts
 from console.services.tenancy import of_team
 
 
@@ -38,7 +38,7 @@ class Dashboard:
 
 
 def team_dashboard(session: Session, team_id: int) -> Dashboard:
-    """Count a team's leads, reachable owners, verified phones and suppressions."""
+    """Count a team's leads, reachable owners, verified mobiles and suppressions."""
     week_ago = utcnow() - timedelta(days=7)
     statuses = status_counts(session, team_id)
 
@@ -66,13 +66,15 @@ def team_dashboard(session: Session, team_id: int) -> Dashboard:
             "owners we could text",
         ),
         Tile(
-            "Phones verified",
+            "Verified mobiles",
             count(
-                select(func.count(Phone.id)).where(
-                    of_team(Phone, team_id), Phone.validated_at.is_not(None)
+                select(func.count()).select_from(
+                    filtered_leads(team_id, LeadFilters(mobile_verified="yes"))
+                    .with_only_columns(Lead.id)
+                    .subquery()
                 )
             ),
-            "line type checked",
+            "leads with a number a line-type check found to be a mobile that takes texts",
         ),
         Tile(
             "Suppressed numbers",

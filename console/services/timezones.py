@@ -9,10 +9,11 @@ facts the quiet-hours engine uses).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from console.services import audit
 from console.services import phones as phone_service
 from console.services.sending import quiethours
 
@@ -53,6 +54,54 @@ def zone_of(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(name, label) pairs for a zone select: the US zones by their common names first."""
+    return [(name, zone_label(name)) for name in zone_names()]
+
+
+def zone_label(name: str) -> str:
+    """A zone as the menu names it: "Central (Chicago)", "Europe/Paris"."""
+    return US_ZONES.get(name, name.replace("_", " "))
+
+
+class ZoneProblem(ValueError):
+    """A zone that can't be saved, in words for the person who chose it."""
+
+
+def checked_zone(name: str, *, blank_allowed: bool) -> str:
+    """`name` stripped, when it is a zone people may choose (or blank, where allowed)."""
+    name = (name or "").strip()
+    if not name and blank_allowed:
+        return ""
+    if name not in zone_names():
+        raise ZoneProblem(f"{name or 'A blank zone'!r} is not a time zone we know; pick one.")
+    return name
+
+
+def set_team_zone(session, team, name: str, actor_id: int | None) -> bool:
+    """Save the team's zone (an admin's choice) and audit the change; False if unchanged."""
+    name = checked_zone(name, blank_allowed=False)
+    before = team_zone_name(team)
+    if name == (team.settings or {}).get("time_zone"):
+        return False
+    team.settings = {**(team.settings or {}), "time_zone": name}
+    audit.record(
+        session,
+        team_id=team.id,
+        actor_id=actor_id,
+        action="team.time_zone",
+        entity=team,
+        before={"time_zone": before},
+        after={"time_zone": name},
+    )
+    return True
+
+
+def set_user_zone(user, name: str) -> None:
+    """Save the zone `user` reads times in; blank means the team's."""
+    user.time_zone = checked_zone(name, blank_allowed=True)
 
 
 def place_name(zone: str) -> str:
@@ -106,6 +155,16 @@ def format_when(moment: datetime | None, zone: str) -> str:
     return f"{local:%b} {local.day}, {local.year}, {clock_text(local)} {zone_abbreviation(local)}"
 
 
+def start_of_day(day: date, zone: str) -> datetime:
+    """Midnight starting `day` in `zone`, as a UTC instant."""
+    return datetime.combine(day, time(), tzinfo=zone_of(zone) or UTC).astimezone(UTC)
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    """The date the clock in `zone` shows at `moment`."""
+    return in_zone(moment, zone).date()
+
+
 @dataclass(frozen=True)
 class OwnerClock:
     """Where the owner's clock is, and how sure the console is of it."""
@@ -122,6 +181,17 @@ class OwnerClock:
         """ "3:18 am for the owner, Chicago"."""
         return f"{clock_text(in_zone(now, self.zone))} for the owner, {self.place}"
 
+    def short_text(self, now: datetime) -> str:
+        """ "3:18 am, Chicago": the owner's time where a table has little room."""
+        return f"{clock_text(in_zone(now, self.zone))}, {self.place}"
+
+    @property
+    def doubt(self) -> str:
+        """Why the clock may be wrong, when the facts allow more than one zone."""
+        if not self.several:
+            return f"From {self.basis}."
+        return f"The owner may be in more than one zone ({self.basis}); this is the first."
+
     def at_text(self, moment: datetime) -> str:
         """ "Thu Jan 15, 3:00 pm CST": `moment` on the owner's clock."""
         local = in_zone(moment, self.zone)
@@ -136,9 +206,17 @@ def owner_clock(lead) -> OwnerClock | None:
     zip_code = business.zip if business is not None else ""
     phones = phone_service.ranked(lead.phones) if lead is not None else []
     e164 = phones[0].e164 if phones else ""
+    return recipient_clock(state, zip_code, e164)
+
+
+@lru_cache(maxsize=4096)
+def recipient_clock(state: str, zip_code: str, e164: str) -> OwnerClock | None:
+    """The clock of whoever is at `e164` with a business in `state`/`zip_code` (the facts
+    a queued text carries); None when nothing places them. Cached: a page of texts to the
+    same places asks once a place."""
     if not (state or zip_code or e164):
         return None
-    zones, basis = quiethours.zones_for(state, zip_code, e164)
+    zones, basis = quiethours.zones_for(state or "", zip_code or "", e164 or "")
     if not zones or basis.startswith("nothing known"):
         return None
     return OwnerClock(zone=zones[0], basis=basis, several=len(set(zones)) > 1)

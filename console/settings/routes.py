@@ -20,12 +20,13 @@ from flask import (
 from flask_login import current_user
 
 from console.extensions import db
+from console.forms import ZoneForm
 from console.models import Role, Sender, SkipTraceProvider, User
 from console.models.base import utcnow
 from console.models.campaigns import SENDER_KINDS
 from console.models.skiptrace import PROVIDER_KINDS
 from console.providers.skiptrace.http import TEST_QUERY, HttpSettings
-from console.services import accounts, audit
+from console.services import accounts, audit, timezones
 from console.services.campaigns.templates import sender_name
 from console.services.sending import policy, quiethours, senders
 from console.services.sending.delivery import FILTERING_WINDOW
@@ -47,9 +48,16 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @bp.get("/")
 @roles_required(Role.ADMIN, Role.MANAGER)
 def index():
-    """What this console is connected to, without showing any secret."""
+    """What this console is connected to, without showing any secret, and the team's zone."""
+    return _overview(_team_zone_form())
+
+
+def _overview(zone_form: ZoneForm):
     return render_template(
-        "settings/index.html", config=current_app.config, webhook_base=_webhook_base()
+        "settings/index.html",
+        config=current_app.config,
+        zone_form=zone_form,
+        webhook_base=_webhook_base(),
     )
 
 
@@ -70,6 +78,30 @@ def _webhook_base() -> WebhookBase:
     if config["CONSOLE_MODE"] == "embedded":
         return WebhookBase(request.host_url.rstrip("/"), "request")
     return WebhookBase(config["PUBLIC_BASE_URL"], "unset")
+
+
+def _team_zone_form() -> ZoneForm:
+    team_zone = timezones.team_zone_name(current_user.team)
+    return ZoneForm(data={"time_zone": team_zone}).offer(timezones.zone_choices())
+
+
+@bp.post("/time-zone")
+@roles_required(Role.ADMIN)
+def team_zone():
+    """Save the team's time zone: the zone its people read times in unless they chose one."""
+    form = _team_zone_form()
+    if form.validate_on_submit():
+        try:
+            changed = timezones.set_team_zone(
+                db.session, current_user.team, form.time_zone.data, current_user.id
+            )
+        except timezones.ZoneProblem as problem:
+            form.time_zone.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("The team's time zone is saved." if changed else "No change.", "success")
+            return redirect(url_for("settings.index"))
+    return _overview(form), 400
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -237,12 +237,14 @@ def shoot(page) -> Callable[[str], Path]:
 
 
 def sign_in(page, role: Role, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the login form as the demo user of `role`; land on the dashboard."""
+    """Sign in through the login form as the demo user of `role`; land on the dashboard
+    (a reviewer lands on the inbox)."""
     page.goto("/login")
     page.get_by_label("Email").fill(DEMO_EMAILS[role])
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    home = "Inbox" if role == Role.REVIEWER else "Dashboard"
+    expect(page.get_by_role("heading", name=home, exact=True)).to_be_visible()
 
 
 def mark_page(page) -> None:

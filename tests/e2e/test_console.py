@@ -346,7 +346,8 @@ def test_admin_invites_a_user_who_joins_and_gets_a_new_role(page, shoot, console
         joining.get_by_label("Password", exact=True).fill("caseys-own-password")
         joining.get_by_label("Repeat the password").fill("caseys-own-password")
         joining.get_by_role("button", name="Join the team").click()
-        expect(joining.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+        # A reviewer's work is the inbox; that is where they land.
+        expect(joining.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
     finally:
         newcomer.close()
 

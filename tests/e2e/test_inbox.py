@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from console.models import Role
+from console.services import timezones
 from console.services.campaigns import segments
 from console.services.phones import display
 from tests import clock
@@ -221,7 +222,9 @@ def test_reply_arrives_live_is_read_and_answered_from_the_keyboard(page, admin, 
     expect(fact(panel, "Reading")).to_contain_text("Callback request")
     expect(fact(panel, "Reading")).to_contain_text("by the rules")
     expect(fact(panel, "Priority")).to_contain_text(re.compile(r"(Urgent|High) → Callbacks"))
-    expect(fact(panel, "Answer by")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
+    expect(fact(panel, "Answer by")).to_have_text(
+        re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}, (\d{1,2}:\d\d [ap]m|noon|midnight) E[SD]T$")
+    )
     expect(fact(panel, "Callback time")).to_have_text("tomorrow after 3pm")
     editor = panel.get_by_role("textbox", name=re.compile(r"^Reply"))
     expect(editor).not_to_have_value("")
@@ -390,7 +393,9 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     page.goto(f"/inbox/{second_id}")
     at = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     expect(fact(panel, "State")).to_contain_text("done")
-    expect(fact(lead_card, "Callback")).to_have_text(f"{at:%Y-%m-%d %H:%M} UTC · Friday at 10am")
+    # In the viewer's zone (the team's, US Eastern), the zone named.
+    shown = timezones.format_when(at, timezones.DEFAULT_ZONE)
+    expect(fact(lead_card, "Callback")).to_have_text(f"{shown} · Friday at 10am")
     expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(discovery\)$"))
     snap(page, "11-callback")
 
@@ -399,7 +404,7 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     replies = page.locator("section").filter(
         has=page.get_by_role("heading", name="Replies and deals")
     )
-    expect(replies).to_contain_text(f"{at:%Y-%m-%d %H:%M} UTC · Friday at 10am")
+    expect(replies).to_contain_text(f"{shown} · Friday at 10am")
     expect(replies).to_contain_text("discovery")
     snap(page, "12-lead-deal-and-callback")
 

@@ -227,6 +227,9 @@ def test_operator_traces_leads_on_a_budget_and_opens_a_found_lead(page):
 
     expect(summary.locator("h2 .status")).to_have_text("stopped")
     expect(summary.get_by_role("status")).to_contain_text("Budget reached")
+    # The summary's refresh when the pass ended took the stop button with it.
+    expect(page.get_by_role("button", name="Stop this pass")).to_have_count(0)
+    expect(figure(summary, "Found contact for")).to_contain_text("% of leads traced")
     spent_line = summary.locator(".budget p")
     expect(spent_line).to_have_text(re.compile(r"^\$\d+\.\d\d of \$1\.00 budget spent$"))
     spent = Decimal(re.search(r"\$(\d+\.\d\d) of", spent_line.inner_text())[1])

@@ -298,7 +298,9 @@ def test_review_queue_merges_or_keeps_apart_and_logs_the_decision(app, client, c
         select(MergeHistory).where(MergeHistory.merged_id.is_not(None))
     ).one()
     assert history.actor_id == crew.operator.id and history.merged_code == reviews[0].lead_code
-    assert 'Lead <span class="code">' in client.get(f"/leads/{survivor.id}").text
+    page = client.get(f"/leads/{survivor.id}").text
+    assert f"Merged with {history.merged_code} (Same owner name and ZIP" in page
+    assert "by Operator of Harbor Partners" in page
 
 
 def test_bulk_decisions_apply_to_every_matching_pair(app, client, crew):

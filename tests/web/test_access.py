@@ -8,7 +8,7 @@ import pytest
 
 from console.extensions import db
 from console.models import Role
-from tests.conftest import login
+from tests.conftest import login, make_lead
 
 # The only endpoints a stranger may reach (an invitation link is its own key).
 PUBLIC_ENDPOINTS = {"auth.login", "auth.accept_invitation", "static", "favicon"}
@@ -85,3 +85,31 @@ def test_forbidden_page_is_styled_and_htmx_gets_a_fragment(client, crew):
     fragment = client.get("/settings/", headers={"HX-Request": "true"})
     assert fragment.status_code == 403
     assert "<html" not in fragment.text and "Your role does not allow this" in fragment.text
+
+
+def test_reviewers_land_on_the_inbox_after_sign_in_and_on_home(client, crew):
+    response = login(client, crew.reviewer)
+    assert response.headers["Location"] == "/inbox"
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"] == "/inbox"
+    inbox = client.get("/inbox")
+    assert inbox.status_code == 200 and ">Dashboard</a>" not in inbox.text
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.MANAGER, Role.ADMIN])
+def test_operators_and_up_land_on_the_dashboard(client, crew, role):
+    response = login(client, crew.by_role(role))
+    assert response.headers["Location"] == "/"
+    page = client.get("/")
+    assert page.status_code == 200 and "Leads by status" in page.text
+
+
+def test_reviewers_cannot_export_the_lead_database(client, crew):
+    make_lead(crew.team, "Harbor Welding LLC")
+    login(client, crew.reviewer)
+    assert client.get("/leads/export.csv").status_code == 403
+    assert "/leads/export.csv" not in client.get("/leads/").text
+    client.post("/logout")
+    login(client, crew.operator)
+    assert "/leads/export.csv" in client.get("/leads/").text
+    assert client.get("/leads/export.csv").status_code == 200

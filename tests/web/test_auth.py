@@ -299,7 +299,8 @@ def test_admin_invites_a_user_who_chooses_a_password(app, client, crew):
     assert joined.status_code == 302
     user = db.session.query(User).filter_by(email="nia@harbor-partners.example.com").one()
     assert user.team_id == crew.team.id and user.role == "reviewer"
-    assert newcomer.get("/").status_code == 200
+    assert joined.headers["Location"] == "/inbox"  # a reviewer's work is the inbox
+    assert newcomer.get("/inbox").status_code == 200
     assert app.test_client().get(link).status_code == 404  # a link works once
     assert (
         db.session.query(AuditEvent).filter_by(action="user.created", entity_id=user.id).count()

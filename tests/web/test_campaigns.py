@@ -474,7 +474,8 @@ def test_edit_round_trip_keeps_every_choice(client, crew, kit):
         {"after_days": 3, "template_id": nudge.id},
         {"after_days": 7, "template_id": template.id},
     ]
-    assert saved["start_at"] == datetime(2030, 3, 2, tzinfo=UTC)
+    # The start date begins at midnight on the team's clock (US Eastern by default).
+    assert saved["start_at"] == datetime(2030, 3, 2, 5, tzinfo=UTC)
 
     page = client.get(f"/campaigns/{campaign.id}/edit")
     assert page.status_code == 200
@@ -505,6 +506,19 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     for name, value in pairs:
         out.setdefault(name, []).append(value)
     return out
+
+
+def test_start_date_begins_at_midnight_on_the_teams_clock(client, crew, kit):
+    """A campaign starting Mar 2 in a Chicago team sends nothing on the evening of Mar 1."""
+    template, sender = kit
+    crew.team.settings = {**(crew.team.settings or {}), "time_zone": "America/Chicago"}
+    db.session.commit()
+    login(client, crew.operator)
+    campaign = create_campaign(client, template, sender, start_on="2030-03-02")
+    assert campaign.start_at == datetime(2030, 3, 2, 6, tzinfo=UTC)
+    assert "From Mar 2, 2030, midnight CST" in client.get(f"/campaigns/{campaign.id}").text
+    edit = form_values(client.get(f"/campaigns/{campaign.id}/edit").text, "builder")
+    assert ("start_on", "2030-03-02") in edit
 
 
 def test_edit_changes_the_campaign(client, crew, kit):
@@ -651,3 +665,35 @@ def test_last_contacted_before_is_a_date(client, crew, kit):
     login(client, crew.operator)
     campaign = create_campaign(client, template, sender, last_contacted_before="2026-01-15")
     assert campaign.criteria["last_contacted_before"] == date(2026, 1, 15).isoformat()
+
+
+def test_replies_after_the_last_touch_count_as_replied(client, crew):
+    from tests.web.inbox_helpers import add_sender, make_desk, receive_text, texted_lead
+
+    desk = make_desk(crew)
+    finished = texted_lead(desk, 1)
+    db.session.add(
+        Enrollment(
+            team_id=crew.team.id,
+            campaign_id=desk.campaign.id,
+            lead_id=finished.id,
+            e164=mobile(1),
+            status="finished",
+            touches_sent=3,
+        )
+    )
+    db.session.commit()
+    receive_text(desk, mobile(1), "Who is this? Maybe later in the year.")
+    # A number that wrote to another line first, then got this campaign's text.
+    other = add_sender(desk, "+15125550177")
+    receive_text(desk, mobile(2), "Hello?", to=other.address)
+    texted_lead(desk, 2, sent_at=utcnow())
+    receive_text(desk, mobile(2), "Not now, thanks", to=other.address)
+    receive_text(desk, mobile(3), "Wrong number")  # never texted by the campaign
+    db.session.commit()
+    assert (
+        campaigns.campaign_stats(db.session, [desk.campaign.id])[desk.campaign.id]["replied"] == 2
+    )
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/{desk.campaign.id}").text
+    assert "<dt>Replied</dt><dd>2</dd>" in page

@@ -40,9 +40,10 @@ from console.models.base import utcnow
 from console.models.replies import DEAL_STAGES
 from console.services.campaigns import segments
 from console.services.deals import tasks
-from console.services.replies import inbox, inbox_list
+from console.services.replies import inbox, inbox_list, priority
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
+from console.services.tracing import scoring
 from jobs.worker import drain
 from tests.conftest import PASSWORD, login
 from tests.sending_helpers import CENTRAL, TUE, WED, Clock, at_local, next_weekday
@@ -880,15 +881,30 @@ def test_dismissing_a_suspected_opt_out_keeps_the_item_open(client, crew, desk):
 
 
 @pytest.mark.parametrize(
-    ("when", "zone", "expected"),
+    ("when", "zone", "expected", "shown"),
     [
-        ("2031-07-08T15:30", "America/Chicago", datetime(2031, 7, 8, 20, 30, tzinfo=UTC)),
-        ("2031-01-15T09:00", "America/New_York", datetime(2031, 1, 15, 14, 0, tzinfo=UTC)),
-        ("2031-01-15T09:00", "", datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),
+        (
+            "2031-07-08T15:30",
+            "America/Chicago",
+            datetime(2031, 7, 8, 20, 30, tzinfo=UTC),
+            "Jul 8, 2031, 4:30 pm EDT",
+        ),
+        (
+            "2031-01-15T09:00",
+            "America/New_York",
+            datetime(2031, 1, 15, 14, 0, tzinfo=UTC),
+            "Jan 15, 2031, 9:00 am EST",
+        ),
+        (
+            "2031-01-15T09:00",
+            "",
+            datetime(2031, 1, 15, 9, 0, tzinfo=UTC),
+            "Jan 15, 2031, 4:00 am EST",
+        ),
     ],
 )
 def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
-    client, crew, desk, when, zone, expected
+    client, crew, desk, when, zone, expected, shown
 ):
     item = open_item(desk, 1, CALL_ME)
     login(client, crew.operator)
@@ -906,7 +922,8 @@ def test_callback_is_stored_in_utc_and_shows_on_the_lead_card(
     )
     done = fresh_item(item.id)
     assert (done.state, done.resolution) == ("done", "callback")
-    card = f"{expected:%Y-%m-%d %H:%M} UTC · tomorrow after 3pm"
+    # Shown in the viewer's zone (the team's, US Eastern), the zone named.
+    card = f"{shown} · tomorrow after 3pm"
     assert detail_field(response.text, "Callback") == card
     assert detail_field(client.get(f"/inbox/{item.id}").text, "Callback") == card
     assert "inbox.callback" in audit_actions(crew.team.id)
@@ -1410,3 +1427,85 @@ def test_a_reading_that_keeps_failing_is_given_to_a_person_not_retried(
     assert "Could not be read automatically" in item.classify_note
     assert item.bucket == "urgent"
     assert replies.stale_items(db.session, now=later) == []
+
+
+def test_an_email_given_in_a_reply_is_kept_on_the_lead_once(client, crew, desk):
+    lead = texted_lead(desk, 1)
+    item = reply_from(desk, mobile(1), "send me info at Bob.Smith@gmail.com")
+    assert item.extracted["email"] == "bob.smith@gmail.com"
+    first_text = item.inbound_id
+    reply_from(desk, mobile(1), "did you get it? bob.smith@gmail.com")
+    lead = fresh(lead)
+    assert [(e.address, e.source) for e in lead.owner.emails] == [("bob.smith@gmail.com", "reply")]
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == lead.id, AuditEvent.action == "lead.email_from_reply"
+        )
+    ).all()
+    assert len(events) == 1
+    assert events[0].after["inbound_id"] == first_text
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert 'bob.smith@gmail.com <span class="muted">· reply</span>' in page
+    assert "Email bob.smith@gmail.com saved from the owner&#39;s reply" in page
+
+
+def test_a_phone_given_in_a_reply_is_kept_on_the_lead_in_e164(client, crew, desk):
+    lead = texted_lead(desk, 1)
+    item = reply_from(desk, mobile(1), "Better to call my office line (512) 555-0188 after 3pm")
+    lead = fresh(lead)
+    given = [p for p in lead.owner.phones if p.source == "reply"]
+    assert [(p.e164, p.kind) for p in given] == [("+15125550188", "other")]
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "lead.phone_from_reply")
+    ).one()
+    assert event.entity_id == lead.id and event.after["inbound_id"] == item.inbound_id
+    reply_from(desk, mobile(1), "again: 512-555-0188")
+    assert len([p for p in fresh(lead).owner.phones if p.e164 == "+15125550188"]) == 1
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert "(512) 555-0188" in page and "<td>reply</td>" in page
+
+
+def test_an_opt_out_joining_a_read_item_keeps_the_bucket_its_priority_falls_in(client, crew, desk):
+    texted_lead(desk, 1, score=40)
+    item = reply_from(desk, mobile(1), YES)
+    assert 100 <= item.priority < 150 and item.bucket == "high"
+    stopped = reply_from(desk, mobile(1), "STOP")
+    assert stopped.id == item.id and stopped.opt_out and stopped.priority == item.priority
+    assert stopped.bucket == priority.bucket_for(stopped.priority)[0] == "high"
+    login(client, crew.reviewer)
+    page = client.get(f"/inbox/{item.id}").text
+    assert f'{stopped.priority} <span class="bucket bucket-high">High</span>' in page
+
+
+def _scored_for_a_skip_trace(lead_id: int) -> Lead:
+    """The lead as scored before it was texted: no mobile known, so "skip trace"."""
+    lead = db.session.get(Lead, lead_id)
+    lead.quality_score, lead.recommended_action = 50, "skip_trace_required"
+    db.session.commit()
+    return lead
+
+
+def test_a_stop_reply_makes_the_next_step_no_outreach(client, crew, desk):
+    lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
+    reply_from(desk, mobile(1), "STOP")
+    lead = fresh(lead)
+    assert lead.status == "do_not_contact"
+    assert lead.recommended_action == "no_outreach_do_not_contact"
+    login(client, crew.reviewer)
+    page = client.get(f"/leads/{lead.id}").text
+    assert "<dt>Next step</dt><dd>No outreach: do not contact</dd>" in page
+    assert "Skip trace" not in page[page.index("<dt>Next step</dt>") :][:80]
+
+
+def test_a_deal_makes_the_next_step_work_the_deal(client, crew, desk):
+    lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
+    item = reply_from(desk, mobile(1), YES)
+    login(client, crew.operator)
+    assert client.post(f"/inbox/{item.id}/do/deal", data={"stage": "discovery"}).status_code == 200
+    lead = fresh(lead)
+    assert (lead.status, lead.recommended_action) == ("deal", "work_the_deal")
+    assert "<dt>Next step</dt><dd>Work the deal</dd>" in client.get(f"/leads/{lead.id}").text
+    scoring.rescore_leads(db.session, lead.team_id, [lead.id])
+    assert fresh(lead).recommended_action == "work_the_deal"  # a rescore keeps it

@@ -100,3 +100,44 @@ def test_export_command_writes_every_lead(runner, crew, tmp_path):
         runner.invoke(args=["export", "leads", "--team", "Nobody", "-o", str(out)]).exit_code == 1
     )
     db.session.rollback()
+
+
+def test_tag_all_matching_tags_every_lead_the_filters_match(client, crew):
+    texas = [make_lead(crew.team, f"Lone Star {n}", state="TX") for n in range(3)]
+    arizona = make_lead(crew.team, "Desert Sun HVAC", state="AZ")
+    login(client, crew.operator)
+    response = client.post(
+        "/leads/tag", data={"state": "TX", "new_tag": "Hot List", "scope": "all"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/leads/?state=TX"
+    db.session.expire_all()
+    assert all(lead.tags == ["hot-list"] for lead in texas)
+    assert not arizona.tags
+    assert "Tagged 3 leads &#39;hot-list&#39;." in client.get(response.headers["Location"]).text
+
+
+def test_tagging_under_a_tag_filter_adds_the_typed_tag_and_keeps_the_filter(client, crew):
+    first, second = (make_lead(crew.team, f"Biz {n}") for n in range(2))
+    for lead in (first, second):
+        lead.tags = ["warm"]
+    db.session.commit()
+    login(client, crew.operator)
+    selected = client.post(
+        "/leads/tag",
+        data={"tag": "warm", "new_tag": "called", "scope": "selected", "lead_id": first.id},
+    )
+    assert selected.headers["Location"] == "/leads/?tag=warm"
+    everyone = client.post("/leads/tag", data={"tag": "warm", "new_tag": "mailed", "scope": "all"})
+    assert everyone.headers["Location"] == "/leads/?tag=warm"
+    db.session.expire_all()
+    assert first.tags == ["called", "mailed", "warm"]
+    assert second.tags == ["mailed", "warm"]
+
+
+def test_the_bulk_form_names_the_new_tag_apart_from_the_tag_filter(client, crew):
+    make_lead(crew.team, "Biz")
+    login(client, crew.operator)
+    page = client.get("/leads/?tag=")
+    assert 'name="new_tag"' in page.text
+    assert page.text.count('name="tag"') == 1  # the filter bar's box only

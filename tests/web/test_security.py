@@ -119,7 +119,7 @@ def test_huge_id_filters_leave_the_csv_exports_whole(client, crew):
 @pytest.mark.parametrize("value", ["²", "١٢", "-1", "1e3", "0x10", HUGE])
 def test_ids_that_are_not_ids_are_ignored_in_bulk_posts(client, crew, value):
     login(client, crew.operator)
-    response = client.post("/leads/tag", data={"lead_id": value, "tag": "hot"})
+    response = client.post("/leads/tag", data={"lead_id": value, "new_tag": "hot"})
     assert response.status_code == 302
     assert client.post("/inbox/bulk", data={"ids": value, "action": "archive"}).status_code == 200
 

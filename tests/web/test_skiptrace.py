@@ -567,3 +567,39 @@ def test_a_provider_name_with_markup_is_shown_as_text(client, crew):
         page = client.get(path).text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
         assert name not in page, path
+
+
+# ------------------------------------------------------------------- what the pass says
+
+
+def _pass(team: Team, status: str, **counts: int) -> SkipTraceRun:
+    """A committed pass of `team` in `status` with `counts`, no calls made."""
+    run = SkipTraceRun(team_id=team.id, status=status, lead_ids=[1, 2], counts=counts)
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def test_the_stop_button_goes_away_with_the_refresh_when_the_pass_ends(client, crew):
+    running = _pass(crew.team, "running")
+    login(client, crew.operator)
+    page = client.get(f"/skiptrace/{running.id}").text
+    # Inside the region the page fetches again when the job finishes.
+    assert "Stop this pass" in page[page.index('id="trace-summary"') :]
+    running.status = "done"
+    db.session.commit()
+    refreshed = client.get(f"/skiptrace/{running.id}", headers={"HX-Request": "true"}).text
+    assert "<html" not in refreshed and "Stop this pass" not in refreshed
+    assert "Stop this pass" not in client.get(f"/skiptrace/{running.id}").text
+
+
+def test_the_pass_names_each_rate_for_what_it_counts(client, crew):
+    run = _pass(crew.team, "done", traced=5, hits=2)
+    login(client, crew.operator)
+    page = client.get(f"/skiptrace/{run.id}").text
+    assert "Hit rate" not in page
+    assert (
+        '<dt>Found contact for</dt><dd>40.0% <small class="muted">of leads traced</small>' in page
+    )
+    assert ">Answered with a match</th>" in page
+    assert '<dt>Verified mobiles</dt><dd>0 <small class="muted">leads</small>' in page

@@ -9,13 +9,15 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, func, not_, or_, select, update
+from sqlalchemy import String, and_, cast, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from console.models import (
     Business,
     Campaign,
+    Conversation,
     Enrollment,
+    InboundMessage,
     Lead,
     Message,
     MessageTemplate,
@@ -69,6 +71,9 @@ class Criteria:
     enrichment: str = ""
     never_contacted: bool = False
     last_contacted_before: str = ""  # ISO date
+    # Leads added by hand from their page: selected whatever the filters say (the
+    # exclusions still apply when a batch is drafted).
+    lead_ids: list[int] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> Criteria:
@@ -129,7 +134,11 @@ class Criteria:
             words.append("Never contacted")
         if self.last_contacted_before:
             words.append(f"Last contacted before {self.last_contacted_before}")
-        return words or ["Every lead"]
+        words = words or ["Every lead"]
+        if self.lead_ids:
+            count = len(self.lead_ids)
+            words.append(f"Plus {count} lead{'' if count == 1 else 's'} added by hand")
+        return words
 
 
 def _range(low, high) -> str:
@@ -152,8 +161,7 @@ def _tag_clause(tag: str):
 
 def selected_leads(team_id: int, criteria: Criteria):
     """SELECT of the ids of the team's leads the criteria match."""
-    query = scoped(Lead, team_id).outerjoin(Business, Lead.business_id == Business.id)
-    query = query.with_only_columns(Lead.id)
+    query = _Conditions()
     c = criteria
     if c.score_min is not None:
         query = query.where(Lead.quality_score >= c.score_min)
@@ -197,7 +205,23 @@ def selected_leads(team_id: int, criteria: Criteria):
     if c.last_contacted_before:
         before = datetime.combine(date.fromisoformat(c.last_contacted_before), time())
         query = query.where(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < before))
-    return query
+    selected = scoped(Lead, team_id).outerjoin(Business, Lead.business_id == Business.id)
+    selected = selected.with_only_columns(Lead.id)
+    if c.lead_ids:
+        return selected.where(or_(and_(true(), *query.clauses), Lead.id.in_(c.lead_ids)))
+    return selected.where(*query.clauses)
+
+
+class _Conditions:
+    """The criteria's conditions, gathered so hand-added leads can join them with OR."""
+
+    def __init__(self) -> None:
+        self.clauses: list = []
+
+    def where(self, clause) -> _Conditions:
+        """Add a condition every selected lead meets."""
+        self.clauses.append(clause)
+        return self
 
 
 @dataclass(frozen=True)
@@ -349,6 +373,71 @@ def _enrolled_in(session: Session, campaign_id: int | None) -> set[int]:
     )
 
 
+# Campaigns a lead can be added to from its page.
+OPEN_FOR_LEADS = ("draft", "active")
+
+
+def open_campaigns(session: Session, team_id: int) -> list[Campaign]:
+    """The team's draft and active campaigns, newest first."""
+    return list(
+        session.scalars(
+            scoped(Campaign, team_id)
+            .where(Campaign.status.in_(OPEN_FOR_LEADS))
+            .order_by(Campaign.id.desc())
+        )
+    )
+
+
+def lead_exclusion(
+    session: Session, campaign: Campaign, lead: Lead, now: datetime | None = None
+) -> str:
+    """Why the campaign would leave `lead` out (a key of EXCLUSIONS), "" when it may text it.
+
+    The same rules a batch applies when it is drafted, asked of one lead.
+    """
+    now = now or utcnow()
+    one = select(Lead.id).where(Lead.id == lead.id, Lead.team_id == campaign.team_id)
+    numbers = best_numbers(session, campaign.team_id, one)
+    number = numbers.get(lead.id)
+    suppressed = {}
+    if number is not None:
+        suppressed = {
+            e164: reason
+            for e164, reason in session.execute(
+                select(Suppression.e164, Suppression.reason).where(
+                    Suppression.team_id == campaign.team_id, Suppression.e164 == number[0]
+                )
+            )
+        }
+    days = campaign.recent_contact_days
+    return _exclusion(
+        lead.id,
+        lead.status,
+        lead.last_contacted_at,
+        numbers,
+        suppressed,
+        _enrolled_elsewhere(session, campaign.team_id, campaign.id),
+        _enrolled_in(session, campaign.id),
+        now - timedelta(days=days) if days else None,
+    )
+
+
+def add_lead(session: Session, campaign: Campaign, lead: Lead) -> str:
+    """Add `lead` to a draft or active campaign by hand; "" when added, else why not
+    (in words). Its first text goes with the campaign's next batch."""
+    if campaign.status not in OPEN_FOR_LEADS:
+        return f"The campaign is {campaign.status}; only draft and active campaigns take leads."
+    reason = lead_exclusion(session, campaign, lead)
+    if reason:
+        return EXCLUSIONS[reason]
+    criteria = Criteria.from_dict(campaign.criteria)
+    if lead.id in criteria.lead_ids:
+        return "Already added to this campaign."
+    criteria.lead_ids = [*criteria.lead_ids, lead.id]
+    campaign.criteria = criteria.as_dict()
+    return ""
+
+
 def campaign_query(team_id: int, status: str = "", persona: str = "", q: str = ""):
     """The team's campaigns narrowed by the list's filters, newest first."""
     query = scoped(Campaign, team_id).order_by(Campaign.id.desc())
@@ -378,7 +467,10 @@ def save_campaign(
         session.add(campaign)
     campaign.name = values["name"].strip()
     campaign.persona = values["persona"]
-    campaign.criteria = values["criteria"].as_dict()
+    criteria = values["criteria"]
+    if not criteria.lead_ids:  # the builder has no box for leads added from their page
+        criteria.lead_ids = list((campaign.criteria or {}).get("lead_ids") or [])
+    campaign.criteria = criteria.as_dict()
     campaign.recent_contact_days = values["recent_contact_days"]
     campaign.template_id = values["template_id"]
     campaign.split = values["split"]
@@ -465,8 +557,53 @@ def change_status(session: Session, campaign: Campaign, action: str) -> None:
         )
 
 
+def replied_numbers(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """Per campaign: how many numbers texted back after the campaign texted them.
+
+    A reply counts for a campaign when its conversation is the campaign's, or when it
+    came from a number after one of the campaign's texts went to it. Replies are read
+    from the inbound texts themselves, so a reply after the last touch (the enrollment
+    already finished) still counts.
+    """
+    if not campaign_ids:
+        return {}
+    by_conversation = (
+        select(
+            Conversation.campaign_id.label("campaign_id"),
+            InboundMessage.conversation_id.label("conversation_id"),
+        )
+        .join(Conversation, Conversation.id == InboundMessage.conversation_id)
+        .where(Conversation.campaign_id.in_(campaign_ids))
+    )
+    after_a_text = (
+        select(
+            Message.campaign_id.label("campaign_id"),
+            InboundMessage.conversation_id.label("conversation_id"),
+        )
+        .join(
+            Message,
+            and_(
+                Message.team_id == InboundMessage.team_id,
+                Message.to_e164 == InboundMessage.from_e164,
+                Message.sent_at.is_not(None),
+                Message.sent_at <= InboundMessage.received_at,
+            ),
+        )
+        .where(Message.campaign_id.in_(campaign_ids), InboundMessage.conversation_id.is_not(None))
+    )
+    replies = by_conversation.union(after_a_text).subquery()
+    return dict(
+        session.execute(
+            select(
+                replies.c.campaign_id, func.count(func.distinct(replies.c.conversation_id))
+            ).group_by(replies.c.campaign_id)
+        ).all()
+    )
+
+
 def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]:
-    """Per campaign: leads enrolled, texts sent, delivered, failed, blocked, replies, cost."""
+    """Per campaign: leads enrolled, texts sent, delivered, failed, blocked, cost, and the
+    numbers that replied (`replied_numbers`)."""
     stats = {
         cid: dict.fromkeys(("enrolled", "replied", "sent", "delivered", "failed", "blocked"), 0)
         | {"cost": Decimal(0)}
@@ -474,14 +611,14 @@ def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]
     }
     if not campaign_ids:
         return stats
-    for cid, status, count in session.execute(
-        select(Enrollment.campaign_id, Enrollment.status, func.count(Enrollment.id))
+    for cid, count in session.execute(
+        select(Enrollment.campaign_id, func.count(Enrollment.id))
         .where(Enrollment.campaign_id.in_(campaign_ids))
-        .group_by(Enrollment.campaign_id, Enrollment.status)
+        .group_by(Enrollment.campaign_id)
     ):
-        stats[cid]["enrolled"] += count
-        if status == "replied":
-            stats[cid]["replied"] += count
+        stats[cid]["enrolled"] = count
+    for cid, count in replied_numbers(session, campaign_ids).items():
+        stats[cid]["replied"] = count
     for cid, status, count, cost in session.execute(
         select(
             Message.campaign_id,

@@ -12,11 +12,13 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from console.models import Deal, Lead
+from console.models import Deal, DealStageHistory, Lead, User
 from console.models.replies import DEAL_STAGES
+from console.services.sending import sequences
 
-# A deal is open until it is won or lost; a conversion starts one in an open stage.
+# Stages a deal has finished in; a lead has at most one deal in any other stage.
 CLOSED_STAGES = ("won", "lost")
+# The stages a conversion may start a deal in.
 OPEN_STAGES = {key: name for key, name in DEAL_STAGES.items() if key not in CLOSED_STAGES}
 MAX_VALUE = Decimal("10000000000")  # $10 billion: more is a typing slip
 
@@ -51,6 +53,59 @@ EXPORT_COLUMNS = (
     "deal", "title", "stage", "stage_name", "since", "lead", "business", "owner", "phone",
     "value", "created_at", "created_by",
 )  # fmt: skip
+
+
+def open_deal_of(session: Session, lead: Lead) -> Deal | None:
+    """The lead's deal still in the pipeline, if it has one."""
+    return session.scalars(
+        select(Deal).where(
+            Deal.team_id == lead.team_id,
+            Deal.lead_id == lead.id,
+            Deal.stage.not_in(CLOSED_STAGES),
+        )
+    ).first()
+
+
+def open_deal(
+    session: Session,
+    lead: Lead,
+    user: User,
+    *,
+    stage: str = "discovery",
+    value: Decimal | None = None,
+    conversation_id: int | None = None,
+    note: str = "",
+) -> tuple[Deal, bool]:
+    """The lead's open deal, made now in `stage` unless it has one (one open deal a lead);
+    whether it was made. The lead becomes a deal and its sequences stop."""
+    deal = open_deal_of(session, lead)
+    created = deal is None
+    if deal is None:
+        business = lead.business
+        deal = Deal(
+            team_id=lead.team_id,
+            title=(business.name if business is not None else lead.code)[:255],
+            lead_id=lead.id,
+            conversation_id=conversation_id,
+            stage=stage if stage in DEAL_STAGES else "discovery",
+            value=value,
+            owner_id=user.id,
+            created_by_id=user.id,
+        )
+        session.add(deal)
+        session.flush()
+        session.add(
+            DealStageHistory(
+                team_id=lead.team_id,
+                deal_id=deal.id,
+                to_stage=deal.stage,
+                by_id=user.id,
+                note=note[:255],
+            )
+        )
+    lead.status = "deal"
+    sequences.stop_for_lead(session, lead.team_id, lead.id, "deal", "Converted to a deal")
+    return deal, created
 
 
 def team_deals(session: Session, team_id: int) -> Iterator[Deal]:

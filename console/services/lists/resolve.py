@@ -20,14 +20,22 @@ from console.models import (
     AuditEvent,
     Business,
     ConsentEvent,
+    Conversation,
+    Deal,
     Email,
+    InboundMessage,
+    InboxItem,
     Lead,
     LeadSource,
     MatchKey,
     MatchReview,
     MergeHistory,
+    Message,
+    Note,
     Owner,
     Phone,
+    SkipTraceResult,
+    Task,
     Team,
 )
 from console.models.base import utcnow
@@ -368,10 +376,21 @@ def merge_leads(
     survivor.tags = sorted(set(survivor.tags or []) | set(merged.tags or []))
     survivor.custom_fields = {**(merged.custom_fields or {}), **(survivor.custom_fields or {})}
     _keep_the_stricter_state(survivor, merged)
+    # Everything that tells the merged lead's story moves to the survivor's timeline
+    # (notes and tasks, skip-trace calls, texts, replies and deals would be deleted or
+    # orphaned with it).
     for model, column in (
         (LeadSource, LeadSource.lead_id),
         (MatchKey, MatchKey.lead_id),
         (ConsentEvent, ConsentEvent.lead_id),
+        (Note, Note.lead_id),
+        (Task, Task.lead_id),
+        (SkipTraceResult, SkipTraceResult.lead_id),
+        (Message, Message.lead_id),
+        (InboundMessage, InboundMessage.lead_id),
+        (InboxItem, InboxItem.lead_id),
+        (Conversation, Conversation.lead_id),
+        (Deal, Deal.lead_id),
     ):
         session.execute(update(model).where(column == merged.id).values(lead_id=survivor.id))
     session.execute(

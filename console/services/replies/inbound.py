@@ -35,7 +35,7 @@ from console.models.base import utcnow
 from console.services import phones, twilio_fields
 from console.services.campaigns import segments, templates
 from console.services.campaigns.tokens import lead_values, parse, render
-from console.services.replies import optout, personas
+from console.services.replies import optout, personas, priority
 from console.services.sending import sequences
 from console.services.sending.delivery import suppress_number
 from console.services.sending.policy import ReplySettings
@@ -522,7 +522,9 @@ def _inbox_item(
     if handled in OPTED_OUT:
         item.state, item.resolution = "done", "opted_out"
         item.label, item.confidence, item.opt_out = "STOP", 100, True
-        item.classified_by, item.route, item.bucket = "rules", "suppressed", "low"
+        item.classified_by, item.route = "rules", "suppressed"
+        # The bucket follows the priority the item already has (one table of boundaries).
+        item.bucket, _ = priority.bucket_for(item.priority or 0)
         item.extracted = {}
         item.resolved_at = item.ready_at = now
         if item.id is not None:  # a new item has no drafts yet

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, joinedload
 from console.models import (
     Conversation,
     Deal,
-    DealStageHistory,
     Draft,
     InboxItem,
     Lead,
@@ -36,7 +35,7 @@ from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
 from console.services.deals import deals, tasks
-from console.services.replies import drafting, personas, priority, reading
+from console.services.replies import contacts, drafting, personas, priority, reading
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
 from console.services.sending.delivery import suppress_number
@@ -150,6 +149,7 @@ def process_item(
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is not None and result.label in INTERESTED and lead.status in REPLY_MOVES:
         lead.status = "interested"
+    contacts.save_from_reply(session, item, lead)
     draft = drafting.record(session, item, proposal)
     item.state, item.ready_at, item.read_attempts = "open", utcnow(), 0
     session.commit()
@@ -522,32 +522,15 @@ def convert_to_deal(
         stage, value = deals.open_stage(stage), deals.deal_value(value)
     except deals.DealProblem as problem:
         raise InboxProblem(str(problem)) from problem
-    deal = open_deal(session, item.team_id, lead.id)
-    if deal is None:
-        business = lead.business
-        deal = Deal(
-            team_id=item.team_id,
-            title=(business.name if business is not None else lead.code)[:255],
-            lead_id=lead.id,
-            conversation_id=item.conversation_id,
-            stage=stage,
-            value=value,
-            owner_id=user.id,
-            created_by_id=user.id,
-        )
-        session.add(deal)
-        session.flush()
-        session.add(
-            DealStageHistory(
-                team_id=item.team_id,
-                deal_id=deal.id,
-                to_stage=stage,
-                by_id=user.id,
-                note="Converted from the inbox",
-            )
-        )
-    lead.status = "deal"
-    sequences.stop_for_lead(session, item.team_id, lead.id, "deal", "Converted to a deal")
+    deal, _created = deals.open_deal(
+        session,
+        lead,
+        user,
+        stage=stage,
+        value=value,
+        conversation_id=item.conversation_id,
+        note="Converted from the inbox",
+    )
     if item.state != "done":  # a reply already sent keeps its resolution
         _discard_drafts(session, item, user)
         _resolve(item, user, "converted")
@@ -560,17 +543,6 @@ def convert_to_deal(
         after={"deal_id": deal.id, "stage": deal.stage},
     )
     return deal
-
-
-def open_deal(session: Session, team_id: int, lead_id: int) -> Deal | None:
-    """The lead's open deal (neither won nor lost), if it has one."""
-    return session.scalars(
-        select(Deal).where(
-            Deal.team_id == team_id,
-            Deal.lead_id == lead_id,
-            Deal.stage.not_in(deals.CLOSED_STAGES),
-        )
-    ).first()
 
 
 def assign(

@@ -2,9 +2,8 @@
 
 After the seed's inbox formula: the label's weight, plus half the lead's score, plus
 how fast the owner answered our last text (20 within the hour, 10 within the day),
-plus 15 when the person is a decision maker, capped at 200. Buckets and their
-deadlines: urgent 150+ (15 minutes), high 100-149 (1 hour), medium 50-99 (4 hours),
-low 0-49 (24 hours).
+plus 15 when the person is a decision maker, capped at 200. `BUCKETS` is the one
+table of bucket boundaries and deadlines; every item's bucket comes from `bucket_for`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from console.models import Business, Lead, Owner, Team
 from console.models.base import utcnow
@@ -240,6 +240,20 @@ ACTIONS: dict[str, str] = {
     "phone_validation_required": "Validate the mobile before texting",
     "immediate_outreach": "Reach out now",
     "standard_outreach": "Reach out in the normal run",
+    "await_reply": "Texted: wait for a reply",
+    "answer_reply": "Answer the owner's reply",
+    "work_the_deal": "Work the deal",
+    "no_outreach_not_interested": "No outreach: the owner is not interested",
+    "no_outreach_do_not_contact": "No outreach: do not contact",
+}
+# Statuses past the first text decide the next step, whatever the contact facts say.
+STATUS_ACTIONS: dict[str, str] = {
+    "contacted": "await_reply",
+    "replied": "answer_reply",
+    "interested": "answer_reply",
+    "deal": "work_the_deal",
+    "not_interested": "no_outreach_not_interested",
+    "do_not_contact": "no_outreach_do_not_contact",
 }
 PERSONAS: dict[str, str] = {
     "GIANNA": "First touches and nurture: warm, professional openers.",
@@ -276,6 +290,7 @@ class LeadFacts:
     verified_mobile: bool = False
     email: bool = False
     owner_known: bool = False
+    status: str = ""  # the lead's status; see STATUS_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -303,6 +318,7 @@ def facts_for(lead: Lead) -> LeadFacts:
         verified_mobile=verified,
         email=bool(lead.emails),
         owner_known=bool(owner and (owner.full_name or "").strip()),
+        status=lead.status or "",
     )
 
 
@@ -387,7 +403,9 @@ def queue_for(quality: int, priority: int, w: Weights = DEFAULT_WEIGHTS) -> str:
 
 
 def action_for(facts: LeadFacts, priority: int, w: Weights = DEFAULT_WEIGHTS) -> str:
-    """The next step for a lead."""
+    """The next step for a lead: what its status calls for, else what its contacts allow."""
+    if facts.status in STATUS_ACTIONS:
+        return STATUS_ACTIONS[facts.status]
     # Departs from the seed's recommendAction, which sent a lead with no mobile to phone
     # validation: with no number there is nothing to validate, and only a skip trace
     # finds one; validation is for a mobile no line-type check has confirmed yet.
@@ -396,6 +414,23 @@ def action_for(facts: LeadFacts, priority: int, w: Weights = DEFAULT_WEIGHTS) ->
     if not facts.verified_mobile:
         return "phone_validation_required"
     return "immediate_outreach" if priority >= w.action_immediate else "standard_outreach"
+
+
+def step_after_status_change(lead: Lead, status: str) -> str | None:
+    """The next step once `lead` takes `status`, or None when it stays as it is.
+
+    Called as the status is set (`Lead`'s validator), so a do-not-contact lead or a
+    lead with a deal never keeps a stale "Skip trace"; a lead back at a working status
+    gets the step its contacts allow, with its team's weights.
+    """
+    if status in STATUS_ACTIONS:
+        return STATUS_ACTIONS[status]
+    if lead.recommended_action not in STATUS_ACTIONS.values():
+        return None  # the step already follows the contacts (or the lead is not scored)
+    session = object_session(lead)
+    weights = team_weights(session, lead.team_id) if session is not None else DEFAULT_WEIGHTS
+    facts = replace(facts_for(lead), status=status)
+    return action_for(facts, lead.priority or 0, weights)
 
 
 def persona_for(industry: str, priority: int, owner_known: bool) -> str:

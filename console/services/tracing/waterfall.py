@@ -695,6 +695,30 @@ def outcome_sentence(run: SkipTraceRun) -> str:
     return f"{sentence} {run.stop_reason}" if run.stop_reason else sentence
 
 
+def trace_lead(session: Session, team: Team, lead: Lead, started_by_id: int | None) -> SkipTraceRun:
+    """A queued one-lead pass (the lead page's "Trace now"), under the pass rules: a lead
+    with a verified owner mobile or traced lately is not traced again (ProviderProblem
+    says which)."""
+    plan = plan_pass(session, team, [lead.id])
+    if not plan.to_trace:
+        if plan.verified:
+            raise provider_settings.ProviderProblem(
+                "This lead already has a verified mobile for its owner: no trace needed."
+            )
+        days = provider_settings.TraceSettings.of(team).freshness_days
+        raise provider_settings.ProviderProblem(
+            f"This lead was traced within the last {days} days (Settings > Skip trace)."
+        )
+    return create_run(
+        session,
+        team,
+        plan.to_trace,
+        filters={"q": lead.code},
+        budget=None,
+        started_by_id=started_by_id,
+    )
+
+
 def start_pass_for_team(
     session: Session, team: Team, *, limit: int | None = None, budget: Decimal | None = None
 ) -> SkipTraceRun:

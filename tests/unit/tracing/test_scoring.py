@@ -10,6 +10,7 @@ import pytest
 
 from console.extensions import db
 from console.models import Business, Email, Lead, Owner, Phone, Team
+from console.models.leads import LEAD_STATUSES
 from console.services.tracing.scoring import (
     ACTIONS,
     DEFAULT_WEIGHTS,
@@ -18,6 +19,7 @@ from console.services.tracing.scoring import (
     PERSONAS,
     QUEUES,
     SETTINGS_KEY,
+    STATUS_ACTIONS,
     WEIGHT_LABELS,
     LeadFacts,
     Weights,
@@ -324,7 +326,9 @@ def test_every_persona_and_queue_and_action_has_a_label():
         "phone_validation_required",
         "immediate_outreach",
         "standard_outreach",
+        *STATUS_ACTIONS.values(),
     }
+    assert set(STATUS_ACTIONS) <= set(LEAD_STATUSES)
 
 
 # --------------------------------------------------------------------- industries
@@ -579,3 +583,18 @@ def test_rescore_leads_uses_the_teams_saved_weights_and_chosen_leads(app, crew):
 def test_explain_works_out_a_breakdown_for_an_unscored_lead():
     lead = Lead(owner=Owner(full_name="Dana Reyes"), score_breakdown=[])
     assert explain(lead) == [item(50, "base score"), item(10, "owner name known")]
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("new", "skip_trace_required"),
+        ("contacted", "await_reply"),
+        ("interested", "answer_reply"),
+        ("deal", "work_the_deal"),
+        ("do_not_contact", "no_outreach_do_not_contact"),
+        ("not_interested", "no_outreach_not_interested"),
+    ],
+)
+def test_the_next_step_follows_the_status_before_the_contacts(status, action):
+    assert score_facts(LeadFacts(status=status)).recommended_action == action

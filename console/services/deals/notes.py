@@ -1,0 +1,26 @@
+"""Notes people write on a lead (or its deal)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from console.models import Lead, Note, User
+
+MAX_NOTE = 5000
+
+
+class NoteProblem(ValueError):
+    """A note that cannot be kept (empty, too long)."""
+
+
+def add_note(session: Session, lead: Lead, user: User, body: str) -> Note:
+    """Keep what `user` wrote about `lead`; the timeline shows it with their name."""
+    body = (body or "").strip()
+    if not body:
+        raise NoteProblem("Write something first.")
+    if len(body) > MAX_NOTE:
+        raise NoteProblem(f"A note is at most {MAX_NOTE:,} characters.")
+    note = Note(team_id=lead.team_id, lead_id=lead.id, body=body, author_id=user.id)
+    session.add(note)
+    session.flush()
+    return note
