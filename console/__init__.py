@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     _register_error_pages(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _register_favicon(app)
 
     from console.cli import register_commands
 
@@ -248,6 +249,13 @@ def _register_template_helpers(app: Flask) -> None:
     def _vary(response):
         response.vary.add("HX-Request")  # pages and fragments share URLs
         return response
+
+
+def _register_favicon(app: Flask) -> None:
+    """Browsers ask for /favicon.ico whatever the page links; they get the console's icon."""
+    app.add_url_rule(
+        "/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"), methods=["GET"]
+    )
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -96,6 +96,9 @@ class Config:
         self.SECRETS_KEY = env.get("CONSOLE_SECRETS_KEY") or self.SECRET_KEY
 
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Unset, the default above is a guess: Settings says so, or (embedded) shows the
+        # address the browser reached the console at.
+        self.PUBLIC_BASE_URL_SET = bool(env.get("PUBLIC_BASE_URL", "").strip())
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +32,22 @@ from jobs import queue as job_queue
 from jobs.sending import enqueue_dispatch
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+@bp.app_context_processor
+def _awaiting_manager() -> dict:
+    """`awaiting_manager()` in every page: for a manager, the team's batches that wait for
+    a manager's approval (the navigation's count, the dashboard's line); asked once a
+    request, and only by a page that shows it."""
+
+    def awaiting() -> list[Batch]:
+        if not (current_user.is_authenticated and current_user.can(Role.MANAGER)):
+            return []
+        if "awaiting_manager" not in g:
+            g.awaiting_manager = batches.awaiting_manager(db.session, current_user.team_id)
+        return g.awaiting_manager
+
+    return {"awaiting_manager": awaiting}
 
 
 def _choices(form: CampaignForm) -> None:
@@ -348,7 +374,11 @@ def batch_export(batch_id: int):
 @bp.post("/batches/<int:batch_id>/approve")
 @roles_required(Role.OPERATOR)
 def approve(batch_id: int):
-    """Approve all drafts, or the selected ones; sending starts when they are due."""
+    """Approve all drafts, or the selected ones; sending starts when they are due.
+
+    Approving all asks first: only a post whose `confirm` is the number of drafts waiting
+    now approves them; any other shows the question with that number (the browser asks
+    it in a dialog; without script the question is a page)."""
     row = team_get_or_404(Batch, batch_id)
     selected = None
     if request.form.get("scope") == "selected":
@@ -357,6 +387,12 @@ def approve(batch_id: int):
             flash("Select the texts to approve first.", "error")
             return redirect(url_for("campaigns.batch", batch_id=row.id))
     try:
+        batches.check_approver(db.session, row, current_user)
+        waiting = batches.drafts_waiting(db.session, row)
+        if selected is None and waiting and int_arg(request.form, "confirm") != waiting:
+            return render_template(
+                "campaigns/approve_all.html", batch=row, campaign=row.campaign, waiting=waiting
+            )
         count = batches.approve(db.session, row, current_user, selected)
     except batches.NotAllowed as exc:
         flash(str(exc), "error")

@@ -17,8 +17,9 @@ from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services.campaigns import segments
-from console.services.deals import tasks
+from console.services.deals import deals, tasks
 from console.services.numbers import whole_number
+from console.services.phones import to_e164
 from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
 from console.services.replies.classify import LABEL_NAMES, LABELS
 from console.services.timezones import viewer_zone_name
@@ -65,6 +66,7 @@ def _choices() -> dict:
         "resolutions": RESOLUTIONS,
         "draft_sources": DRAFT_SOURCES,
         "stages": personas.STAGES,
+        "deal_stages": deals.OPEN_STAGES,
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
@@ -198,7 +200,9 @@ ACTIONS = {
     "suppress": lambda item: inbox.suppress(db.session, item, current_user),
     "confirm-opt-out": lambda item: inbox.suppress(db.session, item, current_user, opt_out=True),
     "dismiss-opt-out": lambda item: inbox.dismiss_opt_out(db.session, item, current_user),
-    "deal": lambda item: inbox.convert_to_deal(db.session, item, current_user),
+    "deal": lambda item: inbox.convert_to_deal(
+        db.session, item, current_user, request.form.get("stage", ""), request.form.get("value")
+    ),
 }
 
 
@@ -299,20 +303,27 @@ def simulate():
     if not current_app.config.get("TWILIO_SANDBOX", True):
         abort(404)
     body = request.form.get("body", "")
-    if len(body) > segments.MAX_BODY:
+    from_e164 = to_e164(request.form.get("from", ""))
+    problem = ""
+    if from_e164 is None:
+        problem = "Type the number the reply comes from, such as +15125550142."
+    elif len(body) > segments.MAX_BODY:
         problem = f"A reply is at most {segments.MAX_BODY:,} characters; this has {len(body):,}."
-        return Response(problem, status=422, mimetype="text/plain")
+    if problem:
+        return render_template("inbox/_simulated.html", problem=problem), 422
     team = db.session.get(Team, current_user.team_id)
     sender = db.session.scalars(
         select(Sender).where(Sender.team_id == team.id).order_by(Sender.id)
     ).first()
     form = {
         "MessageSid": "SM" + uuid.uuid4().hex,
-        "From": request.form.get("from", ""),
+        "From": from_e164,
         "To": sender.address if sender is not None else "",
         "Body": body,
     }
     reception = inbound.receive(db.session, form)
     if reception.needs_job:
         enqueue_reading(current_app._get_current_object(), reception.item_id)
-    return Response("", status=200, headers={"HX-Trigger": "inbox-changed"})
+    # Said where it is seen: the form's result line, with a link to the reply's item.
+    html = render_template("inbox/_simulated.html", reception=reception, from_e164=from_e164)
+    return Response(html, status=200, headers={"HX-Trigger": "inbox-changed"})

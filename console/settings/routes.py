@@ -49,9 +49,35 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @roles_required(Role.ADMIN, Role.MANAGER)
 def index():
     """What this console is connected to, without showing any secret, and the team's zone."""
+    return _overview(_team_zone_form())
+
+
+def _overview(zone_form: ZoneForm):
     return render_template(
-        "settings/index.html", config=current_app.config, zone_form=_team_zone_form()
+        "settings/index.html",
+        config=current_app.config,
+        zone_form=zone_form,
+        webhook_base=_webhook_base(),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookBase:
+    """The address Twilio's webhooks go to, and where it comes from."""
+
+    url: str
+    source: str  # "setting" (PUBLIC_BASE_URL), "request" (embedded) or "unset"
+
+
+def _webhook_base() -> WebhookBase:
+    """PUBLIC_BASE_URL when set; else, embedded, the address this page was asked at (the
+    port the console really runs on); in production, the default, marked unset."""
+    config = current_app.config
+    if config.get("PUBLIC_BASE_URL_SET"):
+        return WebhookBase(config["PUBLIC_BASE_URL"], "setting")
+    if config["CONSOLE_MODE"] == "embedded":
+        return WebhookBase(request.host_url.rstrip("/"), "request")
+    return WebhookBase(config["PUBLIC_BASE_URL"], "unset")
 
 
 def _team_zone_form() -> ZoneForm:
@@ -75,7 +101,7 @@ def team_zone():
             db.session.commit()
             flash("The team's time zone is saved." if changed else "No change.", "success")
             return redirect(url_for("settings.index"))
-    return render_template("settings/index.html", config=current_app.config, zone_form=form), 400
+    return _overview(form), 400
 
 
 @bp.route("/users", methods=["GET", "POST"])

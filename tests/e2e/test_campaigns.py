@@ -258,6 +258,12 @@ def demo_campaign(page, name: str, state: str, size: int):
     return draft_batch(page, size)
 
 
+def approve_all(page, count: int) -> None:
+    """Click "Approve all `count`" and agree to the browser's question about it."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Approve all {count}").click()
+
+
 def reload_until(page, check, timeout_ms: int = SETTLE_TIMEOUT_MS) -> None:
     """Reload the page every 2 s, as a person would, until `check()` is true."""
     for _ in range(timeout_ms // 2000):
@@ -424,7 +430,7 @@ def test_operator_builds_a_campaign_edits_one_text_approves_and_it_sends(
     assert_not_reloaded(page)
     shoot("campaigns-07-edited-and-restored")
 
-    page.get_by_role("button", name="Approve all 5").click()
+    approve_all(page, 5)
 
     expect(page.get_by_text("5 texts approved; they send as each recipient")).to_be_visible()
     counters = page.locator("#batch-counters")
@@ -522,7 +528,7 @@ def test_live_counters_keep_going_until_every_text_is_delivered_or_failed(
         write_leads(tmp_path / f"{tag}.csv", place, "Provisions", [number], number[:-2] + "58"),
     )
     tagged_campaign(page, f"E2E live counters {place.state}", tag, 1)
-    page.get_by_role("button", name="Approve all 1").click()
+    approve_all(page, 1)
     counters = page.locator("#batch-counters")
     mark_page(page)
 

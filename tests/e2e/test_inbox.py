@@ -43,6 +43,7 @@ from tests.e2e.test_campaigns import (
     OWNERS,
     SETTLE_TIMEOUT_MS,
     WEEKDAYS,
+    approve_all,
     figure,
     import_leads,
     mobiles,
@@ -108,7 +109,7 @@ def texted(admin, tmp_path_factory) -> Texted:
         admin, write_leads(folder / f"{tag}.csv", place, "Fittings", numbers, strangers[-1])
     )
     tagged_campaign(admin, f"E2E inbox {place.state}", tag, 3)
-    admin.get_by_role("button", name="Approve all 3").click()
+    approve_all(admin, 3)
     counters = admin.locator("#batch-counters")
     expect(figure(counters, "Delivered")).to_have_text("3", timeout=SETTLE_TIMEOUT_MS)
     return Texted(tuple(numbers), OWNERS[:3], tuple(strangers[:4]))
@@ -357,9 +358,13 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     lead_card = panel.get_by_role("complementary", name="Lead")
     expect(fact(lead_card, "Deal")).to_have_text("none")
 
-    # c converts the item to a deal in discovery; the panel moves on to the next reply.
+    # c asks the deal's stage (discovery first) and value, then converts the item; the
+    # panel moves on to the next reply.
     page.locator("body").focus()
     page.keyboard.press("c")
+    question = page.get_by_role("dialog", name="Convert to a deal")
+    expect(question.get_by_label("Stage")).to_have_value("discovery")
+    question.get_by_role("button", name="Convert to deal").click()
     expect(row(page, owner)).to_have_count(0)
     expect(panel).not_to_have_attribute("data-item", first_id)
     page.goto(f"/inbox/{first_id}")

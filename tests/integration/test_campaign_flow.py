@@ -452,7 +452,9 @@ def test_approved_campaign_batch_goes_out_once_and_comes_back_delivered(stack, t
         assert {level for m in drafts for _code, _text, level in m.flags} <= {"note"}
 
         batch_page = f"/campaigns/batches/{batch_id}"
-        approved = operator.post(f"{batch_page}/approve", batch_page, scope="all")
+        approved = operator.post(
+            f"{batch_page}/approve", batch_page, scope="all", confirm=len(drafts)
+        )
         assert approved.status_code == 302, approved.text
 
         wait_until_settled(stack, twilio, batch_id, "every text sent, every callback posted")

@@ -252,3 +252,14 @@ def form_values(page: str, form_class: str) -> list[tuple[str, str]]:
     reader.feed(page)
     assert reader.values, f"no form of class {form_class!r} on the page"
     return reader.values
+
+
+def approve_all(client, batch: Batch, **kwargs):
+    """Post "Approve all" for the batch as the signed-in user, agreeing to the question
+    it asks ("Approve all N texts?") with the number of drafts waiting now."""
+    waiting = sum(message.status == "draft" for message in messages_of(batch))
+    return client.post(
+        f"/campaigns/batches/{batch.id}/approve",
+        data={"scope": "all", "confirm": waiting},
+        **kwargs,
+    )

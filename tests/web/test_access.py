@@ -11,7 +11,7 @@ from console.models import Role
 from tests.conftest import login, make_lead
 
 # The only endpoints a stranger may reach (an invitation link is its own key).
-PUBLIC_ENDPOINTS = {"auth.login", "auth.accept_invitation", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.accept_invitation", "static", "favicon"}
 
 
 def _sample_url(rule) -> str:

@@ -23,6 +23,7 @@ from tests.conftest import login, make_lead
 from tests.web.campaign_helpers import (
     VARIANT_B,
     add_campaign,
+    approve_all,
     audience_counts,
     create_campaign,
     draft_batch,
@@ -162,9 +163,7 @@ def test_manager_approves_a_batch_over_the_limit_and_is_recorded(app, crew, draf
     manager = app.test_client()
     login(manager, crew.manager)
     assert "Approve all 3" in manager.get(f"/campaigns/batches/{batch.id}").text
-    done = manager.post(
-        f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"}, follow_redirects=True
-    )
+    done = approve_all(manager, batch, follow_redirects=True)
     assert "3 texts approved" in done.text
     db.session.expire_all()
     assert batch.status == "approved"
@@ -181,7 +180,7 @@ def test_manager_approves_a_batch_over_the_limit_and_is_recorded(app, crew, draf
 def test_operator_approves_a_batch_at_the_limit(client, crew, drafted):
     set_manager_limit(crew.team, 3)
     batch = drafted(3)
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     db.session.expire_all()
     assert statuses(batch) == ["approved"] * 3
     assert batch.approved_by_id == crew.operator.id
@@ -390,7 +389,7 @@ def test_an_approved_text_cannot_be_edited_swapped_or_skipped(client, drafted):
     batch = drafted(1)
     message = messages_of(batch)[0]
     before = message.body
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     response = client.post(
         f"/campaigns/messages/{message.id}", data={"action": "edit", "body": "Too late"}
     )
@@ -463,7 +462,7 @@ def test_skipped_texts_stay_out_when_the_batch_is_approved(client, drafted):
     batch = drafted(3)
     skipped = messages_of(batch)[1]
     client.post(f"/campaigns/messages/{skipped.id}", data={"action": "skip"})
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     db.session.expire_all()
     assert statuses(batch) == ["approved", "skipped", "approved"]
     assert batch.status == "approved"
@@ -494,13 +493,83 @@ def test_approve_selected_approves_only_those(client, crew, drafted):
     assert statuses(batch) == ["approved", "draft", "approved", "draft"]
 
 
+def test_approve_all_asks_with_the_count_before_approving(client, drafted):
+    batch = drafted(3)
+    page = client.get(f"/campaigns/batches/{batch.id}").text
+    assert 'data-confirm="Approve all 3 texts in this batch?"' in page
+    assert 'data-confirm-count="3"' in page
+
+    # Without the browser's dialog (no script), the post only asks, on a page.
+    asked = client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    assert asked.status_code == 200
+    assert "Approve all 3 texts in this batch?" in asked.text
+    assert '<input type="hidden" name="confirm" value="3">' in asked.text
+    assert statuses(batch) == ["draft"] * 3
+
+    # An answer for another count (a text was skipped meanwhile) asks again, afresh.
+    client.post(f"/campaigns/messages/{messages_of(batch)[0].id}", data={"action": "skip"})
+    stale = client.post(
+        f"/campaigns/batches/{batch.id}/approve", data={"scope": "all", "confirm": "3"}
+    )
+    assert "Approve all 2 texts in this batch?" in stale.text
+    assert statuses(batch) == ["skipped", "draft", "draft"]
+
+    done = client.post(
+        f"/campaigns/batches/{batch.id}/approve",
+        data={"scope": "all", "confirm": "2"},
+        follow_redirects=True,
+    )
+    assert "2 texts approved" in done.text
+    assert statuses(batch) == ["skipped", "approved", "approved"]
+
+
+def test_operator_is_told_the_batch_waits_for_a_manager(client, crew, drafted):
+    set_manager_limit(crew.team, 2)
+    batch = drafted(3)
+    page = client.get(f"/campaigns/batches/{batch.id}").text
+    assert "Waits for a manager." in page
+    assert "This batch of 3 texts is over the team’s size" in page
+    # Not even the question: the operator may not approve it at all.
+    refused = client.post(
+        f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"}, follow_redirects=True
+    )
+    assert "Approve all 3 texts in this batch?" not in refused.text
+    assert "need a manager" in refused.text
+
+
+def test_managers_see_the_batches_that_wait_for_them(app, client, crew, drafted, outsider):
+    set_manager_limit(crew.team, 2)
+    batch = drafted(3)
+    operator_home = client.get("/").text
+    assert "await your approval" not in operator_home
+    assert 'class="nav-count"' not in operator_home
+
+    manager = app.test_client()
+    login(manager, crew.manager)
+    home = manager.get("/").text
+    assert "1 batch awaits your approval" in home
+    assert f'href="/campaigns/batches/{batch.id}"' in home
+    assert re.search(r"Campaigns\s*<span class=\"nav-count\"[^>]*>1<", home)
+
+    # Another team's manager sees none of it.
+    rival = app.test_client()
+    login(rival, outsider.manager)
+    assert "awaits your approval" not in rival.get("/").text
+
+    # Approved, it waits no more.
+    approve_all(manager, batch)
+    home = manager.get("/").text
+    assert "awaits your approval" not in home
+    assert 'class="nav-count"' not in home
+
+
 def test_approve_all_leaves_nothing_in_draft(client, crew, drafted):
     batch = drafted(5)
     client.post(
         f"/campaigns/batches/{batch.id}/approve",
         data={"scope": "selected", "message_id": messages_of(batch)[0].id},
     )
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     db.session.expire_all()
     assert statuses(batch) == ["approved"] * 5
     assert batch.status == "approved"
@@ -516,7 +585,7 @@ def test_approve_all_leaves_nothing_in_draft(client, crew, drafted):
 
 def test_cancel_cancels_only_what_has_not_gone(client, drafted):
     batch = drafted(3)
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     gone = messages_of(batch)[0]
     gone.status, gone.provider_sid, gone.provider_status = "sent", "SM" + "1" * 32, "queued"
     db.session.commit()
@@ -543,7 +612,7 @@ def test_leads_of_a_cancelled_batch_can_be_drafted_again(app, client, crew, draf
 
 def test_pause_and_resume(client, drafted):
     batch = drafted(2)
-    client.post(f"/campaigns/batches/{batch.id}/approve", data={"scope": "all"})
+    approve_all(client, batch)
     paused = client.post(act(batch, "pause"), follow_redirects=True)
     assert "Batch paused." in paused.text
     db.session.expire_all()

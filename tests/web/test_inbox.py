@@ -15,6 +15,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from markupsafe import escape
@@ -36,6 +37,7 @@ from console.models import (
     Task,
 )
 from console.models.base import utcnow
+from console.models.replies import DEAL_STAGES
 from console.services.campaigns import segments
 from console.services.deals import tasks
 from console.services.replies import inbox, inbox_list, priority
@@ -500,6 +502,37 @@ def test_simulated_reply_is_read_by_the_job(app, client, crew, desk):
     assert draft_of(item).source == "template"
 
 
+def test_simulated_reply_says_where_it_went(client, crew, desk):
+    texted_lead(desk, 1)
+    login(client, crew.operator)
+    page = client.get("/inbox").text
+    assert 'hx-target="#simulate-result"' in page and 'id="simulate-result"' in page
+
+    response = client.post("/inbox/simulate", data={"from": mobile(1), "body": CALL_ME})
+
+    (item,) = db.session.scalars(select(InboxItem)).all()
+    assert response.status_code == 200
+    assert "Reply from (512) 555-0001 received; it is in the inbox." in response.text
+    assert f'<a href="/inbox/{item.id}">Open it</a>' in response.text
+    assert 'role="status"' in response.text
+
+
+def test_simulated_stop_says_the_number_is_suppressed(client, crew, desk):
+    texted_lead(desk, 1)
+    login(client, crew.operator)
+    response = client.post("/inbox/simulate", data={"from": mobile(1), "body": "STOP"})
+    assert "in the inbox as an opt-out, and the number is suppressed" in response.text
+
+
+def test_simulated_reply_from_no_number_is_refused(client, crew, desk):
+    login(client, crew.operator)
+    response = client.post("/inbox/simulate", data={"from": "<b>you</b>", "body": YES})
+    assert response.status_code == 422
+    assert "Type the number the reply comes from" in response.text
+    assert "<b>you</b>" not in response.text
+    assert db.session.scalar(select(func.count(InboxItem.id))) == 0
+
+
 def test_simulate_is_only_for_the_sandbox(app, client, crew, desk):
     app.config["TWILIO_SANDBOX"] = False
     login(client, crew.operator)
@@ -932,7 +965,7 @@ def test_convert_to_deal_makes_one_discovery_deal(client, crew, desk):
     item = open_item(desk, 1, YES, business="Lake 1 Plumbing LLC")
     login(client, crew.operator)
 
-    response = client.post(f"/inbox/{item.id}/do/deal")
+    response = client.post(f"/inbox/{item.id}/do/deal", data={"stage": "discovery"})
 
     assert response.status_code == 200
     (deal,) = db.session.scalars(select(Deal)).all()
@@ -956,17 +989,74 @@ def test_convert_to_deal_makes_one_discovery_deal(client, crew, desk):
     assert fresh_item(item.id).resolution == "converted"
     assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (discovery)"
 
-    client.post(f"/inbox/{item.id}/do/deal")
+    client.post(f"/inbox/{item.id}/do/deal", data={"stage": "qualified"})
     later = reply_from(desk, mobile(1), "Also, my partner wants to join the call")
     assert later.id != item.id and later.state == "open"
     later_page = client.get(f"/inbox/{later.id}").text
     assert detail_field(later_page, "Deal") == "Lake 1 Plumbing LLC (discovery)"
-    assert client.post(f"/inbox/{later.id}/do/deal").status_code == 200
+    assert "already has the deal" in later_page  # the dialog says it stays as it is
+    assert client.post(f"/inbox/{later.id}/do/deal", data={"stage": "discovery"}).status_code == 200
 
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Deal.id))) == 1
     assert db.session.scalar(select(func.count(DealStageHistory.id))) == 1
     assert db.session.get(Lead, item.lead_id).status == "deal"
+
+
+def test_convert_to_deal_asks_the_stage_and_value_first(client, crew, desk):
+    item = open_item(desk, 1, YES, business="Lake 1 Plumbing LLC")
+    login(client, crew.operator)
+    page = client.get(f"/inbox/{item.id}").text
+
+    # The button (and its c key) only opens the question; the question's form posts.
+    button = re.search(r'<button[^>]*id="do-deal"[^>]*>', page).group(0)
+    assert 'data-dialog="deal-dialog"' in button and "hx-post" not in button
+    dialog = re.search(r'<dialog id="deal-dialog".*?</dialog>', page, re.S).group(0)
+    assert f'hx-post="/inbox/{item.id}/do/deal"' in dialog
+    stages = re.findall(r'<option value="(\w+)"', dialog)
+    assert stages == [key for key in DEAL_STAGES if key not in ("won", "lost")]
+    assert 'name="value"' in dialog
+
+    response = client.post(
+        f"/inbox/{item.id}/do/deal", data={"stage": "valuation", "value": "$1,250,000"}
+    )
+    assert response.status_code == 200
+    (deal,) = db.session.scalars(select(Deal)).all()
+    assert (deal.stage, deal.value) == ("valuation", Decimal("1250000.00"))
+    (history,) = db.session.scalars(select(DealStageHistory)).all()
+    assert (history.deal_id, history.from_stage, history.to_stage) == (deal.id, "", "valuation")
+    assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (valuation)"
+
+
+def test_convert_to_deal_without_a_value_leaves_it_blank(client, crew, desk):
+    item = open_item(desk, 1, YES)
+    login(client, crew.operator)
+    client.post(f"/inbox/{item.id}/do/deal", data={"stage": "qualified", "value": "  "})
+    (deal,) = db.session.scalars(select(Deal)).all()
+    assert (deal.stage, deal.value) == ("qualified", None)
+
+
+@pytest.mark.parametrize(
+    ("form", "problem"),
+    [
+        ({}, "Pick the deal&#39;s stage"),
+        ({"stage": "won"}, "Pick the deal&#39;s stage"),
+        ({"stage": "<b>made-up</b>"}, "Pick the deal&#39;s stage"),
+        ({"stage": "discovery", "value": "lots"}, "Type the deal&#39;s value in dollars"),
+        ({"stage": "discovery", "value": "-5"}, "between $0 and $10,000,000,000"),
+        ({"stage": "discovery", "value": "1e30"}, "between $0 and $10,000,000,000"),
+    ],
+)
+def test_convert_to_deal_refuses_a_stage_or_value_it_cannot_take(client, crew, desk, form, problem):
+    item = open_item(desk, 1, YES)
+    login(client, crew.operator)
+    response = client.post(f"/inbox/{item.id}/do/deal", data=form)
+    assert response.status_code == 422
+    assert problem in response.text
+    assert "<b>made-up</b>" not in response.text
+    assert db.session.scalar(select(func.count(Deal.id))) == 0
+    assert fresh_item(item.id).state == "open"
+    assert db.session.get(Lead, item.lead_id).status != "deal"
 
 
 @pytest.mark.parametrize(
@@ -1432,7 +1522,7 @@ def test_a_deal_makes_the_next_step_work_the_deal(client, crew, desk):
     lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
     item = reply_from(desk, mobile(1), YES)
     login(client, crew.operator)
-    assert client.post(f"/inbox/{item.id}/do/deal").status_code == 200
+    assert client.post(f"/inbox/{item.id}/do/deal", data={"stage": "discovery"}).status_code == 200
     lead = fresh(lead)
     assert (lead.status, lead.recommended_action) == ("deal", "work_the_deal")
     assert "<dt>Next step</dt><dd>Work the deal</dd>" in client.get(f"/leads/{lead.id}").text

@@ -475,6 +475,35 @@ def needs_manager(session: Session, batch: Batch) -> bool:
     return batch.size > settings.manager_approval_over
 
 
+def awaiting_manager(session: Session, team_id: int) -> list[Batch]:
+    """The team's batches in review that are over its size for an operator: they wait
+    for a manager's approval. Oldest first."""
+    limit = SendingSettings.of(session.get(Team, team_id)).manager_approval_over
+    return list(
+        session.scalars(
+            select(Batch)
+            .where(Batch.team_id == team_id, Batch.status == "in_review", Batch.size > limit)
+            .order_by(Batch.id)
+        )
+    )
+
+
+def check_approver(
+    session: Session, batch: Batch, user: User | None, *, auto: bool = False
+) -> None:
+    """Raise NotAllowed unless `user` (or the team's auto-approval) may approve the batch
+    now: its state, its campaign's and, over the team's size, a manager's role."""
+    if batch.status not in ("in_review", "sending", "paused", "approved"):
+        raise NotAllowed("This batch can't be approved now.")
+    if batch.campaign.status not in ("draft", "active"):
+        raise NotAllowed(f"The campaign is {batch.campaign.status}; resume it to approve texts.")
+    if not auto and (
+        user is None or (needs_manager(session, batch) and not user.can(Role.MANAGER))
+    ):
+        limit = SendingSettings.of(session.get(Team, batch.team_id)).manager_approval_over
+        raise NotAllowed(f"Batches over {limit:,} texts need a manager's approval.")
+
+
 def approve(
     session: Session,
     batch: Batch,
@@ -490,15 +519,7 @@ def approve(
     team's size need a manager unless the team's auto-approval did it. Returns how many.
     """
     now = now or utcnow()
-    if batch.status not in ("in_review", "sending", "paused", "approved"):
-        raise NotAllowed("This batch can't be approved now.")
-    if batch.campaign.status not in ("draft", "active"):
-        raise NotAllowed(f"The campaign is {batch.campaign.status}; resume it to approve texts.")
-    if not auto and (
-        user is None or (needs_manager(session, batch) and not user.can(Role.MANAGER))
-    ):
-        limit = SendingSettings.of(session.get(Team, batch.team_id)).manager_approval_over
-        raise NotAllowed(f"Batches over {limit:,} texts need a manager's approval.")
+    check_approver(session, batch, user, auto=auto)
     start = batch.campaign.start_at
     due = start if start and start > now else now
     query = (
@@ -520,14 +541,15 @@ def approve(
             batch.approved_at = now
             batch.approved_by_id = user.id if user else None
         _log(batch, "approved (auto)" if auto else "approved", user, now, count)
-        if batch.status == "in_review" and not _drafts_left(session, batch):
+        if batch.status == "in_review" and not drafts_waiting(session, batch):
             batch.status = "approved"
     session.flush()
     session.expire_all()
     return count
 
 
-def _drafts_left(session: Session, batch: Batch) -> int:
+def drafts_waiting(session: Session, batch: Batch) -> int:
+    """How many of the batch's texts wait for approval (drafts)."""
     return (
         session.scalar(
             select(func.count(Message.id)).where(

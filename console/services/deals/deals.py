@@ -7,7 +7,7 @@ their stage history are kept from the first conversion.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -18,6 +18,36 @@ from console.services.sending import sequences
 
 # Stages a deal has finished in; a lead has at most one deal in any other stage.
 CLOSED_STAGES = ("won", "lost")
+# The stages a conversion may start a deal in.
+OPEN_STAGES = {key: name for key, name in DEAL_STAGES.items() if key not in CLOSED_STAGES}
+MAX_VALUE = Decimal("10000000000")  # $10 billion: more is a typing slip
+
+
+class DealProblem(ValueError):
+    """A deal's stage or value that cannot be taken as typed; the message says why."""
+
+
+def open_stage(stage: str) -> str:
+    """The open stage picked for a new deal, or DealProblem."""
+    if stage not in OPEN_STAGES:
+        raise DealProblem("Pick the deal's stage: " + ", ".join(OPEN_STAGES.values()) + ".")
+    return stage
+
+
+def deal_value(text: str | Decimal | None) -> Decimal | None:
+    """A deal's value typed in dollars ("1,250,000", "$950000.50"); None when left blank,
+    DealProblem when it is not an amount from $0 to $10 billion."""
+    typed = str(text if text is not None else "").strip().replace(",", "").removeprefix("$")
+    if not typed:
+        return None
+    try:
+        value = Decimal(typed.strip())
+    except InvalidOperation as exc:
+        raise DealProblem("Type the deal's value in dollars, such as 1,250,000.") from exc
+    if not value.is_finite() or value < 0 or value > MAX_VALUE:
+        raise DealProblem("A deal's value is between $0 and $10,000,000,000.")
+    return value.quantize(Decimal("0.01"))
+
 
 EXPORT_COLUMNS = (
     "deal", "title", "stage", "stage_name", "since", "lead", "business", "owner", "phone",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -504,13 +505,31 @@ def schedule_callback(
     )
 
 
-def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
-    """A deal in "discovery" for the lead and this conversation (one open deal a lead)."""
+def convert_to_deal(
+    session: Session,
+    item: InboxItem,
+    user: User,
+    stage: str,
+    value: str | Decimal | None = None,
+) -> Deal:
+    """A deal for the lead and this conversation in the open `stage` picked, worth `value`
+    dollars if given (typed text is read here); one open deal a lead, so a lead that has
+    one keeps it as it is. InboxProblem when the stage or value cannot be taken."""
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is None:
         raise InboxProblem("This number matches no lead; match it to a lead first.")
+    try:
+        stage, value = deals.open_stage(stage), deals.deal_value(value)
+    except deals.DealProblem as problem:
+        raise InboxProblem(str(problem)) from problem
     deal, _created = deals.open_deal(
-        session, lead, user, conversation_id=item.conversation_id, note="Converted from the inbox"
+        session,
+        lead,
+        user,
+        stage=stage,
+        value=value,
+        conversation_id=item.conversation_id,
+        note="Converted from the inbox",
     )
     if item.state != "done":  # a reply already sent keeps its resolution
         _discard_drafts(session, item, user)
@@ -521,7 +540,7 @@ def convert_to_deal(session: Session, item: InboxItem, user: User) -> Deal:
         actor_id=user.id,
         action="inbox.deal",
         entity=item,
-        after={"deal_id": deal.id},
+        after={"deal_id": deal.id, "stage": deal.stage},
     )
     return deal
 
