@@ -38,7 +38,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services.campaigns import segments
 from console.services.deals import tasks
-from console.services.replies import inbox, inbox_list
+from console.services.replies import drafting, inbox, inbox_list
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
 from jobs.worker import drain
@@ -1320,3 +1320,25 @@ def test_a_reading_that_keeps_failing_is_given_to_a_person_not_retried(
     assert "Could not be read automatically" in item.classify_note
     assert item.bucket == "urgent"
     assert replies.stale_items(db.session, now=later) == []
+
+
+def test_reply_drafts_are_signed_by_the_sender_then_whoever_answers(crew, desk):
+    item = open_item(desk, 1, "Who is this? How did you get my number?")
+    lead = db.session.get(Lead, item.lead_id)
+
+    def signed() -> str:
+        answerer = drafting.answerer(db.session, item, lead)
+        return drafting.prepare(db.session, item.conversation, lead, answerer).values["senderName"]
+
+    # Nobody signs yet: blank, so the persona's fallback speaks ("a team that works ...").
+    assert signed() == ""
+    crew.manager.name = "Mia Chen"
+    lead.assignee_id = crew.manager.id
+    assert signed() == "Mia Chen"  # the lead's teammate
+    crew.operator.name = "Sam Ortiz"
+    item.assignee_id = crew.operator.id
+    assert signed() == "Sam Ortiz"  # the item's assignee answers it
+    desk.sender.sender_name = "Dana Reyes"
+    assert signed() == "Dana Reyes"  # the number's own signing name comes first
+    context = drafting.prepare(db.session, item.conversation, lead)
+    assert context.sender_name == "Harbor Partners"  # the persona still knows the firm
