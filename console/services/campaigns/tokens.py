@@ -30,7 +30,7 @@ from console.services.lists.names import person_name
 from console.services.lists.normalize import clean_text, name_case
 
 if TYPE_CHECKING:
-    from console.models.leads import Business, Lead
+    from console.models.leads import Lead
 
 TOKENS: dict[str, str] = {
     "firstName": "Owner's first name",

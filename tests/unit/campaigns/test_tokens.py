@@ -372,3 +372,110 @@ def test_industry_without_words_takes_the_template_fallback():
     lead = make_lead(business={"name": "Acme", "industry": "OFFICES OF HEALTH PRACTITIONERS NEC"})
     text = render("Owners of {industry|businesses like yours}", lead_values(lead)).text
     assert text == "Owners of businesses like yours"
+
+
+@pytest.mark.parametrize(
+    ("city", "expected"),
+    [
+        ("AUSTIN", "Austin"),
+        ("san antonio", "San Antonio"),
+        ("WINSTON-SALEM", "Winston-Salem"),
+        ("McKinney", "McKinney"),
+        ("", ""),
+    ],
+)
+def test_city_is_title_cased(city, expected):
+    assert lead_values(make_lead(business={"name": "Acme", "city": city}))["city"] == expected
+
+
+@pytest.mark.parametrize("state", ["TX", "tx", ""])
+def test_state_is_as_given(state):
+    assert lead_values(make_lead(business={"name": "Acme", "state": state}))["state"] == state
+
+
+def test_a_lead_without_owner_or_business_has_blank_values():
+    assert lead_values(Lead()) == BLANK
+
+
+def test_lead_values_feed_render_with_fallbacks_for_the_gaps():
+    lead = make_lead({"first_name": ""}, {"name": "ACME PLUMBING, INC.", "city": "DALLAS"})
+    body = "Hi {firstName|there}, {senderName} here. Is {companyName} in {city} for sale?"
+    rendered = render(body, lead_values(lead, sender_name="Sam"))
+    assert rendered.text == "Hi there, Sam here. Is Acme Plumbing in Dallas for sale?"
+    assert rendered.fallbacks_used == ("firstName",)
+
+
+# ------------------------------------------------------------------------- opt-out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        OPT_OUT_DEFAULT,
+        "Hi John, quick question. Reply STOP to opt out",
+        "reply stop to opt out.",
+        "REPLY STOP TO OPT OUT",
+        "Reply STOP to opt-out",
+        "Reply  STOP\nto   opt out",
+        "Reply\u00a0STOP to opt out",
+        "Reply STOP to unsubscribe",
+        "Text STOP to opt out",
+        "Txt STOP to quit",
+        "STOP to end",
+        "Reply STOP to stop",
+        "Reply STOP to cancel",
+        "Reply STOP to be removed",
+        "Reply “STOP” to opt out",
+        'Reply "STOP" to opt out',
+        "Reply STOP anytime to opt out",
+        "Reply STOP at any time to unsubscribe",
+        "To opt out, reply STOP",
+        "Opt-out: text STOP",
+        "Unsubscribe: reply STOP",
+        "Reply END to opt out",
+        "Text QUIT to stop",
+    ],
+)
+def test_opt_out_wording_is_found(body):
+    assert has_opt_out(f"Hi John, are you open to selling Acme? {body}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "Hi John, quick question about Acme HVAC Services.",
+        "Reply STOP",  # says what to send, not why
+        "Text STOP.",
+        "Stop by our office any time.",
+        "Don't stop now!",
+        "We never stop to think about it.",
+        "Nonstop to end of day",
+        "Reply YES to learn more",
+        "Unsubscribe",
+        "Opt out",
+        "It's a great time to end the year on a high note",
+        "We have end to end encryption",
+        "Reply CANCEL",
+    ],
+)
+def test_text_without_opt_out_wording_is_not_mistaken_for_it(body):
+    assert not has_opt_out(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "team_wording"),
+    [
+        ("Hi! Text BYE and we won't write again.", "Text BYE and we won't write again"),
+        ("Hi! text bye and  we won’t write again", "Text BYE and we won't write again."),
+        ("Hi!\nNo more texts? Say NOPE", "No more texts? Say NOPE"),
+    ],
+)
+def test_the_teams_own_wording_counts(body, team_wording):
+    assert has_opt_out(body, team_wording)
+    assert not has_opt_out(body)
+
+
+def test_blank_team_wording_matches_nothing_extra():
+    assert not has_opt_out("Hello there", "")
+    assert not has_opt_out("Hello there", "   ")
