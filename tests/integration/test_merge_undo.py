@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import AuditEvent, Lead, LeadSource, MatchKey, MatchReview, MergeHistory
-from console.services.lists import duplicates, resolve
+from console.services.lists import duplicates, merge_undo, resolve
 from tests.conftest import login
 from tests.integration.test_resolution import BASE, resolve_rows, varied
 
@@ -89,6 +89,9 @@ def test_undo_brings_the_merged_lead_back_as_it_was(app, client, crew):
     ).one()
     assert history.details["undone_by_id"] == crew.operator.id
 
+    lead_page = client.get(f"/leads/{survivor.id}").text
+    assert f'Lead <span class="code">{code}</span> merged in' not in lead_page
+
     # The same pair can be merged again, and that merge undone again.
     client.post("/imports/reviews/decide", data={"one": f"merge:{review.id}"})
     assert client.post(f"/imports/reviews/{review.id}/undo").status_code == 302
@@ -136,3 +139,27 @@ def test_another_teams_merge_cannot_be_undone(app, client, crew, outsider):
     assert client.post(f"/imports/reviews/{review.id}/undo").status_code == 404
     assert duplicates.undo_review_merge(db.session, outsider.team.id, review.id, None) is None
     assert db.session.scalars(select(LeadSource)).all()  # nothing moved
+
+
+def test_undo_waits_for_later_merges_and_needs_the_kept_copy(app, client, crew):
+    review, survivor = merged_pair(client, crew)
+    history = db.session.scalars(
+        select(MergeHistory).where(MergeHistory.merged_id.is_not(None))
+    ).one()
+    welder = varied(
+        company_name="Zeta Welding",
+        contact_name="Zed Quinn",
+        address="9 Elm St",
+        zip="78702",
+        phone="(512) 555-0999",
+        email="",
+    )
+    resolve_rows(crew.team.id, welder)
+    other = db.session.scalars(select(Lead).where(Lead.id != survivor.id)).one()
+    resolve.merge_leads(db.session, survivor, other, rule="manual", score=100)
+    db.session.commit()
+    assert merge_undo.undo_problem(db.session, history) == (
+        f"{survivor.code} has taken in {other.code} since; undo that merge first."
+    )
+    history.details = {k: v for k, v in history.details.items() if k != "snapshot"}
+    assert "before merges kept a copy" in merge_undo.undo_problem(db.session, history)
