@@ -18,7 +18,7 @@ from console.imports.forms import UploadForm
 from console.models import ImportJob, JobRun, MappingPreset, Role
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
-from console.services.lists import duplicates, imports, mapping
+from console.services.lists import duplicates, imports, mapping, merge_undo
 from console.services.lists.ingest import REJECT_REASONS
 from console.services.lists.resolve import RULES
 from console.services.numbers import whole_number
@@ -277,3 +277,22 @@ def decide_reviews():
     flash(f"{done} pair{'' if done == 1 else 's'} {words}.", "success")
     args = {k: v for k, v in filters.items() if v and not (k == "status" and v == "pending")}
     return redirect(url_for("imports.reviews", **args))
+
+
+@bp.post("/reviews/<int:review_id>/undo")
+@roles_required(Role.OPERATOR)
+def undo_merge(review_id: int):
+    """Undo the merge a pair was decided with: the merged lead comes back as it was."""
+    try:
+        lead = duplicates.undo_review_merge(
+            db.session, current_user.team_id, review_id, current_user.id
+        )
+    except merge_undo.UndoRefused as refused:
+        db.session.rollback()
+        flash(f"Not undone: {refused}", "error")
+        return redirect(url_for("imports.reviews", status="merged"))
+    if lead is None:
+        abort(404)
+    db.session.commit()
+    flash(f"Merge undone: {lead.code} is back as it was; the pair waits for a decision.", "success")
+    return redirect(url_for("imports.reviews"))

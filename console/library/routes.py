@@ -133,7 +133,9 @@ def _editor_context(form: TemplateForm, template: MessageTemplate | None, extra:
         "fields": VARIANT_FIELDS,
         "can_add": len(letters) < templates.MAX_VARIANTS,
         "reports": {
-            letter: templates.editor_report(db.session, team, bodies[letter], form.touch.data, lead)
+            letter: templates.editor_report(
+                db.session, team, bodies[letter], form.touch.data, lead, current_user
+            )
             for letter in letters
         },
         "lead": lead,
@@ -162,7 +164,7 @@ def _report(body: str) -> tuple[templates.BodyReport, Lead | None]:
     team = current_user.team
     lead, _ = templates.preview_lead(db.session, team.id, request.form.get("lead_code", ""))
     touch = request.form.get("touch", "first")
-    return templates.editor_report(db.session, team, body, touch, lead), lead
+    return templates.editor_report(db.session, team, body, touch, lead, current_user), lead
 
 
 @bp.post("/measure")

@@ -102,6 +102,12 @@ class SenderForm(FlaskForm):
         ],
         description="The carriers' daily cap for this sender; 0 for no cap of our own.",
     )
+    sender_name = StringField(
+        "Signing name",
+        validators=[Optional(), Length(max=80)],
+        description="The person texts from this sender are signed by ({senderName}), "
+        "such as Dana Reyes. Blank: the name of the teammate who sends them.",
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):

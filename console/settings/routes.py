@@ -483,6 +483,7 @@ def _sender_values(form: SenderForm) -> dict:
         "address": form.address.data,
         "mps": form.mps.data,
         "daily_cap": form.daily_cap.data,
+        "sender_name": form.sender_name.data or "",
     }
 
 

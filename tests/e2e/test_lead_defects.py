@@ -92,7 +92,9 @@ def test_an_email_given_in_a_reply_shows_on_the_lead_with_its_source(page):
         page.reload()
     given = emails.locator("li").filter(has_text="bob.smith@gmail.com")
     expect(given).to_contain_text("· reply")
-    expect(page.get_by_text("lead.email_from_reply")).to_be_visible()
+    expect(
+        page.get_by_text("Email bob.smith@gmail.com saved from the owner's reply")
+    ).to_be_visible()
     snap(page, "lead-email-from-reply")
 
 

@@ -41,7 +41,9 @@ def test_edit_the_owners_title_and_write_a_note_both_in_the_timeline(page, shoot
         expect(first).to_contain_text("Edited owner's title:")
         expect(first).to_contain_text("→ Founder & CEO")
         expect(first).to_contain_text("by ")
-    page.get_by_label("Note", exact=True).fill("Owner prefers <mornings>; call before 10")
+    page.get_by_role("region", name="Timeline").get_by_label("Note", exact=True).fill(
+        "Owner prefers <mornings>; call before 10"
+    )
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".flash-success")).to_contain_text("Note added")
     first = page.locator("ol.timeline.events li").first

@@ -36,12 +36,9 @@ from console.models import (
     Message,
     Sender,
     Suppression,
-    Team,
 )
 from console.models.base import utcnow
 from console.providers.claude import Claude
-from console.services.campaigns import templates
-from console.services.campaigns.tokens import lead_values
 from console.services.replies import classify, drafting, inbound, inbox, personas, reading
 from console.services.sending.policy import ReplySettings
 from tests.conftest import TeamUsers, make_lead
@@ -219,9 +216,9 @@ def read_item(item_id: int, models: inbox.Models) -> tuple[InboxItem, Draft | No
 
 def template_for(item: InboxItem) -> str:
     """The persona's fallback reply for the item, filled in for its lead."""
-    team = db.session.get(Team, item.team_id)
     lead = db.session.get(Lead, item.lead_id)
-    values = lead_values(lead, templates.sender_name(team))
+    answerer = drafting.answerer(db.session, item, lead)
+    values = drafting.prepare(db.session, item.conversation, lead, answerer).values
     return personas.fallback_reply(item.persona, item.label, values)
 
 

@@ -312,15 +312,36 @@ def test_queue_filters_flagged_edited_and_skipped(client, drafted):
 
 
 def test_drafted_texts_name_the_lead_and_their_tokens(client, crew, drafted):
+    crew.operator.name = "Sam Ortiz"
+    db.session.commit()
     batch = drafted(1)
     message = messages_of(batch)[0]
-    assert message.body.startswith("Hi Dana, Harbor Partners here.")
+    # {senderName} is a person: the sender has no signing name, so the operator who drafted.
+    assert message.body.startswith("Hi Dana, Sam Ortiz here.")
     assert message.body == message.rendered_body
     assert message.status == "draft"
     row = row_html(client.get(f"/campaigns/batches/{batch.id}").text, message.id)
     assert '<mark class="token"' in row
     assert "Lake 0 Plumbing" in row
     assert "Line type not checked" in row
+
+
+def test_drafted_texts_are_signed_by_the_senders_signing_name(client, crew, kit, drafted):
+    _, sender = kit
+    sender.sender_name = "Dana Reyes"
+    db.session.commit()
+    message = messages_of(drafted(1))[0]
+    assert message.body.startswith("Hi Dana, Dana Reyes here.")
+    assert "Harbor Partners" not in message.body
+
+
+def test_texts_nobody_signs_take_the_templates_fallback(app, crew, kit):
+    template, sender = kit
+    template.body = "Hi, {senderName|a buyer's advisor} here. Reply STOP to opt out"
+    make_leads(crew.team, 1)
+    db.session.commit()
+    message = messages_of(generate_batch(add_campaign(crew.team, template, sender)))[0]
+    assert message.body == "Hi, a buyer's advisor here. Reply STOP to opt out"
 
 
 def test_inline_edit_measures_again_marks_edited_and_keeps_the_rendered_text(client, crew, drafted):

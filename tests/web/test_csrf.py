@@ -36,7 +36,7 @@ def _signed_in(csrf_client, user) -> str:
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
-    return _token(csrf_client.get("/").text)
+    return _token(csrf_client.get("/", follow_redirects=True).text)
 
 
 def test_form_post_needs_the_token(csrf_client, crew):

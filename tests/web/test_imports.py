@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console.extensions import db
-from console.models import ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
+from console.models import Business, ImportJob, JobRun, Lead, LeadSource, MappingPreset, Phone
 from console.services.lists import ingest, tabular
 from console.services.lists.imports import FILENAME_CHARS
 from jobs.worker import drain
@@ -117,6 +117,57 @@ def test_rejected_rows_download_with_reasons_and_escaped_formulas(app, client, c
     assert rows[0][:3] == ["row_number", "reason", "Company Name"]
     assert rows[1][0] == "5" and "owner has no phone" in rows[1][1]
     assert rows[2][0] == "6" and rows[2][3] == '\'=HYPERLINK("x")'
+
+
+OWNER_FIRST_LIST = "\n".join(
+    [
+        "Company,Owner First,Owner Last,State,Phone",
+        "Lake Plumbing LLC,Dana,Reyes,XX,(512) 555-0100",
+        "#REF!,#N/A,,TX,(512) 555-0101",
+        "Hill Dental,#VALUE!,Ng,TX,(512) 555-0102",
+    ]
+)
+
+
+def test_owner_first_and_last_columns_name_the_owner(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, OWNER_FIRST_LIST.encode())
+    assert job.mapping == ["business_name", "first_name", "last_name", "state", "phone"]
+    plumber = db.session.scalars(
+        select(Lead).where(Lead.business.has(name="Lake Plumbing LLC"))
+    ).one()
+    assert (plumber.owner.first_name, plumber.owner.last_name) == ("Dana", "Reyes")
+    assert plumber.custom_fields == {}  # not kept as custom fields any more
+    assert plumber.business.state == ""  # "XX" is no state
+
+
+def test_error_cells_never_become_names_and_rejects_say_why(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, OWNER_FIRST_LIST.encode())
+    assert (job.counts["created"], job.counts["rejected"]) == (2, 1)
+    names = set(db.session.scalars(select(Business.name)))
+    assert names == {"Lake Plumbing LLC", "Hill Dental"}
+    dental = db.session.scalars(select(Lead).where(Lead.business.has(name="Hill Dental"))).one()
+    assert (dental.owner.first_name, dental.owner.last_name) == ("", "Ng")
+    rows = list(csv.reader(io.StringIO(client.get(f"/imports/{job.id}/rejects.csv").text)))
+    assert rows[1][:2] == [
+        "3",
+        "The only name is a spreadsheet error, not a name: "
+        "Business name is #REF!; Owner first name is #N/A",
+    ]
+    summary = client.get(f"/imports/{job.id}").text
+    assert "left blank as invalid" in summary  # the state and the #VALUE! in kept rows
+
+
+def test_mapping_page_warns_when_no_owner_name_is_mapped(client, crew):
+    login(client, crew.operator)
+    response = upload(client, b"Company,Phone\nLake Plumbing LLC,(512) 555-0100\n")
+    page = client.get(response.headers["Location"]).text
+    assert "No owner-name column is mapped" in page and "Hi there" in page
+    response = upload(client, OWNER_FIRST_LIST.encode(), "owners.csv")
+    page = client.get(response.headers["Location"]).text
+    assert "No owner-name column is mapped" not in page
+    assert "State &#39;XX&#39; is not a US state: left blank" in page  # the preview's notes
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ from console.models.base import utcnow
 from console.models.replies import DEAL_STAGES
 from console.services.campaigns import segments
 from console.services.deals import tasks
-from console.services.replies import inbox, inbox_list, priority
+from console.services.replies import drafting, inbox, inbox_list, priority
 from console.services.sending import delivery, dispatch
 from console.services.sending.policy import ReplySettings
 from console.services.tracing import scoring
@@ -1528,3 +1528,25 @@ def test_a_deal_makes_the_next_step_work_the_deal(client, crew, desk):
     assert "<dt>Next step</dt><dd>Work the deal</dd>" in client.get(f"/leads/{lead.id}").text
     scoring.rescore_leads(db.session, lead.team_id, [lead.id])
     assert fresh(lead).recommended_action == "work_the_deal"  # a rescore keeps it
+
+
+def test_reply_drafts_are_signed_by_the_sender_then_whoever_answers(crew, desk):
+    item = open_item(desk, 1, "Who is this? How did you get my number?")
+    lead = db.session.get(Lead, item.lead_id)
+
+    def signed() -> str:
+        answerer = drafting.answerer(db.session, item, lead)
+        return drafting.prepare(db.session, item.conversation, lead, answerer).values["senderName"]
+
+    # Nobody signs yet: blank, so the persona's fallback speaks ("a team that works ...").
+    assert signed() == ""
+    crew.manager.name = "Mia Chen"
+    lead.assignee_id = crew.manager.id
+    assert signed() == "Mia Chen"  # the lead's teammate
+    crew.operator.name = "Sam Ortiz"
+    item.assignee_id = crew.operator.id
+    assert signed() == "Sam Ortiz"  # the item's assignee answers it
+    desk.sender.sender_name = "Dana Reyes"
+    assert signed() == "Dana Reyes"  # the number's own signing name comes first
+    context = drafting.prepare(db.session, item.conversation, lead)
+    assert context.sender_name == "Harbor Partners"  # the persona still knows the firm

@@ -432,6 +432,21 @@ def test_admin_edits_a_sender(client, crew):
     )
 
 
+def test_admin_gives_a_sender_the_name_its_texts_are_signed_by(client, crew):
+    sender = add_sender(crew.team)
+    login(client, crew.admin)
+    page = client.get(f"/settings/senders/{sender.id}").text
+    assert 'name="sender_name"' in page and "Signing name" in page
+    form = sender_form(sender_name="  Dana   <b>Reyes</b> ")
+    assert client.post(f"/settings/senders/{sender.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Sender, sender.id).sender_name == "Dana <b>Reyes</b>"
+    page = client.get(f"/settings/senders/{sender.id}").text
+    assert 'value="Dana &lt;b&gt;Reyes&lt;/b&gt;"' in page
+    too_long = client.post(f"/settings/senders/{sender.id}", data=sender_form(sender_name="x" * 81))
+    assert too_long.status_code == 400
+
+
 def test_editing_keeps_a_senders_own_address(client, crew):
     sender = add_sender(crew.team)
     add_sender(crew.team, "Second", "+15125550143")

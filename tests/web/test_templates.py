@@ -400,7 +400,8 @@ def test_preview_renders_for_the_best_lead_by_default_and_any_lead_by_code(as_us
     assert f'Preview for <span class="code">{high.code}</span>' in text
     assert '<mark class="token" title="firstName">Bob</mark>' in text
     assert '<mark class="token" title="companyName">High HVAC</mark>' in text
-    assert ">Harbor Partners</mark> here" in text
+    # {senderName} is the person previewing (who would send it), not the firm.
+    assert f">{crew.operator.name}</mark> here" in text and ">Harbor Partners</mark>" not in text
     by_code = measure(client, body, touch="follow_up", lead_code=low.code.lower()).text
     assert ">Ann</mark>" in by_code and ">Low Plumbing</mark>" in by_code
 
@@ -413,6 +414,17 @@ def test_editor_page_previews_the_best_lead_and_says_when_a_code_is_unknown(as_u
     assert f'value="{lead.code}"' in page and ">John</mark>" in page
     missing = client.get(f"/templates/{template.id}?lead=LEAD-1999-000001").text
     assert f"No lead LEAD-1999-000001 in your team; showing {lead.code}." in missing
+
+
+def test_preview_says_the_industry_in_plain_words(as_user, crew):
+    lead = make_lead(crew.team, "Bright Smile Dental", "Ann Lee")
+    lead.business.industry, lead.business.sic_code = "OFFICES AND CLINICS OF DENTISTS", "8021"
+    db.session.commit()
+    body = "Owners of {industry|businesses like yours} sell to us"
+    text = measure(as_user(crew.operator), body, touch="follow_up").text
+    assert '<mark class="token" title="industry">dental practices</mark>' in text
+    assert "{industry} reads “dental practices” for this lead." in text
+    assert "DENTISTS" not in text
 
 
 def test_fallbacks_show_in_the_preview_without_leads(as_user, crew):

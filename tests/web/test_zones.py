@@ -85,7 +85,7 @@ def test_account_page_needs_a_sign_in(client, crew, path):
 
 def test_user_menu_links_to_your_account(client, crew):
     login(client, crew.reviewer)
-    page = client.get("/").text
+    page = client.get("/", follow_redirects=True).text  # reviewers land on the inbox
     assert 'href="/account"' in page and "Your account" in page
 
 

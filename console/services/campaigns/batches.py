@@ -176,12 +176,12 @@ def generate(
     leads = _load_leads(session, [r["lead_id"] for r in rows])
     gate = Gate(session, batch.team_id, settings)
     gate.prefetch([r["e164"] for r in rows])
-    sender_name = templates.sender_name(team)
+    signers = _signers(session, batch)
     messages = []
     for done, row in enumerate(rows, start=1):
         lead = leads.get(row["lead_id"])
         variant = row["variant"] if row["variant"] in bodies else "A"
-        draft, cost = draft_text(bodies[variant], lead, sender_name, settings.price)
+        draft, cost = draft_text(bodies[variant], lead, signers(row["sender_id"]), settings.price)
         recipient = Recipient(
             row["e164"],
             lead.business.state if lead and lead.business else "",
@@ -227,6 +227,23 @@ def generate(
         approve(session, batch, None, auto=True, now=now)
     session.commit()
     return batch
+
+
+def _signers(session: Session, batch: Batch) -> Callable[[int | None], str]:
+    """{senderName} for a batch's texts by sender id: the sender's signing name, else the
+    name of the user who drafted the batch (who reviews and approves it)."""
+    user = session.get(User, batch.created_by_id) if batch.created_by_id else None
+    senders = {
+        s.id: s for s in session.scalars(select(Sender).where(Sender.team_id == batch.team_id))
+    }
+    names: dict[int | None, str] = {}
+
+    def signer(sender_id: int | None) -> str:
+        if sender_id not in names:
+            names[sender_id] = templates.signing_name(senders.get(sender_id), user)
+        return names[sender_id]
+
+    return signer
 
 
 def draft(
@@ -441,10 +458,9 @@ def swap_variant(session: Session, message: Message, letter: str) -> Message:
     bodies = template.bodies if template else {}
     if letter not in bodies:
         raise ValueError(f"The template has no variant {letter}.")
-    team = session.get(Team, message.team_id)
-    settings = SendingSettings.of(team)
-    sender_name = templates.sender_name(team)
-    draft, cost = draft_text(bodies[letter], message.lead, sender_name, settings.price)
+    settings = SendingSettings.of(session.get(Team, message.team_id))
+    signer = _signers(session, message.batch)(message.sender_id)
+    draft, cost = draft_text(bodies[letter], message.lead, signer, settings.price)
     compliance = [
         f for f in message.flags or [] if f[2] != "note" or f[0] in ("line_unchecked", "voip")
     ]

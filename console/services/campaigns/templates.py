@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from console.models import Lead, Message, MessageTemplate, Team, User
+from console.models import Lead, Message, MessageTemplate, Sender, Team, User
 from console.models.campaigns import PERSONAS, TEMPLATE_CATEGORIES
 from console.services import audit
 from console.services.campaigns import segments, tokens
@@ -79,8 +79,19 @@ def clean_body(text: str) -> str:
 
 
 def sender_name(team: Team) -> str:
-    """The name a team's texts say they come from ({senderName})."""
+    """The team's name, for the texts no person signs: opt-out, opt-in and help replies."""
     return (team.settings or {}).get("display_name") or team.name
+
+
+def signing_name(sender: Sender | None = None, user: User | None = None) -> str:
+    """The person a campaign text or an inbox reply is signed by ({senderName}).
+
+    The sender's configured signing name, else the name of the user who sends (drafts
+    the batch, or answers the reply); "" when neither, so the template's fallback is used.
+    """
+    if sender is not None and (sender.sender_name or "").strip():
+        return " ".join(sender.sender_name.split())
+    return " ".join((user.name or "").split()) if user is not None else ""
 
 
 def check(body: str, touch: str, team_wording: str = "", sender: str = "") -> Check:
@@ -529,14 +540,19 @@ def preview_lead(session: Session, team_id: int, code: str = "") -> tuple[Lead |
 
 
 def preview(
-    session: Session, team: Team, body: str, lead: Lead | str | None = None
+    session: Session,
+    team: Team,
+    body: str,
+    lead: Lead | str | None = None,
+    user: User | None = None,
 ) -> tuple[tokens.Rendered, segments.Measure]:
-    """`body` rendered for a real lead of the team (a Lead, a lead code, or the best lead)."""
+    """`body` rendered for a real lead of the team (a Lead, a lead code, or the best lead),
+    signed by `user` (the person previewing, who would send it)."""
     if not isinstance(lead, Lead):
         lead, _ = preview_lead(session, team.id, lead or "")
     elif lead.team_id != team.id:
         raise ValueError("The lead belongs to another team.")
-    sender = sender_name(team)
+    sender = signing_name(None, user)
     values = tokens.lead_values(lead, sender) if lead else {"senderName": sender}
     rendered = tokens.render(clean_body(body), values)
     return rendered, segments.measure(rendered.text)
@@ -551,6 +567,8 @@ class BodyReport:
     runs: list[tuple[str, bool]]  # the text in runs of (text, forces UCS-2)
     rendered: tokens.Rendered  # for the preview lead
     measure: segments.Measure  # of `rendered`
+    # The preview lead's {industry} words ("" when its codes have none), None when unused.
+    industry: str | None = None
 
     @property
     def left_blank(self) -> tuple[str, ...]:
@@ -559,13 +577,23 @@ class BodyReport:
 
 
 def editor_report(
-    session: Session, team: Team, body: str, touch: str, lead: Lead | str | None = None
+    session: Session,
+    team: Team,
+    body: str,
+    touch: str,
+    lead: Lead | str | None = None,
+    user: User | None = None,
 ) -> BodyReport:
     """Check, UCS-2 highlights and a preview for a real lead, of one body being edited."""
     text = clean_body(body)
     result = check(text, touch, SendingSettings.of(team).opt_out_wording, sender_name(team))
-    rendered, measure = preview(session, team, text, lead)
-    return BodyReport(text, result, marked(text), rendered, measure)
+    if not isinstance(lead, Lead):
+        lead, _ = preview_lead(session, team.id, lead or "")
+    rendered, measure = preview(session, team, text, lead, user)
+    industry = None
+    if any(part.token == "industry" for part in rendered.parts):
+        industry = tokens.lead_values(lead)["industry"] if lead is not None else ""
+    return BodyReport(text, result, marked(text), rendered, measure, industry)
 
 
 # ------------------------------------------------------------------------------ A/B stats

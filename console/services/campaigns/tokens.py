@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from console.services.lists.business_fields import business_display_name, industry_label
+from console.services.campaigns.industry_labels import industry_words
+from console.services.lists.business_fields import business_display_name
 from console.services.lists.names import person_name
 from console.services.lists.normalize import clean_text, name_case
 
 if TYPE_CHECKING:
-    from console.models.leads import Business, Lead
+    from console.models.leads import Lead
 
 TOKENS: dict[str, str] = {
     "firstName": "Owner's first name",
@@ -39,7 +40,7 @@ TOKENS: dict[str, str] = {
     "industry": "Industry",
     "city": "Business city",
     "state": "Business state",
-    "senderName": "Your team's display name",
+    "senderName": "Sender's name",
 }
 _TOKEN_KEYS = {name.lower(): name for name in TOKENS}
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
@@ -202,8 +203,9 @@ def lead_values(lead: Lead, sender_name: str = "") -> dict[str, str]:
 
     Names and cities typed ALL CAPS get Title Case (`JOHN` → `John`, mixed case such as
     `McDonald` is kept); the business name loses legal forms (`ACME HVAC SERVICES, LLC`
-    → `Acme HVAC Services`); the industry reads as running text (`plumbing`, `HVAC
-    contractors`). A first name that is only an initial counts as none.
+    → `Acme HVAC Services`); the industry is the plain words for the business's SIC or
+    NAICS code (`dental practices`), never the list's description. A first name that is
+    only an initial counts as none. `sender_name` is the person the text is signed by.
     """
     owner, business = lead.owner, lead.business
     first = last = full = ""
@@ -222,7 +224,7 @@ def lead_values(lead: Lead, sender_name: str = "") -> dict[str, str]:
         "lastName": last,
         "fullName": full,
         "companyName": company_name(business.name) if business else "",
-        "industry": _industry(business) if business else "",
+        "industry": industry_words(business.sic_code, business.naics_code) if business else "",
         "city": name_case(clean_text(business.city)) if business else "",
         "state": clean_text(business.state) if business else "",
         "senderName": clean_text(sender_name),
@@ -246,17 +248,6 @@ def company_name(name: str) -> str:
             break
         words.pop()
     return " ".join(words).rstrip(" ,;-")
-
-
-def _industry(business: Business) -> str:
-    """The industry as running text: lower case, acronyms kept (`HVAC contractors`)."""
-    text = clean_text(business.industry)
-    text = (
-        business_display_name(text)
-        if text
-        else industry_label(business.sic_code or "", business.naics_code or "")
-    )
-    return " ".join(w if any(c.isupper() for c in w[1:]) else w.lower() for w in text.split())
 
 
 # ----------------------------------------------------------------------------- opt-out

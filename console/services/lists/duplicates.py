@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from console.models import Business, Lead, MatchReview, Owner
+from console.models import Business, Lead, MatchReview, MergeHistory, Owner
 from console.models.imports import REVIEW_STATUSES
-from console.services.lists import resolve
+from console.services.lists import merge_undo, resolve
 from console.services.numbers import whole_number
 from console.services.phones import display as display_phone
 from console.services.tenancy import of_team, scoped
@@ -38,6 +38,10 @@ class ReviewPair:
     newer: Lead | None
     older: Lead | None
     fields: list[FieldPair]
+    # For a merged pair: the merge (its snapshot shows the newer side), and why it
+    # cannot be undone ("" when it can).
+    merge: MergeHistory | None = None
+    undo_problem: str = ""
 
 
 def _facts(lead: Lead | None) -> dict[str, str]:
@@ -56,6 +60,25 @@ def _facts(lead: Lead | None) -> dict[str, str]:
         "Emails": ", ".join(sorted({e.address for e in lead.emails})),
         "Industry": business.industry if business else "",
         "Website": business.website if business else "",
+    }
+
+
+def _snapshot_facts(snap: dict) -> dict[str, str]:
+    """`_facts` of a lead merged away, from the copy its merge kept."""
+    business, owner = snap.get("business") or {}, snap.get("owner") or {}
+    phones = sorted({p["e164"] for p in snap.get("phones") or []})
+    return {
+        "Business": business.get("name", ""),
+        "Owner": owner.get("full_name", ""),
+        "Title": owner.get("title", ""),
+        "Street": " ".join(v for v in (business.get("street"), business.get("unit")) if v),
+        "City": business.get("city", ""),
+        "State": business.get("state", ""),
+        "ZIP": business.get("zip", ""),
+        "Phones": ", ".join(display_phone(n) for n in phones),
+        "Emails": ", ".join(sorted({e["address"] for e in snap.get("emails") or []})),
+        "Industry": business.get("industry", ""),
+        "Website": business.get("website", ""),
     }
 
 
@@ -104,15 +127,48 @@ def review_page(
             )
         )
     }
-    return [pair_of(r, leads.get(r.lead_id), leads.get(r.other_lead_id)) for r in reviews], total
+    pairs = []
+    for review in reviews:
+        merge = merge_undo.merge_of_review(session, review)
+        problem = merge_undo.undo_problem(session, merge) if merge is not None else ""
+        newer, older = leads.get(review.lead_id), leads.get(review.other_lead_id)
+        pairs.append(pair_of(review, newer, older, merge, problem))
+    return pairs, total
 
 
-def pair_of(review: MatchReview, newer: Lead | None, older: Lead | None) -> ReviewPair:
-    """A review with its two leads' facts lined up."""
+def pair_of(
+    review: MatchReview,
+    newer: Lead | None,
+    older: Lead | None,
+    merge: MergeHistory | None = None,
+    undo_problem: str = "",
+) -> ReviewPair:
+    """A review with its two leads' facts lined up; a merged newer lead as its merge kept it."""
     left, right = _facts(newer), _facts(older)
+    snap = (merge.details or {}).get("snapshot") if merge is not None else None
+    if newer is None and snap:
+        left = _snapshot_facts(snap)
     labels = list(left or right)
     fields = [FieldPair(label, left.get(label, ""), right.get(label, "")) for label in labels]
-    return ReviewPair(review, newer, older, fields)
+    return ReviewPair(review, newer, older, fields, merge, undo_problem)
+
+
+def undo_review_merge(
+    session: Session, team_id: int, review_id: int, actor_id: int | None
+) -> Lead | None:
+    """Undo the merge a pair of the team was decided with (None: no such merged pair).
+
+    Raises merge_undo.UndoRefused, with the reason, when it can no longer be undone.
+    """
+    review = session.scalars(
+        scoped(MatchReview, team_id).where(MatchReview.id == review_id)
+    ).first()
+    merge = merge_undo.merge_of_review(session, review) if review is not None else None
+    if merge is None:
+        return None
+    lead = merge_undo.undo_merge(session, merge, actor_id)
+    scoring.rescore_leads(session, team_id, sorted({lead.id, merge.survivor_id}))
+    return lead
 
 
 def decide(

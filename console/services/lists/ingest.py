@@ -12,7 +12,7 @@ import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -32,7 +32,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services import bulk
 from console.services.lists import resolve
-from console.services.lists.addresses import address
+from console.services.lists.addresses import address, state_code
 from console.services.lists.business_fields import (
     business_display_name,
     employee_range,
@@ -48,7 +48,7 @@ from console.services.lists.emails import normalize_email
 from console.services.lists.leads import allocate_codes
 from console.services.lists.mapping import CUSTOM, FIELDS
 from console.services.lists.names import person_name
-from console.services.lists.normalize import clean_text, name_case
+from console.services.lists.normalize import clean_text, name_case, spreadsheet_error
 from console.services.lists.phone_numbers import parse_phone
 from console.services.tenancy import of_team
 
@@ -67,7 +67,9 @@ REJECT_REASONS: dict[str, str] = {
     "unreadable": "A value in the row could not be read",
     "broken_quote": "A quote opened in the row runs on past its cell",
     "too_long": "A value is far longer than a list cell",
+    "error_name": "The only name is a spreadsheet error, not a name",
 }
+NAME_FIELDS = ("business_name", "contact_name", "first_name", "last_name")
 # Custom field values longer than this are cut: a list cell, not a document.
 MAX_CUSTOM_VALUE = 2000
 # A mapped field longer than this rejects its row: no name, phone or address is, and the
@@ -142,8 +144,21 @@ def build_record(
     if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
         return reject("shifted", f"{len(cells)} cells, {len(headers)} columns")
     values = _values(cells, mapping)
+    errors = _spreadsheet_errors(cells, mapping)
+    notes = [
+        f"{FIELDS[t]} {error} is a spreadsheet error: left blank" for t, error in errors.items()
+    ]
+    for target in errors:
+        values[target] = ""
+    state = values.get("state", "")
+    if state and not state_code(state):
+        notes.append(f"State {state!r} is not a US state: left blank")
+        values["state"] = ""
+    named_by_error = [f"{FIELDS[t]} is {errors[t]}" for t in NAME_FIELDS if t in errors]
     if not any(values.values()):
-        return reject("empty")
+        return (
+            reject("error_name", "; ".join(named_by_error)) if named_by_error else reject("empty")
+        )
     for target, value in values.items():
         if len(value) > MAX_FIELD_VALUE:
             detail = f"{FIELDS[target]} has {len(value):,} characters (at most {MAX_FIELD_VALUE:,})"
@@ -151,7 +166,6 @@ def build_record(
 
     business_name = business_display_name(values.get("business_name", ""))
     owner = _owner(values)
-    notes: list[str] = []
     phones: list[PhoneValue] = []
     invalid_phone = ""
     for target, kind in (("mobile", "mobile"), ("phone", "office")):
@@ -168,6 +182,8 @@ def build_record(
             )
     if not business_name:
         if owner is None:
+            if named_by_error:
+                return reject("error_name", "; ".join(named_by_error))
             return reject("no_name")
         if not phones:
             return reject("invalid_phone", invalid_phone) if invalid_phone else reject("no_phone")
@@ -185,10 +201,23 @@ def build_record(
     custom = {
         headers[i]: clean_text(cells[i])[:MAX_CUSTOM_VALUE]
         for i, target in enumerate(mapping)
-        if target == CUSTOM and i < len(cells) and i < len(headers) and cells[i].strip()
+        if target == CUSTOM
+        and i < len(cells)
+        and i < len(headers)
+        and cells[i].strip()
+        and not spreadsheet_error(cells[i])
     }
     identity = _identity(cells, business, owner, phones, emails)
     return Record(row_number, business, owner, phones, emails, custom, identity, notes)
+
+
+def _spreadsheet_errors(cells: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
+    """The mapped cells that hold a spreadsheet's error (`#REF!`), by field."""
+    return {
+        target: error
+        for index, target in enumerate(mapping)
+        if target in FIELDS and index < len(cells) and (error := spreadsheet_error(cells[index]))
+    }
 
 
 def _owner(values: dict[str, str]) -> dict | None:
@@ -200,6 +229,10 @@ def _owner(values: dict[str, str]) -> dict | None:
     name = person_name(raw)
     if not (name.first or name.last):
         return None
+    if not values.get("contact_name") and not values.get("first_name"):
+        # Only a last-name column: that is no first name to greet the owner by.
+        last = " ".join(p for p in (name.first, name.middle, name.last) if p)
+        name = replace(name, first="", middle="", last=last)
     return {
         "first_name": name.first[:80],
         "last_name": name.last[:80],

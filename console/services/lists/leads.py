@@ -399,15 +399,14 @@ def lead_history(session: Session, lead: Lead, limit: int = 50) -> list[AuditEve
 
 
 def lead_merges(session: Session, lead: Lead, limit: int = 50) -> list[MergeHistory]:
-    """What was merged into a lead (rows and other leads), newest first."""
-    return list(
-        session.scalars(
-            scoped(MergeHistory, lead.team_id)
-            .where(MergeHistory.survivor_id == lead.id)
-            .order_by(MergeHistory.id.desc())
-            .limit(limit)
-        )
+    """What was merged into a lead (rows and other leads), newest first; undone merges not."""
+    merges = session.scalars(
+        scoped(MergeHistory, lead.team_id)
+        .where(MergeHistory.survivor_id == lead.id)
+        .order_by(MergeHistory.id.desc())
+        .limit(limit)
     )
+    return [m for m in merges if not (m.details or {}).get("undone_at")]
 
 
 def clean_tag(text: str) -> str:

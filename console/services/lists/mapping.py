@@ -84,6 +84,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "owner full name",
         "executive full name",
         "person name",
+        "owners name",
+        "owner s name",
+        "business owner",
+        "business owner name",
+        "owner contact",
+        "owner operator",
+        "principal name",
+        "contact person name",
+        "ceo",
+        "ceo name",
+        "president",
+        "key executive",
     ),
     "first_name": (
         "first name",
@@ -95,6 +107,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "firstname",
         "given name",
         "contact first",
+        "owner first",
+        "owner firstname",
+        "owner fname",
+        "principal first name",
+        "principal first",
+        "executive first",
     ),
     "last_name": (
         "last name",
@@ -107,6 +125,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "lastname",
         "family name",
         "contact last",
+        "owner last",
+        "owner lastname",
+        "owner lname",
+        "principal last name",
+        "principal last",
+        "executive last",
     ),
     "title": (
         "title",
@@ -328,6 +352,33 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Words that say a header is about the owner or contact person, and words that say it
+# is about something else ("Last Contact Date" is no last name).
+_PERSON_WORDS = frozenset(
+    {"owner", "owners", "contact", "executive", "principal", "ceo", "president", "person",
+     "primary", "key", "decision", "officer", "name", "proprietor"}
+)  # fmt: skip
+_NOT_A_NAME = frozenset(
+    {"date", "updated", "modified", "time", "called", "contacted", "seen", "activity", "sale",
+     "sales", "order", "visit", "year", "phone", "email", "mobile", "cell", "title"}
+)  # fmt: skip
+_FIRST = frozenset({"first", "fname", "firstname", "given"})
+_LAST = frozenset({"last", "lname", "lastname", "surname"})
+
+
+def _person_field(words: set[str]) -> str:
+    """The owner-name field a header's words name (`Owner 1 First Name`), else ""."""
+    if words & _NOT_A_NAME:
+        return ""
+    if words & _FIRST and words & (_PERSON_WORDS | {"firstname", "fname"}):
+        return "first_name"
+    if words & _LAST and words & (_PERSON_WORDS | {"lastname", "lname", "surname"}):
+        return "last_name"
+    if "name" in words and words & (_PERSON_WORDS - {"name", "primary", "key"}):
+        return "contact_name"
+    return ""
+
+
 def header_words(header: str) -> str:
     """A header reduced to lower-case words: `Company_Name:` -> `company name`."""
     text = header.replace("#", " number ").lower()
@@ -340,6 +391,9 @@ def guess_field(header: str) -> str:
     words = header_words(header)
     if words in _ALIAS_LOOKUP:
         return _ALIAS_LOOKUP[words]
+    person = _person_field(set(words.split()))
+    if person:
+        return person
     for word, field in _CONTAINS:
         if word in words.split() or (len(word) > 4 and word in words):
             return field
@@ -392,6 +446,12 @@ def check_mapping(mapping: Sequence[str]) -> MappingCheck:
         errors.append(
             "Map a column to Business name, or map an owner name and a phone: "
             "every lead needs one or the other."
+        )
+    if not has_owner:
+        warnings.append(
+            "No owner-name column is mapped: every text will greet the owner with its "
+            "fallback (“Hi there”). Map the owner's first and last name, or full name, "
+            "if the file has them."
         )
     if not has_phone and "email" not in fields:
         warnings.append("No phone or email column is mapped: these leads cannot be contacted.")

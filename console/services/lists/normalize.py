@@ -46,6 +46,20 @@ def clean_text(value: str | None) -> str:
     return text
 
 
+# What Excel and Google Sheets show in a cell whose formula failed: never a value.
+_SPREADSHEET_ERROR = re.compile(
+    r"#(?:REF!|N/A|VALUE!|DIV/0!|NAME\?|NULL!|NUM!|SPILL!|CALC!|FIELD!|BLOCKED!|CONNECT!"
+    r"|BUSY!|UNKNOWN!|GETTING_DATA|ERROR!)",
+    re.IGNORECASE,
+)
+
+
+def spreadsheet_error(value: str | None) -> str:
+    """The error a cell shows when its formula failed (`#REF!`, `#N/A`, `#DIV/0!`), else ""."""
+    text = " ".join((value or "").split())
+    return text.upper() if len(text) <= 14 and _SPREADSHEET_ERROR.fullmatch(text) else ""
+
+
 def fold(text: str) -> str:
     """Lower case with accents folded to ASCII letters: `José Müller` → `jose muller`."""
     text = text.lower()

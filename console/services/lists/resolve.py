@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -364,6 +365,7 @@ def merge_leads(
     """
     team_id = survivor.team_id
     details: dict[str, list] = {"phones_added": [], "emails_added": [], "fields_filled": []}
+    kept = merge_snapshot(session, survivor, merged)
     if survivor.business is None and merged.business is not None:
         survivor.business = merged.business
     elif survivor.business is not None and merged.business is not None:
@@ -408,7 +410,7 @@ def merge_leads(
         rule=rule,
         score=score,
         actor_id=actor_id,
-        details=details,
+        details={**details, "snapshot": kept},
     )
     session.add(history)
     session.add(
@@ -432,6 +434,62 @@ def merge_leads(
         if entity is not None and entity not in (survivor.business, survivor.owner):
             _delete_if_unused(session, entity)
     return history
+
+
+# What a merge may change on the surviving lead itself, kept so an undo can put it back.
+SURVIVOR_FIELDS = (
+    "business_id",
+    "owner_id",
+    "status",
+    "quality_score",
+    "priority",
+    "last_contacted_at",
+    "tags",
+    "custom_fields",
+)
+
+
+def row_values(entity) -> dict:
+    """An entity's columns as JSON-safe values (times as ISO text), for merge_history."""
+    values = {}
+    for attr in entity.__mapper__.column_attrs:
+        if attr.key.startswith("_"):
+            continue
+        value = getattr(entity, attr.key)
+        values[attr.key] = value.isoformat() if isinstance(value, datetime) else value
+    return values
+
+
+def merge_snapshot(session: Session, survivor: Lead, merged: Lead) -> dict:
+    """The merged lead as it was (lead, business, owner, phones, emails), what it owned
+    that the merge moves, and the survivor's own facts: all an undo needs."""
+
+    def ids(model, column) -> list[int]:
+        return list(session.scalars(select(model.id).where(column == merged.id)))
+
+    return {
+        "lead": row_values(merged),
+        "business": row_values(merged.business) if merged.business else None,
+        "owner": row_values(merged.owner) if merged.owner else None,
+        "phones": [row_values(p) for p in merged.phones],
+        "emails": [row_values(e) for e in merged.emails],
+        "moved": {
+            "sources": ids(LeadSource, LeadSource.lead_id),
+            "match_keys": ids(MatchKey, MatchKey.lead_id),
+            "consent_events": ids(ConsentEvent, ConsentEvent.lead_id),
+            "audit_events": list(
+                session.scalars(
+                    select(AuditEvent.id).where(
+                        AuditEvent.entity_type == "leads", AuditEvent.entity_id == merged.id
+                    )
+                )
+            ),
+        },
+        "survivor": {
+            name: (v.isoformat() if isinstance(v := getattr(survivor, name), datetime) else v)
+            for name in SURVIVOR_FIELDS
+        },
+    }
 
 
 def _keep_the_stricter_state(survivor: Lead, merged: Lead) -> None:

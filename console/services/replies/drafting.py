@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import Conversation, Draft, InboundMessage, InboxItem, Lead, Message, Team
+from console.models import (
+    Conversation,
+    Draft,
+    InboundMessage,
+    InboxItem,
+    Lead,
+    Message,
+    Sender,
+    Team,
+    User,
+)
 from console.providers.claude import Claude, ModelFailure
 from console.services.campaigns import segments, templates
 from console.services.campaigns.tokens import lead_values
@@ -94,8 +104,8 @@ class DraftContext:
     no transaction is open while Claude thinks)."""
 
     team_id: int
-    sender_name: str
-    values: dict[str, str]
+    sender_name: str  # the team's name, for the persona's prompt
+    values: dict[str, str]  # the lead's token values; {senderName} is the person who signs
     facts: str
     transcript: str
 
@@ -115,11 +125,19 @@ class Proposal:
     fallback_reason: str = ""
 
 
-def prepare(session: Session, conversation: Conversation, lead: Lead | None) -> DraftContext:
-    """Read what a draft needs: the team's name, the lead's values and facts, the texts."""
+def prepare(
+    session: Session, conversation: Conversation, lead: Lead | None, signer: User | None = None
+) -> DraftContext:
+    """Read what a draft needs: the team's name, the lead's values and facts, the texts.
+
+    {senderName} is the conversation's sender's signing name, else `signer`'s name (the
+    teammate who answers), else blank so the template's fallback is used.
+    """
     team = session.get(Team, conversation.team_id)
     sender_name = templates.sender_name(team)
-    values = lead_values(lead, sender_name) if lead is not None else {"senderName": sender_name}
+    sender = session.get(Sender, conversation.sender_id) if conversation.sender_id else None
+    signed = templates.signing_name(sender, signer)
+    values = lead_values(lead, signed) if lead is not None else {"senderName": signed}
     turns = history(session, conversation)
     transcript = (
         "\n".join(f"{'Owner' if t.direction == 'in' else 'Us'}: {t.body}" for t in turns)
@@ -226,7 +244,7 @@ def write_draft(
     if item.label == "STOP" or item.opt_out:
         return record(session, item, None)
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
-    context = prepare(session, item.conversation, lead)
+    context = prepare(session, item.conversation, lead, answerer(session, item, lead))
     proposal = compose(
         context,
         persona=item.persona,
@@ -237,6 +255,12 @@ def write_draft(
         settings=settings,
     )
     return record(session, item, proposal)
+
+
+def answerer(session: Session, item: InboxItem, lead: Lead | None) -> User | None:
+    """The teammate who answers an item: its assignee, else the lead's, else nobody."""
+    user_id = item.assignee_id or (lead.assignee_id if lead is not None else None)
+    return session.get(User, user_id) if user_id else None
 
 
 def tidy(text: str) -> str:

@@ -103,7 +103,7 @@ def process_item(
     lead_score = lead.quality_score if lead is not None else None
     title = lead.owner.title if lead is not None and lead.owner is not None else ""
     our_last = (last_out.body, last_out.sent_at) if last_out is not None else ("", None)
-    context = drafting.prepare(session, conversation, lead)
+    context = drafting.prepare(session, conversation, lead, drafting.answerer(session, item, lead))
     session.commit()  # nothing is held while Claude works
 
     read = reading.read_reply(body, claude=claude, model=models.classify, our_last_text=our_last[0])

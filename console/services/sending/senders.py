@@ -28,6 +28,8 @@ from console.services.sending import delivery, quiethours
 from console.services.sending.policy import SendingSettings
 
 MPS_RANGE = (0.1, 500.0)
+# The person texts from a sender are signed by ({senderName}); senders.sender_name holds 80.
+SENDER_NAME_LENGTH = 80
 _SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 # Said alike whether another team has the address or the console's Twilio account does
 # not hold it, so an admin learns nothing about other teams.
@@ -96,6 +98,7 @@ def _checked(
     address: str,
     mps: float | None,
     daily_cap: int | None,
+    sender_name: str = "",
 ) -> dict:
     """The sender's settings checked and tidied, or SenderProblem for the first bad one."""
     label = (label or "").strip()
@@ -117,7 +120,19 @@ def _checked(
         )
     if daily_cap is None or daily_cap < 0:
         raise SenderProblem("The daily cap is a whole number, 0 for no cap.", "daily_cap")
-    return {"label": label, "kind": kind, "address": address, "mps": mps, "daily_cap": daily_cap}
+    sender_name = " ".join((sender_name or "").split())
+    if len(sender_name) > SENDER_NAME_LENGTH:
+        raise SenderProblem(
+            f"Keep the signing name to {SENDER_NAME_LENGTH} characters.", "sender_name"
+        )
+    return {
+        "label": label,
+        "kind": kind,
+        "address": address,
+        "mps": mps,
+        "daily_cap": daily_cap,
+        "sender_name": sender_name,
+    }
 
 
 def _check_available(
@@ -143,9 +158,18 @@ def _check_available(
         raise SenderProblem(NOT_AVAILABLE.format(address=address), "address")
 
 
-def _given(label: str, kind: str, address: str, mps: float | None, daily_cap: int | None) -> dict:
+def _given(
+    label: str, kind: str, address: str, mps: float | None, daily_cap: int | None, sender_name: str
+) -> dict:
     """The settings a sender form gives, by name."""
-    return {"label": label, "kind": kind, "address": address, "mps": mps, "daily_cap": daily_cap}
+    return {
+        "label": label,
+        "kind": kind,
+        "address": address,
+        "mps": mps,
+        "daily_cap": daily_cap,
+        "sender_name": sender_name,
+    }
 
 
 def _flush_owned(session: Session, address: str) -> None:
@@ -166,11 +190,12 @@ def add_sender(
     address: str,
     mps: float | None,
     daily_cap: int | None,
+    sender_name: str = "",
     account: TwilioAccount | None = None,
 ) -> Sender:
     """Add a number or Messaging Service to the team's senders; with `account` (real
     Twilio), only one the account holds."""
-    given = _given(label, kind, address, mps, daily_cap)
+    given = _given(label, kind, address, mps, daily_cap, sender_name)
     values = _checked(session, team_id, None, account, **given)
     sender = Sender(team_id=team_id, **values)
     session.add(sender)
@@ -187,10 +212,11 @@ def update_sender(
     address: str,
     mps: float | None,
     daily_cap: int | None,
+    sender_name: str = "",
     account: TwilioAccount | None = None,
 ) -> dict:
     """Change a sender's name, address and limits; the values before, for the audit."""
-    given = _given(label, kind, address, mps, daily_cap)
+    given = _given(label, kind, address, mps, daily_cap, sender_name)
     values = _checked(session, sender.team_id, sender, account, **given)
     before = sender_facts(sender)
     # The sandbox's fictional number stops being the sandbox sender once readdressed.
@@ -209,6 +235,7 @@ def sender_facts(sender: Sender) -> dict:
         "address": sender.address,
         "mps": sender.mps,
         "daily_cap": sender.daily_cap,
+        "sender_name": sender.sender_name,
         "paused": sender.paused,
     }
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import AuditEvent, Message, MessageTemplate
+from console.models import AuditEvent, Message, MessageTemplate, Sender
 from console.models.base import utcnow
 from console.services.campaigns import templates
 from console.services.campaigns.segments import MAX_BODY
@@ -327,11 +327,46 @@ def test_preview_defaults_to_the_highest_priority_lead_with_an_owner(crew, outsi
         templates.preview(db.session, crew.team, "{firstName}", theirs)
 
 
-def test_preview_without_leads_uses_fallbacks_and_the_team_name(crew):
+def test_preview_without_leads_uses_fallbacks_and_the_previewers_name(crew):
     crew.team.settings = {"display_name": "Harbor Advisors"}
-    rendered, _ = templates.preview(db.session, crew.team, "Hi {firstName|there}, {senderName}")
-    assert rendered.text == "Hi there, Harbor Advisors"
+    crew.operator.name = "Sam Ortiz"
+    body = "Hi {firstName|there}, {senderName|your advisor}"
+    rendered, _ = templates.preview(db.session, crew.team, body, user=crew.operator)
+    assert rendered.text == "Hi there, Sam Ortiz"
     assert rendered.fallbacks_used == ("firstName",)
+    # Nobody to sign it: the fallback, never the firm's name.
+    assert templates.preview(db.session, crew.team, body)[0].text == "Hi there, your advisor"
+
+
+def test_signing_name_is_the_senders_then_the_users(crew):
+    sender = Sender(team_id=crew.team.id, label="Austin line", sender_name="  Dana   Reyes ")
+    crew.operator.name = "Sam Ortiz"
+    assert templates.signing_name(sender, crew.operator) == "Dana Reyes"
+    assert templates.signing_name(Sender(sender_name=""), crew.operator) == "Sam Ortiz"
+    assert templates.signing_name(None, crew.operator) == "Sam Ortiz"
+    crew.operator.name = ""
+    assert templates.signing_name(None, crew.operator) == ""
+    assert templates.signing_name() == ""
+
+
+def test_editor_report_shows_the_leads_industry_words(crew):
+    lead = make_lead(crew.team, "Bright Smile Dental", "Ann Lee")
+    lead.business.industry = "OFFICES AND CLINICS OF DENTISTS"
+    lead.business.sic_code = "8021"
+    db.session.commit()
+    body = "Owners of {industry|businesses like yours}. Reply STOP to opt out"
+    report = templates.editor_report(db.session, crew.team, body, "first", lead)
+    assert report.industry == "dental practices"
+    assert report.rendered.text.startswith("Owners of dental practices.")
+    lead.business.sic_code = "9199"
+    report = templates.editor_report(db.session, crew.team, body, "first", lead)
+    assert report.industry == "" and report.rendered.text.startswith("Owners of businesses like")
+    assert (
+        templates.editor_report(
+            db.session, crew.team, "Hi. Reply STOP to opt out", "first", lead
+        ).industry
+        is None
+    )
 
 
 def test_editor_report_uses_the_teams_opt_out_wording(crew):

@@ -249,7 +249,11 @@ def test_lead_values_tidy_a_shouty_list_row():
     lead = Lead(
         owner=Owner(first_name="JOHN"),
         business=Business(
-            name="ACME HVAC SERVICES LLC", city="AUSTIN", state="TX", industry="Plumbing"
+            name="ACME HVAC SERVICES LLC",
+            city="AUSTIN",
+            state="TX",
+            industry="PLUMBING, HEATING, AIR-CONDITIONING",
+            sic_code="1711",
         ),
     )
     assert lead_values(lead, sender_name="Sam") == {
@@ -257,7 +261,7 @@ def test_lead_values_tidy_a_shouty_list_row():
         "lastName": "",
         "fullName": "John",
         "companyName": "Acme HVAC Services",
-        "industry": "plumbing",
+        "industry": "plumbing and HVAC companies",
         "city": "Austin",
         "state": "TX",
         "senderName": "Sam",
@@ -334,18 +338,40 @@ def test_company_name_is_tidied_for_a_text(name, expected):
 @pytest.mark.parametrize(
     ("business", "expected"),
     [
-        ({"industry": "Plumbing"}, "plumbing"),
-        ({"industry": "PLUMBING CONTRACTORS"}, "plumbing contractors"),
-        ({"industry": "HVAC CONTRACTORS"}, "HVAC contractors"),
-        ({"industry": "IT Services"}, "IT services"),
-        ({"industry": "Heating & Air Conditioning (HVAC)"}, "heating & air conditioning (HVAC)"),
-        ({"industry": "", "sic_code": "1711"}, "construction - special trade contractors"),
-        ({"industry": "", "naics_code": "238220"}, "construction"),
+        # The list's descriptions are jargon: the code's plain words are said instead.
+        (
+            {"industry": "General Contractors-Single-Family Houses", "sic_code": "1521"},
+            "home builders",
+        ),
+        (
+            {"industry": "OFFICES OF HEALTH PRACTITIONERS, NEC", "sic_code": "8049"},
+            "health practices",
+        ),
+        ({"industry": "Offices Of Dentists", "sic_code": "8021"}, "dental practices"),
+        ({"sic_code": "80210000"}, "dental practices"),  # Data Axle's 8-digit codes
+        ({"sic_code": "1711"}, "plumbing and HVAC companies"),
+        ({"sic_code": "782"}, "lawn care and landscaping companies"),  # the lost leading zero
+        ({"sic_code": "1799"}, "specialty contractors"),
+        ({"sic_code": "1700"}, "specialty contractors"),  # the major group's words
+        ({"naics_code": "238220"}, "plumbing and HVAC companies"),
+        ({"naics_code": "621210"}, "dental practices"),
+        ({"naics_code": "621111"}, "medical practices"),  # the longest known prefix, 6211
+        ({"naics_code": "541110"}, "law firms"),
+        ({"sic_code": "5812", "naics_code": "541110"}, "restaurants"),  # SIC first
+        ({"sic_code": "9999", "naics_code": "811111"}, "auto repair shops"),
+        ({"industry": "PLUMBING CONTRACTORS"}, ""),  # no code: the fallback, never jargon
+        ({"industry": "Offices of Health Practitioners NEC", "sic_code": "9199"}, ""),
         ({}, ""),
     ],
 )
-def test_industry_reads_as_running_text(business, expected):
+def test_industry_is_plain_words_for_the_code(business, expected):
     assert lead_values(make_lead(business={"name": "Acme", **business}))["industry"] == expected
+
+
+def test_industry_without_words_takes_the_template_fallback():
+    lead = make_lead(business={"name": "Acme", "industry": "OFFICES OF HEALTH PRACTITIONERS NEC"})
+    text = render("Owners of {industry|businesses like yours}", lead_values(lead)).text
+    assert text == "Owners of businesses like yours"
 
 
 @pytest.mark.parametrize(
