@@ -6,7 +6,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from console.extensions import db
-from console.models import AuditEvent, Lead, LeadSource, MatchKey, MatchReview, MergeHistory
+from console.models import (
+    AuditEvent,
+    Deal,
+    Lead,
+    LeadSource,
+    MatchKey,
+    MatchReview,
+    MergeHistory,
+    Note,
+    Task,
+)
+from console.models.base import utcnow
 from console.services.lists import duplicates, merge_undo, resolve
 from tests.conftest import login
 from tests.integration.test_resolution import BASE, resolve_rows, varied
@@ -163,3 +174,28 @@ def test_undo_waits_for_later_merges_and_needs_the_kept_copy(app, client, crew):
     )
     history.details = {k: v for k, v in history.details.items() if k != "snapshot"}
     assert "before merges kept a copy" in merge_undo.undo_problem(db.session, history)
+
+
+def test_undo_gives_back_the_notes_tasks_and_deals_the_merge_moved(app, client, crew):
+    resolve_rows(crew.team.id, BASE, NEWER)
+    review = db.session.scalars(select(MatchReview)).one()
+    newer = db.session.get(Lead, review.lead_id)
+    note = Note(team_id=crew.team.id, lead_id=newer.id, body="Met at the expo")
+    task = Task(team_id=crew.team.id, lead_id=newer.id, title="Send the NDA", due_at=utcnow())
+    deal = Deal(team_id=crew.team.id, lead_id=newer.id, title="Hillcrest Roofing")
+    db.session.add_all([note, task, deal])
+    db.session.commit()
+    login(client, crew.operator)
+    client.post("/imports/reviews/decide", data={"one": f"merge:{review.id}"})
+    db.session.expire_all()
+    survivor_id = db.session.get(MatchReview, review.id).other_lead_id
+    assert {db.session.get(m, r.id).lead_id for m, r in ((Note, note), (Task, task))} == {
+        survivor_id
+    }
+
+    assert client.post(f"/imports/reviews/{review.id}/undo").status_code == 302
+    db.session.expire_all()
+    back = db.session.scalars(select(Lead).where(Lead.code == review.lead_code)).one()
+    assert db.session.get(Note, note.id).lead_id == back.id
+    assert db.session.get(Task, task.id).lead_id == back.id
+    assert db.session.get(Deal, deal.id).lead_id == back.id

@@ -17,11 +17,8 @@ from sqlalchemy.orm import Session
 from console.models import (
     AuditEvent,
     Business,
-    ConsentEvent,
     Email,
     Lead,
-    LeadSource,
-    MatchKey,
     MatchReview,
     MergeHistory,
     Owner,
@@ -222,12 +219,9 @@ def _restore_survivor_facts(survivor: Lead, before: dict, merged: dict) -> None:
 
 
 def _move_back(session: Session, moved: dict, survivor_id: int, lead_id: int) -> None:
-    """The sources, keys, consent and audit events the merge moved go back to the lead."""
-    for model, key in (
-        (LeadSource, "sources"),
-        (MatchKey, "match_keys"),
-        (ConsentEvent, "consent_events"),
-    ):
+    """What the merge moved (sources, keys, consent events, notes, tasks, texts, replies,
+    deals...) and the lead's audit events go back to the lead."""
+    for key, model in resolve.MOVED_BY_MERGE.items():
         if moved.get(key):
             session.execute(
                 update(model)

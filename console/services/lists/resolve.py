@@ -380,21 +380,9 @@ def merge_leads(
     _keep_the_stricter_state(survivor, merged)
     # Everything that tells the merged lead's story moves to the survivor's timeline
     # (notes and tasks, skip-trace calls, texts, replies and deals would be deleted or
-    # orphaned with it).
-    for model, column in (
-        (LeadSource, LeadSource.lead_id),
-        (MatchKey, MatchKey.lead_id),
-        (ConsentEvent, ConsentEvent.lead_id),
-        (Note, Note.lead_id),
-        (Task, Task.lead_id),
-        (SkipTraceResult, SkipTraceResult.lead_id),
-        (Message, Message.lead_id),
-        (InboundMessage, InboundMessage.lead_id),
-        (InboxItem, InboxItem.lead_id),
-        (Conversation, Conversation.lead_id),
-        (Deal, Deal.lead_id),
-    ):
-        session.execute(update(model).where(column == merged.id).values(lead_id=survivor.id))
+    # orphaned with it); the snapshot above keeps which rows, for an undo.
+    for model in MOVED_BY_MERGE.values():
+        session.execute(update(model).where(model.lead_id == merged.id).values(lead_id=survivor.id))
     session.execute(
         update(AuditEvent)
         .where(AuditEvent.entity_type == "leads", AuditEvent.entity_id == merged.id)
@@ -460,6 +448,23 @@ def row_values(entity) -> dict:
     return values
 
 
+# The rows of a lead that a merge hands to the survivor (by their `lead_id`), named as
+# the merge's snapshot lists them; an undo hands the same rows back.
+MOVED_BY_MERGE = {
+    "sources": LeadSource,
+    "match_keys": MatchKey,
+    "consent_events": ConsentEvent,
+    "notes": Note,
+    "tasks": Task,
+    "trace_results": SkipTraceResult,
+    "messages": Message,
+    "inbound_messages": InboundMessage,
+    "inbox_items": InboxItem,
+    "conversations": Conversation,
+    "deals": Deal,
+}
+
+
 def merge_snapshot(session: Session, survivor: Lead, merged: Lead) -> dict:
     """The merged lead as it was (lead, business, owner, phones, emails), what it owned
     that the merge moves, and the survivor's own facts: all an undo needs."""
@@ -474,9 +479,7 @@ def merge_snapshot(session: Session, survivor: Lead, merged: Lead) -> dict:
         "phones": [row_values(p) for p in merged.phones],
         "emails": [row_values(e) for e in merged.emails],
         "moved": {
-            "sources": ids(LeadSource, LeadSource.lead_id),
-            "match_keys": ids(MatchKey, MatchKey.lead_id),
-            "consent_events": ids(ConsentEvent, ConsentEvent.lead_id),
+            **{key: ids(model, model.lead_id) for key, model in MOVED_BY_MERGE.items()},
             "audit_events": list(
                 session.scalars(
                     select(AuditEvent.id).where(
