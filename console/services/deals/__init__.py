@@ -1,5 +1,7 @@
-"""Deals: what the inbox converts interested owners into, their stage history and export.
+"""Deals and the lead as a record people work.
 
-`deals` holds the rows and the export; the pipeline pages (stages, values, analytics)
-land here. Hands deal figures to reports.
+`timeline` tells a lead's story from the tables that hold each fact; `notes` and `tasks`
+(callbacks among them, read from replies by `callback_times`) are the work people do on
+it, and `agenda` lists what is due; `deals` holds the deals converted from a lead, one
+open deal a lead, with their stage history and export. Hands deal figures to reports.
 """

@@ -6,6 +6,8 @@ reads the file's rows; `mapping` holds the fields, vendors' column names and pre
 `phone_numbers`, `emails`, `addresses`, `business_fields`); `ingest` turns mapped rows
 into leads a chunk at a time; `resolve` matches a row to an existing lead (blocking
 keys, rules, merges); `duplicates` is the queue of uncertain pairs a person decides;
-`leads` gives codes, the filtered lead list and the lead record. Hands deduplicated
+`leads` gives codes, the filtered lead list and the lead record; `editing` is what
+people change on a lead (fields, tags, status, assignee); `merge_undo` takes a merge
+back. Hands deduplicated
 leads, with their phones and provenance, to tracing.
 """

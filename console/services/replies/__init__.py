@@ -5,6 +5,7 @@
 fields `extraction` finds in it, and `reading` adds Claude; `priority` sets its
 priority, bucket and deadline; `personas` holds the voices and `drafting` writes the
 draft; `inbox` runs the background reading and what reviewers do with an item, and
-`inbox_list` what the inbox page lists and counts. Hands interested owners, converted,
+`inbox_list` what the inbox page lists and counts; `contacts` keeps an email or phone
+given in a reply on the lead. Hands interested owners, converted,
 to deals.
 """
