@@ -89,6 +89,20 @@ def start(
     return run
 
 
+def start_skiptrace_pass(trace_run, started_by_id: int | None) -> JobRun:
+    """Start the job that works a skip-trace pass, and tie the pass to it."""
+    job = start(
+        kind="skiptrace_pass",
+        title=f"Skip trace #{trace_run.id}",
+        team_id=trace_run.team_id,
+        started_by_id=started_by_id,
+        params={"skiptrace_run_id": trace_run.id},
+    )
+    trace_run.job_run_id = job.id
+    db.session.commit()
+    return job
+
+
 def retry(run: JobRun) -> None:
     """Queue a failed run again."""
     jobruns.requeue_run(db.session, run)

@@ -23,7 +23,7 @@ from console.leads.forms import (
     TagForm,
 )
 from console.leads.routes import bp
-from console.models import Campaign, Lead, Role, SkipTraceRun, User
+from console.models import Campaign, Lead, Role, User
 from console.models.base import utcnow
 from console.services import audit
 from console.services.campaigns import campaigns as campaign_service
@@ -222,21 +222,9 @@ def trace(lead_id: int):
         db.session.rollback()
         flash(f"Not traced: {problem}", "error")
         return _back(lead)
-    _start_trace_job(run)
+    job_queue.start_skiptrace_pass(run, current_user.id)
     flash(f"Tracing {lead.code}: the calls show here as they come back.", "success")
     return _back(lead)
-
-
-def _start_trace_job(run: SkipTraceRun) -> None:
-    job = job_queue.start(
-        kind="skiptrace_pass",
-        title=f"Skip trace #{run.id}",
-        team_id=run.team_id,
-        started_by_id=current_user.id,
-        params={"skiptrace_run_id": run.id},
-    )
-    run.job_run_id = job.id
-    db.session.commit()
 
 
 @bp.post("/<int:lead_id>/campaign")

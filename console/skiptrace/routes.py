@@ -107,20 +107,8 @@ def start():
     except provider_settings.ProviderProblem as problem:
         flash(str(problem), "error")
         return redirect(url_for("skiptrace.new", **filters.as_args()))
-    _start_job(run)
+    job_queue.start_skiptrace_pass(run, current_user.id)
     return redirect(url_for("skiptrace.show", run_id=run.id))
-
-
-def _start_job(run: SkipTraceRun) -> None:
-    job = job_queue.start(
-        kind="skiptrace_pass",
-        title=f"Skip trace #{run.id}",
-        team_id=run.team_id,
-        started_by_id=current_user.id,
-        params={"skiptrace_run_id": run.id},
-    )
-    run.job_run_id = job.id
-    db.session.commit()
 
 
 @bp.get("/<int:run_id>")
@@ -290,7 +278,7 @@ def file_trace(file_id: int):
         started_by_id=current_user.id,
         providers=[trace_file.provider],
     )
-    _start_job(run)
+    job_queue.start_skiptrace_pass(run, current_user.id)
     return redirect(url_for("skiptrace.show", run_id=run.id))
 
 
