@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,11 @@ from console.models import (
     SkipTraceFileRow,
     SkipTraceResult,
     SkipTraceRun,
+    Task,
     User,
 )
+from console.models.base import utcnow
+from console.services.deals import tasks, timeline
 from console.services.replies import inbox
 from tests.conftest import TeamUsers, login
 from tests.web.campaign_helpers import generate_batch, make_leads, mobile
@@ -55,6 +59,7 @@ class Seeded:
     import_id: int
     trace_run_id: int
     trace_file_id: int
+    lead_id: int
 
 
 @pytest.fixture
@@ -101,6 +106,7 @@ def seeded(app: Flask, crew: TeamUsers) -> Seeded:
         status="done",
         created_by_id=operator_id,
     )
+    tasks.book_callback(db.session, answered, crew.operator, utcnow() + timedelta(days=1))
     deal = Deal(team_id=team_id, title="Lake 1 Plumbing", lead_id=answered.id)
     deal.created_by_id = operator_id
     db.session.add_all([result, trace_file, deal])
@@ -123,6 +129,7 @@ def seeded(app: Flask, crew: TeamUsers) -> Seeded:
         import_id=job.id,
         trace_run_id=trace.id,
         trace_file_id=trace_file.id,
+        lead_id=answered.id,
     )
 
 
@@ -170,6 +177,11 @@ EXPORTS: dict[str, Export] = {
     "settings.export_users": Export(lambda s: "/settings/users.csv", _of_team(User)),
     "inbox.index": Export(lambda s: "/inbox?format=csv&view=all", lambda s: 1),
     "jobruns.export": Export(lambda s: "/jobs/export.csv", _of_team(JobRun)),
+    "tasks.index": Export(lambda s: "/tasks?format=csv&who=everyone", _of_team(Task)),
+    "leads.timeline_csv": Export(
+        lambda s: f"/leads/{s.lead_id}/timeline.csv",
+        lambda s: len(list(timeline.export_rows(db.session, db.session.get(Lead, s.lead_id)))),
+    ),
 }
 
 
