@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console.config import ROOT, Config
 from console.extensions import csrf, db, htmx, login_manager, migrate
-from console.models.base import set_clock_offset
+from console.models.base import set_clock_offset, utcnow
 
 HTMX_VERSION = "2.0.11"
 
@@ -152,9 +152,12 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from console.models import Role
+    from console.services import timezones
     from console.services.campaigns import queue_flags, segments
     from console.services.campaigns.campaigns import EXCLUSIONS
     from console.services.phones import display as display_phone
+    from console.services.sending import held
+    from console.services.sending.policy import SendingSettings
 
     @app.context_processor
     def _globals():
@@ -166,6 +169,12 @@ def _register_template_helpers(app: Flask) -> None:
             "current_user": current_user,
             "exclusions_label": lambda key: EXCLUSIONS.get(key, key.replace("_", " ")),
             "flag_label": queue_flags.flag_label,
+            "held_reply_words": lambda message: held.reply_goes_words(
+                message, timezones.viewer_zone_name(current_user), utcnow()
+            ),
+            "sandbox_hours_open": lambda team: bool(
+                app.config["TWILIO_SANDBOX"] and SendingSettings.of(team).sandbox_open_hours
+            ),
         }
 
     app.add_template_filter(display_phone, "phone")
