@@ -77,7 +77,10 @@ def at_words(moment: datetime, zone: str, now: datetime) -> str:
 
 
 def by_words(moment: datetime, zone: str, now: datetime) -> str:
-    """ "11:40 am EST", "11:40 am EST tomorrow", "11:40 am EST on Monday"."""
+    """ "11:40 am EST", "11:40 am EST tomorrow", "11:40 am EST on Monday": a deadline,
+    so any part of a minute counts as the whole."""
+    if moment.second or moment.microsecond:
+        moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
     local = timezones.in_zone(moment, zone)
     day = _day_words(local, timezones.in_zone(now, zone).date())
     clock = f"{timezones.clock_text(local)} {timezones.zone_abbreviation(local)}"

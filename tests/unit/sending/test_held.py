@@ -130,7 +130,7 @@ def test_the_daily_cap_carries_the_rest_to_the_next_utc_days(team):
     # Saturday (6 pm Friday in Texas, inside its hours): the last is the 5th of those.
     assert eta.first_at == at_local(WEDNESDAY + timedelta(days=1), 9, zone=CENTRAL)
     assert eta.finish_at == datetime(2026, 11, 14, 0, 0, 5, tzinfo=UTC)
-    assert eta.words(NEW_YORK, now).endswith("all 12 expected sent by 7:00 pm EST on Friday.")
+    assert eta.words(NEW_YORK, now).endswith("all 12 expected sent by 7:01 pm EST on Friday.")
 
 
 def test_a_later_start_holds_texts_inside_their_hours(team):
@@ -155,5 +155,5 @@ def test_some_going_now_and_some_held_reads_as_one_line(team):
     eta = eta_of(team, batch, now)
 
     assert eta.words(NEW_YORK, now) == (
-        "Texts are going now; 2 wait for their hours or a cap; all 3 expected sent by 10:00 am EST."
+        "Texts are going now; 2 wait for their hours or a cap; all 3 expected sent by 10:01 am EST."
     )
