@@ -38,14 +38,16 @@ class _Group:
 class HeldEta:
     """When a batch's waiting texts go: the first, and the last expected."""
 
-    first_at: datetime
-    finish_at: datetime | None  # None when nothing opens in the engine's 14 days
+    first_at: datetime | None  # None when nothing opens in the engine's 14 days
+    finish_at: datetime | None  # None when some text has no opening in them
     texts: int  # approved texts waiting or due
     held: int  # of them, those that can't go now
     whole_batch: bool  # nothing of the batch has gone yet
 
     def words(self, zone: str, now: datetime) -> str:
         """ "First texts go at 9:00 am EST; all 2,000 expected sent by 11:40 am EST."."""
+        if self.first_at is None:
+            return f"No sending hours open for these {self.texts:,} texts in the next 14 days."
         if self.first_at <= now + NOW_SLACK:
             first = f"Texts are going now; {self.held:,} wait for their hours or a cap"
         else:
@@ -170,7 +172,7 @@ def batch_eta(session: Session, batch: Batch, gate: Gate, now: datetime) -> Held
     texts = sum(g.count for g in groups)
     found = [at for at, _ in opened if at is not None]
     if not found:
-        return HeldEta(now, None, texts, held, whole_batch=False)
+        return HeldEta(None, None, texts, held, whole_batch=False)
     senders = {
         s.id: s
         for s in session.scalars(select(Sender).where(Sender.id.in_({g.sender_id for g in groups})))

@@ -157,3 +157,15 @@ def test_some_going_now_and_some_held_reads_as_one_line(team):
     assert eta.words(NEW_YORK, now) == (
         "Texts are going now; 2 wait for their hours or a cap; all 3 expected sent by 10:01 am EST."
     )
+
+
+def test_texts_with_no_opening_in_two_weeks_say_so(team):
+    now = at_local(WEDNESDAY, 22, zone=CENTRAL)
+    batch = held_batch(team, ["TX", "TX"], now)
+    closed = SendingSettings(**{**WIDE_WINDOW, "window_days": []})
+
+    eta = held.batch_eta(db.session, batch, Gate(db.session, team.id, closed), now)
+
+    assert eta.words(NEW_YORK, now) == (
+        "No sending hours open for these 2 texts in the next 14 days."
+    )
