@@ -165,15 +165,31 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         servers.unavailable("chromium", "the playwright package is not installed")
-    with sync_playwright() as playwright:
+    with _real_clock():
+        playwright = sync_playwright().start()
         try:
             chromium = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
         except Exception as exc:  # noqa: BLE001 - any launch failure means "not available"
+            playwright.stop()
             servers.unavailable("chromium", f"could not start: {exc}")
-        yield chromium
-        chromium.close()
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@contextlib.contextmanager
+def _real_clock() -> Iterator[None]:
+    """Processes started inside run on the real clock: Playwright's driver and Chromium
+    stall under libfaketime (README: the tests at another hour), while the consoles they
+    browse keep the test's faked clock."""
+    preload = os.environ.pop("LD_PRELOAD", None)
+    try:
+        yield
+    finally:
+        if preload is not None:
+            os.environ["LD_PRELOAD"] = preload
 
 
 @pytest.fixture
