@@ -159,6 +159,8 @@ def _register_template_helpers(app: Flask) -> None:
     from console.services.campaigns import queue_flags, segments
     from console.services.campaigns.campaigns import EXCLUSIONS
     from console.services.phones import display as display_phone
+    from console.services.sending import held
+    from console.services.sending.policy import SendingSettings
 
     def viewer_zone() -> str:
         """The zone the signed-in viewer reads times in; US Eastern outside a request."""
@@ -180,6 +182,12 @@ def _register_template_helpers(app: Flask) -> None:
             "current_user": current_user,
             "exclusions_label": lambda key: EXCLUSIONS.get(key, key.replace("_", " ")),
             "flag_label": queue_flags.flag_label,
+            "held_reply_words": lambda message: held.reply_goes_words(
+                message, timezones.viewer_zone_name(current_user), utcnow()
+            ),
+            "sandbox_hours_open": lambda team: bool(
+                app.config["TWILIO_SANDBOX"] and SendingSettings.of(team).sandbox_open_hours
+            ),
         }
 
     app.add_template_filter(display_phone, "phone")

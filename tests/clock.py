@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 # Wednesday 14 January 2026, 15:00 in Chicago, 16:00 in New York, 13:00 in San Francisco.
 TEST_NOW = datetime(2026, 1, 14, 21, 0, tzinfo=UTC)
+# The same Wednesday, 2 am in Chicago, 3 am in New York: quiet hours in every US state.
+NIGHT = datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
 # Where the tests' leads live: the federal 8 am-9 pm window only.
 LEGAL_STATE, LEGAL_AREA_CODE = "IL", "312"
 VARIABLE = "CONSOLE_CLOCK_OFFSET_SECONDS"
@@ -30,6 +32,7 @@ def now() -> datetime:
     return datetime.now(UTC) + timedelta(seconds=offset_seconds())
 
 
-def environment() -> dict[str, str]:
-    """The console's setting that puts a process on the test clock."""
-    return {VARIABLE: repr(offset_seconds())}
+def environment(at: datetime = TEST_NOW) -> dict[str, str]:
+    """The console's setting that puts a process on the test clock (standing at `at`
+    when the session began: `NIGHT` for a console whose texts are held)."""
+    return {VARIABLE: repr(offset_seconds() + (at - TEST_NOW).total_seconds())}

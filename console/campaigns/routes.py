@@ -29,7 +29,7 @@ from console.services.campaigns import batches, campaigns, queue_flags, segments
 from console.services.sending import pace, policy
 from console.web import csv_download, int_arg, int_list, render, roles_required, team_get_or_404
 from jobs import queue as job_queue
-from jobs.sending import enqueue_dispatch
+from jobs.sending import enqueue_dispatch, transport_for
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -297,8 +297,15 @@ def draft_batch(campaign_id: int):
 
 
 def _pace(batch: Batch, counters: batches.Counters) -> pace.BatchPace | None:
-    conn = job_queue.connection(current_app._get_current_object())
-    return pace.batch_pace(db.session, conn, batch, counters.by_status)
+    app = current_app._get_current_object()
+    return pace.batch_pace(
+        db.session,
+        job_queue.connection(app),
+        batch,
+        counters.by_status,
+        zone=timezones.viewer_zone_name(current_user),
+        transport=transport_for(app, db.session, batch.team_id),
+    )
 
 
 def _batch_context(batch: Batch, filter_name: str, page: int) -> dict:

@@ -25,6 +25,7 @@ from console.services.replies.classify import LABEL_NAMES, LABELS
 from console.services.timezones import viewer_zone_name
 from console.web import csv_download, int_list, render, roles_required
 from jobs.replies import enqueue_reading, enqueue_replies
+from jobs.sending import transport_for
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 WORKERS = (Role.REVIEWER, Role.OPERATOR)
@@ -184,7 +185,13 @@ def send(item_id: int):
     if item.state == "done":
         return _after_action(item, 422, "This item is already done.")
     try:
-        inbox.send_reply(db.session, item, current_user, request.form.get("body", ""))
+        inbox.send_reply(
+            db.session,
+            item,
+            current_user,
+            request.form.get("body", ""),
+            transport=transport_for(current_app, db.session, item.team_id),
+        )
     except inbox.InboxProblem as problem:
         db.session.rollback()
         return _after_action(_item_or_404(item_id), 422, str(problem))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from console.models import Role, Team, User
 from console.services import accounts
 from console.services.lists import imports
+from console.services.sending import quiethours
 from console.services.tenancy import of_team
 
 DEMO_TEAM_NAME = "Demo Brokerage"
@@ -96,19 +98,47 @@ DEMO_REPLIES: tuple[tuple[int, str], ...] = (
 )
 
 
+# How far back the demo looks for a legal minute to date an opener (a week and a day
+# always hold one), and the steps it looks in.
+_LOOK_BACK, _STEP = timedelta(days=8), timedelta(minutes=5)
+
+
+def _opener_time(latest: datetime, recipient, settings) -> datetime:
+    """The latest five-minute mark at or before `latest` when the console itself would
+    have sent the opener: inside the recipient's legal hours and the team's window."""
+    when = latest.replace(minute=latest.minute - latest.minute % 5, second=0, microsecond=0)
+    while when > latest - _LOOK_BACK:
+        quiet = quiethours.check(
+            when,
+            state=recipient.state,
+            zip_code=recipient.zip_code,
+            e164=recipient.e164,
+            team_window=settings.team_window,
+            rules=settings.rules,
+        )
+        if quiet.allowed:
+            return when
+        when -= _STEP
+    raise ValueError(f"No sending hours for {recipient.e164} in the {_LOOK_BACK.days} days.")
+
+
 def seed_replies(session: Session, team: Team, now=None) -> int:
     """A few owners who answered an opener, read and drafted, so the inbox has work.
 
-    The texts go through the same `inbound.receive` as the webhook and are read by the
-    rules with persona templates (the demo needs no Anthropic key).
+    Each opener is dated inside the owner's legal hours and the team's window (the
+    console would have sent it then), whatever the hour the demo is seeded at; the
+    answers come at their own hours. The texts go through the same `inbound.receive`
+    as the webhook and are read by the rules with persona templates (the demo needs no
+    Anthropic key).
     """
-    from datetime import timedelta
-
     from console.models import Lead, Message, Phone, Sender
     from console.models.base import utcnow
     from console.services.replies import inbound, inbox
+    from console.services.sending.compliance import recipient_of
+    from console.services.sending.policy import SendingSettings
 
     now = now or utcnow()
+    settings = SendingSettings.of(team)
     sender = session.scalars(select(Sender).where(Sender.team_id == team.id)).first()
     if sender is None:
         return 0
@@ -123,7 +153,9 @@ def seed_replies(session: Session, team: Team, now=None) -> int:
     for (minutes_ago, text), (lead, e164) in zip(DEMO_REPLIES, numbers, strict=False):
         name = lead.owner.first_name if lead.owner is not None else ""
         business = lead.business.name if lead.business is not None else "your business"
-        sent_at = now - timedelta(minutes=minutes_ago + 30)
+        sent_at = _opener_time(
+            now - timedelta(minutes=minutes_ago + 30), recipient_of(lead, e164), settings
+        )
         session.add(
             Message(
                 team_id=team.id,

@@ -422,6 +422,21 @@ def save_sending_rules():
     return redirect(url_for("settings.sending"))
 
 
+@bp.post("/sending/sandbox-hours")
+@roles_required(Role.ADMIN)
+def save_sandbox_hours():
+    """Turn the sandbox's open hours on or off (refused once Twilio is configured)."""
+    wanted = request.form.get("open_hours") == "on"
+    try:
+        policy.set_sandbox_open_hours(current_user.team, current_app.config, wanted)
+    except policy.SandboxOnly as problem:
+        abort(403, str(problem))
+    _audit("sending.sandbox_hours", None, None, {"sandbox_open_hours": wanted})
+    db.session.commit()
+    flash("Sandbox: recipients' hours " + ("open." if wanted else "apply."), "success")
+    return redirect(url_for("settings.sending", _anchor="sandbox-hours"))
+
+
 def _rules_facts(settings: policy.SendingSettings) -> dict:
     """The rules form's part of the settings, for the audit trail."""
     facts = dataclasses.asdict(settings)

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -79,11 +80,13 @@ def _client_addresses() -> Iterator[str]:
 CLIENT_ADDRESSES = _client_addresses()
 
 
-def _console_environment(instance: Path, test_clock: bool = False) -> dict[str, str]:
+def _console_environment(
+    instance: Path, test_clock: bool = False, at: datetime = clock.TEST_NOW
+) -> dict[str, str]:
     """This process's environment without the console's settings, plus the test's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(CONSOLE_VARIABLES)}
     if test_clock:
-        env |= clock.environment()
+        env |= clock.environment(at)
     env["CONSOLE_INSTANCE_PATH"] = str(instance)
     # The sign-in throttle counts failures per client address. Every browser comes from
     # 127.0.0.1, so one test's failed sign-ins would lock out the rest; trusting one
@@ -118,16 +121,19 @@ def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None
 
 
 @contextlib.contextmanager
-def running_console(instance: Path, *, test_clock: bool = False) -> Iterator[ConsoleServer]:
+def running_console(
+    instance: Path, *, test_clock: bool = False, at: datetime = clock.TEST_NOW
+) -> Iterator[ConsoleServer]:
     """`flask --app app run` in the embedded default with its own instance folder, on a
-    free port, stopped on leaving; on the test clock (`tests.clock`) when asked."""
+    free port, stopped on leaving; on the test clock (`tests.clock`, standing at `at`)
+    when asked."""
     port = servers.free_port()
     log = instance / "console.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
             cwd=ROOT,
-            env=_console_environment(instance, test_clock),
+            env=_console_environment(instance, test_clock, at),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -159,15 +165,31 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         servers.unavailable("chromium", "the playwright package is not installed")
-    with sync_playwright() as playwright:
+    with _real_clock():
+        playwright = sync_playwright().start()
         try:
             chromium = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
         except Exception as exc:  # noqa: BLE001 - any launch failure means "not available"
+            playwright.stop()
             servers.unavailable("chromium", f"could not start: {exc}")
-        yield chromium
-        chromium.close()
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@contextlib.contextmanager
+def _real_clock() -> Iterator[None]:
+    """Processes started inside run on the real clock: Playwright's driver and Chromium
+    stall under libfaketime (README: the tests at another hour), while the consoles they
+    browse keep the test's faked clock."""
+    preload = os.environ.pop("LD_PRELOAD", None)
+    try:
+        yield
+    finally:
+        if preload is not None:
+            os.environ["LD_PRELOAD"] = preload
 
 
 @pytest.fixture

@@ -866,6 +866,45 @@ def test_due_batches_wait_for_the_opening(app, clock):
     assert dispatch.due_batches(db.session, seven + timedelta(hours=2)) == [batch.id]
 
 
+def test_sandbox_open_hours_never_open_a_real_send(app, twilio, clock):
+    # Stored true (say, before Twilio was configured): a real transport ignores it.
+    two_am = clock.set(next_weekday(WED, 2, zone=CENTRAL))
+    outreach = make_outreach(["TX"], settings={"sandbox_open_hours": True})
+    batch = approved_batch(outreach, two_am)
+
+    report = dispatch.run(db.session, batch.id, options(twilio_transport(twilio), clock))
+
+    (held,) = messages_of(batch.id)
+    assert (report.held, report.sent) == (1, 0)
+    assert held.hold_reason.startswith("Quiet hours in TX")
+    assert held.due_at == two_am + timedelta(hours=7)  # 9 am in Austin
+    assert twilio.requests == 0
+
+
+def test_sandbox_open_hours_let_the_sandbox_send_at_2_am_and_nothing_else(app, clock):
+    two_am = clock.set(next_weekday(WED, 2, zone=CENTRAL))
+    outreach = make_outreach(["TX", "TX"], settings={"sandbox_open_hours": True})
+    batch = approved_batch(outreach, two_am)
+    opted_out = outreach.numbers[1]  # a STOP after approval: the gate still refuses it
+    db.session.add(Suppression(team_id=outreach.team.id, e164=opted_out, reason="opt_out"))
+    db.session.commit()
+    sandbox = sandbox_twilio.SandboxTransport(db.session, outreach.team.id, clock=clock)
+
+    report = dispatch.run(db.session, batch.id, options(sandbox, clock))
+
+    assert (report.sent, report.held) == (1, 0)
+    assert statuses(batch.id) == {"sent": 1, "blocked": 1}
+
+
+def test_sandbox_hours_stay_shut_unless_the_team_asks(app, clock):
+    two_am = clock.set(next_weekday(WED, 2, zone=CENTRAL))
+    outreach = make_outreach(["TX"])
+    batch = approved_batch(outreach, two_am)
+    sandbox = sandbox_twilio.SandboxTransport(db.session, outreach.team.id, clock=clock)
+
+    assert dispatch.run(db.session, batch.id, options(sandbox, clock)).held == 1
+
+
 # -- follow-up sequences ---------------------------------------------------------------------
 
 

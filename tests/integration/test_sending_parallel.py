@@ -258,11 +258,12 @@ def test_a_batch_at_its_senders_rate_gives_no_reasons(app, clock):
     assert not found.slower and found.reasons == []
 
 
-def test_before_the_first_text_goes_the_page_says_so_not_a_rate_of_nothing(app, clock):
+def test_before_the_first_text_goes_the_page_says_so_not_a_rate_of_nothing(app, clock, monkeypatch):
     outreach = make_outreach(["TX"] * 2, mps=50.0)
     batch = approved_batch(outreach, clock())
     db.session.get(Batch, batch.id).status = "sending"
     db.session.commit()
+    monkeypatch.setattr(pace, "utcnow", clock)  # inside Texas's hours, whatever the hour
     client = app.test_client()
     login(client, outreach.crew.operator)
 

@@ -17,7 +17,7 @@ from console.extensions import db
 from console.models import Batch, Enrollment, Message, Role, Suppression
 from console.models.campaigns import DEFAULT_SENDER_MPS
 from console.services.campaigns import batches, queue_flags
-from console.services.sending import policy
+from console.services.sending import pace, policy
 from console.settings.forms import SenderForm
 from tests.conftest import login, make_lead
 from tests.web.campaign_helpers import (
@@ -814,3 +814,47 @@ def test_a_new_sender_allows_a_10dlc_numbers_rate_not_one_a_second(app, crew):
     sender = policy.ensure_default_sender(db.session, crew.team, config)
     assert sender.mps == DEFAULT_SENDER_MPS == 4.0
     assert SenderForm(meta={"csrf": False}).mps.data == DEFAULT_SENDER_MPS
+
+
+# ------------------------------------------------------------------ when held texts go
+
+
+def _approved_at(crew, kit, when: datetime, mps: float, monkeypatch, count: int = 12) -> Batch:
+    """`_drafted_at`, approved at `when`, with the batch page's clock standing at `when`."""
+    batch = _drafted_at(crew, kit, when, mps=mps, count=count)
+    batches.approve(db.session, batch, crew.manager, now=when)
+    db.session.commit()
+    monkeypatch.setattr(pace, "utcnow", lambda: when)
+    return batch
+
+
+def test_held_batch_says_when_its_first_texts_go_and_when_all_are_sent(
+    client, crew, kit, monkeypatch
+):
+    # Wednesday 10 pm in Texas (11 pm in New York, the team's zone): quiet hours.
+    batch = _approved_at(crew, kit, datetime(2030, 3, 6, 4, 0, tzinfo=UTC), 0.1, monkeypatch)
+    login(client, crew.operator)
+    eta = "First texts go tomorrow at 10:00 am EST; all 12 expected sent by 10:02 am EST tomorrow."
+    assert eta in client.get(f"/campaigns/batches/{batch.id}").text
+    counters = client.get(f"/campaigns/batches/{batch.id}/counters").text
+    assert counters.count(eta) == 1
+    assert "The first texts are on their way to Twilio" not in counters
+
+
+def test_held_batch_eta_is_in_the_viewers_own_zone(client, crew, kit, monkeypatch):
+    batch = _approved_at(crew, kit, datetime(2030, 3, 6, 4, 0, tzinfo=UTC), 0.1, monkeypatch)
+    crew.operator.time_zone = "Asia/Tokyo"  # already Thursday 1 pm there
+    db.session.commit()
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/batches/{batch.id}/counters").text
+    assert "First texts go tomorrow at midnight" in page
+    assert "all 12 expected sent by 12:02 am" in page
+
+
+def test_batch_sending_in_its_hours_shows_no_eta(client, crew, kit, monkeypatch):
+    # Wednesday noon in Texas.
+    batch = _approved_at(crew, kit, datetime(2030, 3, 6, 18, 0, tzinfo=UTC), 4, monkeypatch)
+    login(client, crew.operator)
+    page = client.get(f"/campaigns/batches/{batch.id}/counters").text
+    assert "expected sent by" not in page
+    assert "The first texts are on their way to Twilio" in page

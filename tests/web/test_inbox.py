@@ -42,7 +42,7 @@ from console.services.campaigns import segments
 from console.services.deals import tasks
 from console.services.replies import drafting, inbox, inbox_list, priority
 from console.services.sending import delivery, dispatch
-from console.services.sending.policy import ReplySettings
+from console.services.sending.policy import ReplySettings, SendingSettings
 from console.services.tracing import scoring
 from jobs.worker import drain
 from tests.conftest import PASSWORD, login
@@ -726,6 +726,36 @@ def test_reply_in_quiet_hours_is_queued_with_its_hold(client, crew, desk, late_e
         == 1
     )
     assert [t["body"] for t in transport.sent] == [reply.body]
+
+
+def test_held_reply_says_when_it_goes_for_the_viewer_and_the_owner(
+    client, crew, desk, late_evening
+):
+    item = open_item(desk, 1, YES)
+    login(client, crew.reviewer)
+
+    response = client.post(f"/inbox/{item.id}/send", data={"body": draft_of(item).body})
+
+    # 9 am in Austin tomorrow, seen from the team's zone (US Eastern by default).
+    goes = re.compile(
+        r"Goes (tomorrow |on \w+ )?at 10:00 am E[SD]T \(9:00 am for the owner, Chicago\) · held: "
+    )
+    for page in (response.text, client.get(f"/inbox/{item.id}").text):
+        assert goes.search(page), page
+
+
+def test_sandbox_open_hours_queue_a_late_reply_to_go_now(client, crew, desk, late_evening):
+    settings = SendingSettings.of(crew.team)
+    settings.sandbox_open_hours = True
+    settings.save(crew.team)
+    db.session.commit()
+    item = open_item(desk, 1, YES)
+    login(client, crew.reviewer)
+
+    client.post(f"/inbox/{item.id}/send", data={"body": draft_of(item).body})
+
+    (reply,) = replies_to(mobile(1))
+    assert (reply.hold_reason, reply.due_at) == ("", late_evening())
 
 
 def test_a_done_item_cannot_be_sent(client, crew, desk, daytime):

@@ -691,3 +691,52 @@ def test_htmx_edit_returns_only_the_hours_panel(client, crew):
     assert response.status_code == 200
     assert 'id="hours"' in response.text and "Texting hours in RI" in response.text
     assert "<html" not in response.text and "Sending rules" not in response.text
+
+
+# ----------------------------------------------------------------- sandbox open hours
+
+SANDBOX_HOURS = "Sandbox: treat recipients' hours as open"
+OPEN_BANNER = "Recipients' hours are treated as open."
+
+
+def test_admin_opens_the_sandbox_hours_and_the_banner_says_so(client, crew):
+    login(client, crew.admin)
+    assert SANDBOX_HOURS in client.get("/settings/sending").text
+    assert OPEN_BANNER not in client.get("/settings/sending").text
+
+    response = client.post("/settings/sending/sandbox-hours", data={"open_hours": "on"})
+
+    assert response.status_code == 302
+    assert saved_settings(crew.team).sandbox_open_hours is True
+    assert OPEN_BANNER in client.get("/").text
+    client.post("/settings/sending/sandbox-hours", data={})
+    assert saved_settings(crew.team).sandbox_open_hours is False
+
+
+def test_sandbox_hours_cannot_open_once_twilio_is_configured(app, client, crew, monkeypatch):
+    monkeypatch.setitem(app.config, "TWILIO_SANDBOX", False)
+    login(client, crew.admin)
+    assert SANDBOX_HOURS not in client.get("/settings/sending").text
+
+    crafted = client.post("/settings/sending/sandbox-hours", data={"open_hours": "on"})
+
+    assert crafted.status_code == 403
+    assert saved_settings(crew.team).sandbox_open_hours is False
+
+
+def test_a_stored_flag_says_nothing_once_twilio_is_configured(app, client, crew, monkeypatch):
+    settings = policy.SendingSettings.of(crew.team)
+    settings.sandbox_open_hours = True  # set while the console was a sandbox
+    settings.save(crew.team)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "TWILIO_SANDBOX", False)
+    login(client, crew.admin)
+    assert OPEN_BANNER not in client.get("/settings/sending").text
+
+
+@pytest.mark.parametrize("role", ["manager", "operator", "reviewer"])
+def test_only_admins_open_the_sandbox_hours(client, crew, role):
+    login(client, getattr(crew, role))
+    response = client.post("/settings/sending/sandbox-hours", data={"open_hours": "on"})
+    assert response.status_code in (302, 403)
+    assert saved_settings(crew.team).sandbox_open_hours is False

@@ -256,11 +256,13 @@ def send_reply(
     *,
     auto: bool = False,
     now: datetime | None = None,
+    transport: object | None = None,
 ) -> Message:
     """Queue a reply to the item's number through the gate; log it against the draft.
 
     Refused at once (InboxProblem) when the gate blocks the number for good; a reply
     that must wait (quiet hours, caps) is queued with its hold and goes when allowed.
+    `transport` is where it will go (the sandbox's may open quiet hours).
     """
     now = now or utcnow()
     body = (body or "").strip()
@@ -277,7 +279,8 @@ def send_reply(
     recipient = recipient_of(lead, conversation.e164)
     if recipient.lead_status in REPLY_OPEN_STATUSES:
         recipient.lead_status = ""
-    gate = Gate(session, item.team_id, SendingSettings.of(session.get(Team, item.team_id)))
+    settings = SendingSettings.of(session.get(Team, item.team_id))
+    gate = Gate(session, item.team_id, settings, transport=transport)
     decision = gate.decide(recipient, sender, now)
     if decision.blocked:
         raise InboxProblem(f"Not sent: {decision.reason}")

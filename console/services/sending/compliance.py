@@ -52,16 +52,36 @@ class Recipient:
     lead_status: str = ""
 
 
+def sandbox_hours_open(settings: SendingSettings, transport: object | None) -> bool:
+    """Whether recipients' hours stand open: only when the team asked for it (Settings >
+    Sending) and the texts go to the sandbox transport, which reaches no phone. A real
+    Twilio transport never opens them, whatever flag is stored."""
+    if not settings.sandbox_open_hours or transport is None:
+        return False
+    from console.services.sending.sandbox_twilio import SandboxTransport  # no import cycle
+
+    return isinstance(transport, SandboxTransport)
+
+
 class Gate:
     """Decides texts for one team. Build-time callers `prefetch` the numbers of a whole
-    batch; the send path asks fresh for every message."""
+    batch; the send path asks fresh for every message, naming its `transport` (the
+    sandbox's may open quiet hours, see `sandbox_hours_open`)."""
 
-    def __init__(self, session: Session, team_id: int, settings: SendingSettings) -> None:
+    def __init__(
+        self,
+        session: Session,
+        team_id: int,
+        settings: SendingSettings,
+        *,
+        transport: object | None = None,
+    ) -> None:
         self.session = session
         self.team_id = team_id
         self.settings = settings
         self.rules = settings.rules
         self.team_window = settings.team_window
+        self.hours_open = sandbox_hours_open(settings, transport)
         # Filled by `prefetch` (build time); None means ask the database each time.
         self._suppressed: dict[str, Suppression] | None = None
         self._untextable: dict[str, str] | None = None
@@ -129,14 +149,7 @@ class Gate:
         refused = self.refusal(recipient)
         if refused is not None:
             return refused
-        quiet = quiethours.check(
-            when,
-            state=recipient.state,
-            zip_code=recipient.zip_code,
-            e164=recipient.e164,
-            team_window=self.team_window,
-            rules=self.rules,
-        )
+        quiet = self.quiet_hours(recipient, when)
         if not quiet.allowed:
             return Decision(False, quiet.reason, "quiet_hours", quiet.next_allowed_at)
         capped = self.recipient_cap(recipient, when)
@@ -145,6 +158,20 @@ class Gate:
         if sender is not None:
             return self.sender_cap(sender, when)
         return ALLOWED
+
+    def quiet_hours(self, recipient: Recipient, when: datetime) -> quiethours.QuietCheck:
+        """The quiet-hours rule alone: the recipient's legal hours and the team's window
+        (open in the sandbox when the team asked, see `sandbox_hours_open`)."""
+        if self.hours_open:
+            return quiethours.QuietCheck(True, "", None, "")
+        return quiethours.check(
+            when,
+            state=recipient.state,
+            zip_code=recipient.zip_code,
+            e164=recipient.e164,
+            team_window=self.team_window,
+            rules=self.rules,
+        )
 
     def refusal(self, recipient: Recipient) -> Decision | None:
         """A reason never to text this number (suppressed, opted out, landline), or None."""

@@ -441,7 +441,7 @@ class _Flight:
         """Send a claimed chunk; False when the run must stop (the rest given back)."""
         session, report = self.session, self.report
         ids = [m.id for m in messages]
-        self.gate = Gate(session, self.team_id, self.settings)
+        self.gate = Gate(session, self.team_id, self.settings, transport=self.options.transport)
         self.gate.prefetch_sending([m.to_e164 for m in messages])
         checked = time.monotonic()
         for position, message in enumerate(messages):
@@ -1268,7 +1268,7 @@ def run_replies(session: Session, team_id: int, options: DispatchOptions) -> Dis
                 return report
             messages = _own(_load_chunk(session, ids), token)
             ids = [m.id for m in messages]
-            flight.gate = Gate(session, team_id, settings)
+            flight.gate = Gate(session, team_id, settings, transport=options.transport)
             for position, message in enumerate(messages):
                 outcome = "out_of_time" if flight.time_left() <= 0 else flight.send(message)
                 if outcome == "out_of_time":

@@ -19,9 +19,13 @@ import redis
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from console.models import Batch, Message, Sender
+from console.models import Batch, Message, Sender, Team
 from console.models.base import utcnow
+from console.services import timezones
+from console.services.sending import held
+from console.services.sending.compliance import Gate
 from console.services.sending.dispatch import RETRY_PREFIX
+from console.services.sending.policy import SendingSettings
 from console.services.sending.ratelimit import Pace, sender_limiter
 
 # The rate shown is the texts sent in this window.
@@ -82,6 +86,8 @@ class BatchPace:
     dispatchers: int = 0
     capacity: float | None = None
     reasons: list[str] = field(default_factory=list)
+    # When held texts go, in the viewer's zone ("" when none is held).
+    eta: str = ""
 
     @property
     def slower(self) -> bool:
@@ -95,9 +101,14 @@ def batch_pace(
     batch: Batch,
     counts: Mapping[str, int],
     now: datetime | None = None,
+    *,
+    zone: str = timezones.DEFAULT_ZONE,
+    transport: object | None = None,
 ) -> BatchPace | None:
     """The pace of a batch with texts approved or going (`counts`: its messages by
-    status, as the page's counters have them); None otherwise."""
+    status, as the page's counters have them); None otherwise. When texts are held,
+    `eta` says when they go, in `zone` (the viewer's), through the gate the texts'
+    `transport` will meet."""
     if batch.status not in ("approved", "sending", "paused"):
         return None
     if not (counts.get("approved") or counts.get("sending")):
@@ -122,6 +133,11 @@ def batch_pace(
     if conn is not None and sender is not None:
         _add_redis_figures(conn, pace, sender, batch.id)
     pace.reasons = _reasons(session, batch, pace, sender, counts, now)
+    if counts.get("approved") and batch.status != "paused" and not (sender and sender.paused):
+        settings = SendingSettings.of(session.get(Team, batch.team_id))
+        gate = Gate(session, batch.team_id, settings, transport=transport)
+        eta = held.batch_eta(session, batch, gate, now)
+        pace.eta = eta.words(zone, now) if eta is not None else ""
     return pace
 
 

@@ -49,6 +49,9 @@ class SendingSettings:
     segment_price: str = "0.0113"
     # Admin's changes to the state texting-hours table (console.services.sending.quiethours).
     quiet_hours: dict = field(default_factory=dict)
+    # Sandbox only: recipients' hours stand open, so a demo or a test texts at any hour.
+    # The gate reads it only for the sandbox transport (compliance.sandbox_hours_open).
+    sandbox_open_hours: bool = False
 
     @classmethod
     def of(cls, team: Team) -> SendingSettings:
@@ -148,6 +151,23 @@ def _clock(value: time) -> str:
         return "noon"
     hour = value.hour % 12 or 12
     return f"{hour}:{value.minute:02d} {'am' if value.hour < 12 else 'pm'}"
+
+
+class SandboxOnly(Exception):
+    """A sandbox setting asked of a console whose Twilio is configured."""
+
+
+def set_sandbox_open_hours(team: Team, config: Mapping, open_hours: bool) -> SendingSettings:
+    """Turn "Sandbox: treat recipients' hours as open" on or off for a team.
+
+    Refused (SandboxOnly) when Twilio is configured: then texts reach real phones and
+    the law's hours always hold (turning it off is always allowed)."""
+    if open_hours and not config.get("TWILIO_SANDBOX", True):
+        raise SandboxOnly("Twilio is configured: recipients' legal hours always apply.")
+    settings = SendingSettings.of(team)
+    settings.sandbox_open_hours = bool(open_hours)
+    settings.save(team)
+    return settings
 
 
 def settings_from_form(data: Mapping, current: SendingSettings) -> SendingSettings:
