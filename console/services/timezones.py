@@ -8,7 +8,7 @@ facts the quiet-hours engine uses).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -172,10 +172,12 @@ class OwnerClock:
     zone: str  # IANA name
     basis: str  # "state IL, area code 312"
     several: bool  # the facts allow more than one zone; `zone` is the first of them
+    city: str = ""  # the business's city, when the clock is its state's
 
     @property
     def place(self) -> str:
-        return place_name(self.zone)
+        """Where the clock is, in words: the business's city, else the zone's city."""
+        return self.city or place_name(self.zone)
 
     def now_text(self, now: datetime) -> str:
         """ "3:18 am for the owner, Chicago"."""
@@ -206,7 +208,14 @@ def owner_clock(lead) -> OwnerClock | None:
     zip_code = business.zip if business is not None else ""
     phones = phone_service.ranked(lead.phones) if lead is not None else []
     e164 = phones[0].e164 if phones else ""
-    return recipient_clock(state, zip_code, e164)
+    clock = recipient_clock(state, zip_code, e164)
+    city = business.city.strip() if business is not None and business.city else ""
+    # A Tampa owner reads "Tampa", not "New York": the business's city names the clock
+    # when the clock is one of its state's zones.
+    home = quiethours.STATE_ZONES.get(quiethours.state_code(state) if state else "", ())
+    if clock is not None and city and clock.zone in home:
+        return replace(clock, city=city)
+    return clock
 
 
 @lru_cache(maxsize=4096)

@@ -132,3 +132,17 @@ def test_owner_clock_of_a_lead_reads_the_business_and_best_phone():
     assert clock.now_text(TEST_NOW) == "3:00 pm for the owner, Chicago"
     nothing = SimpleNamespace(business=None, phones=[])
     assert timezones.owner_clock(nothing) is None
+
+
+def test_owner_clock_is_named_after_the_business_city_in_its_own_state():
+    tampa = SimpleNamespace(
+        business=Business(state="FL", zip="33602", city="Tampa"),
+        phones=[Phone(e164="+18135550100", kind="mobile")],
+    )
+    assert timezones.owner_clock(tampa).now_text(TEST_NOW) == "4:00 pm for the owner, Tampa"
+    # A city in a state whose zones the clock is not in does not name it.
+    elsewhere = SimpleNamespace(
+        business=Business(state="", zip="", city="Tampa"),
+        phones=[Phone(e164="+13125550100", kind="mobile")],
+    )
+    assert timezones.owner_clock(elsewhere).now_text(TEST_NOW) == "3:00 pm for the owner, Chicago"
