@@ -151,10 +151,18 @@ def make_team(name: str) -> TeamUsers:
 
 
 def make_lead(
-    team: Team, business_name: str, owner_name: str = "", mobile: str = "", state: str = "TX"
+    team: Team,
+    business_name: str,
+    owner_name: str = "",
+    mobile: str = "",
+    state: str = "TX",
+    city: str | None = None,
 ) -> Lead:
-    """A committed lead of `team` with a business, and an owner and mobile when given."""
-    business = Business(team_id=team.id, name=business_name, state=state, city="Austin")
+    """A committed lead of `team` with a business (in Austin when in Texas and no city is
+    given), and an owner and mobile when given."""
+    if city is None:
+        city = "Austin" if state == "TX" else ""
+    business = Business(team_id=team.id, name=business_name, state=state, city=city)
     owner = None
     if owner_name:
         owner = Owner(

@@ -52,6 +52,7 @@ def test_a_batch_approved_at_night_says_when_it_goes(page):
     approve = page.get_by_role("button", name=re.compile(r"^Approve all \d+"))
     expect(approve).to_be_visible(timeout=JOB_TIMEOUT_MS)
     page.wait_for_load_state("networkidle")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Approve all N texts?"
     approve.click()
 
     eta = page.locator("#batch-counters .eta")

@@ -738,7 +738,7 @@ def test_held_reply_says_when_it_goes_for_the_viewer_and_the_owner(
 
     # 9 am in Austin tomorrow, seen from the team's zone (US Eastern by default).
     goes = re.compile(
-        r"Goes (tomorrow |on \w+ )?at 10:00 am E[SD]T \(9:00 am for the owner, Chicago\) · held: "
+        r"Goes (tomorrow |on \w+ )?at 10:00 am E[SD]T \(9:00 am for the owner, Austin\) · held: "
     )
     for page in (response.text, client.get(f"/inbox/{item.id}").text):
         assert goes.search(page), page

@@ -37,6 +37,7 @@ from console.models import (
     Suppression,
     Task,
 )
+from console.models.base import utcnow
 from console.services.deals import timeline
 from tests.conftest import login, make_lead
 
@@ -296,7 +297,9 @@ def test_trace_now_starts_a_one_lead_pass_or_says_why_not(client, crew, monkeypa
     from console.services.tracing import provider_settings
 
     started = []
-    monkeypatch.setattr(record, "_start_trace_job", started.append)
+    monkeypatch.setattr(
+        record.job_queue, "start_skiptrace_pass", lambda run, user_id: started.append(run)
+    )
     lead = make_lead(crew.team, "Harbor Plumbing")
     login(client, crew.operator)
     refused = client.post(f"/leads/{lead.id}/trace", follow_redirects=True)
@@ -306,7 +309,7 @@ def test_trace_now_starts_a_one_lead_pass_or_says_why_not(client, crew, monkeypa
     client.post(f"/leads/{lead.id}/trace")
     assert [run.lead_ids for run in started] == [[lead.id]]
     lead = fresh(lead)
-    lead.traced_at = datetime.now(UTC)
+    lead.traced_at = utcnow()
     db.session.commit()
     again = client.post(f"/leads/{lead.id}/trace", follow_redirects=True)
     assert "traced within the last" in again.text

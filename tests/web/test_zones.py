@@ -266,7 +266,7 @@ def test_lead_page_shows_the_owners_clock(client, crew, stopped_clock):
 
 
 def test_lead_page_says_when_the_owner_may_be_in_another_zone(client, crew, stopped_clock):
-    lead = make_lead(crew.team, "Panhandle Feed", "Dana Reyes", state="TX")
+    lead = make_lead(crew.team, "Panhandle Feed", "Dana Reyes", state="TX", city="")
     login(client, crew.reviewer)
     page = client.get(f"/leads/{lead.id}").text
     match = re.search(r'<p class="owner-clock" title="([^"]+)">([^<]+)<', page)
@@ -286,7 +286,7 @@ def test_inbox_detail_shows_the_owners_clock(client, crew, stopped_clock, monkey
     monkeypatch.setattr("console.inbox.routes.utcnow", stopped_clock)
     desk = make_desk(crew)
     lead = texted_lead(desk, 7)
-    lead.business.state = "IL"
+    lead.business.state, lead.business.city = "IL", "Chicago"
     db.session.commit()
     item = reply_from(desk, lead.owner.phones[0].e164, "Yes, tell me more")
     login(client, crew.reviewer)
