@@ -41,8 +41,8 @@ def postgres_admin_url():
 
 @pytest.fixture(scope="session")
 def postgres_url(postgres_admin_url):
-    """A database of its own for this test session."""
-    return servers.create_database(postgres_admin_url, "console_test")
+    """A database of its own for this test session (one per pytest-xdist worker)."""
+    return servers.create_database(postgres_admin_url, f"console_test{servers.worker_suffix()}")
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +51,7 @@ def redis_url():
     import os
 
     if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
+        yield servers.worker_redis_url(os.environ["TEST_REDIS_URL"])
         return
     server = servers.RedisServer()
     if not server.binary:

@@ -180,6 +180,26 @@ class PostgresServer:
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
+def worker_suffix() -> str:
+    """"_gw0", "_gw1"... under pytest-xdist (`pytest -n`), "" otherwise: what keeps the
+    workers' databases apart on one server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def worker_redis_url(url: str) -> str:
+    """`url` on a Redis database of this xdist worker's own (1, 2... for gw0, gw1...), so
+    workers sharing one given server never flush each other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.removeprefix("gw").isdigit():
+        return url
+    base = url.split("?", 1)[0].rstrip("/")
+    head, _, last = base.rpartition("/")
+    if last.isdigit() and head.count("/") >= 2:
+        base = head
+    return f"{base}/{int(worker.removeprefix('gw')) % 15 + 1}"
+
+
 def create_database(admin_url: str, name: str) -> str:
     """Create (or recreate) database `name` on the server at `admin_url`; return its URL."""
     import psycopg
