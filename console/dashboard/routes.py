@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 
 from console.extensions import db
 from console.models import Role
+from console.models.base import utcnow
 from console.services.dashboard import team_dashboard
-from console.tasks.routes import due_today
+from console.services.deals import agenda
 from console.web import home_url
 
 bp = Blueprint("dashboard", __name__)
@@ -24,5 +25,5 @@ def index():
     return render_template(
         "dashboard/index.html",
         dashboard=team_dashboard(db.session, current_user.team_id),
-        due_rows=due_today(),
+        due_rows=agenda.due_today(db.session, current_user, utcnow()),
     )

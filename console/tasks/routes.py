@@ -62,14 +62,6 @@ def task_panel(lead: Lead, error: str = "") -> TaskPanel:
     )
 
 
-def due_today() -> list[agenda.AgendaRow]:
-    """The signed-in user's open tasks due by the end of their today (the dashboard's)."""
-    rows = agenda.agenda_rows(
-        db.session, current_user.team_id, current_user, agenda.AgendaFilters(), utcnow()
-    )
-    return [row for row in rows if row.section in ("overdue", "today")]
-
-
 @bp.app_context_processor
 def _task_helpers() -> dict:
     """`callback_when(task)` for any page that shows a booked callback."""
@@ -113,7 +105,9 @@ def count():
 @login_required
 def due_today_panel():
     """The dashboard's "Due today" panel, fetched again when a task changes."""
-    return render_template("tasks/_due_today.html", due_rows=due_today())
+    return render_template(
+        "tasks/_due_today.html", due_rows=agenda.due_today(db.session, current_user, utcnow())
+    )
 
 
 @bp.get("/equivalent")

@@ -223,3 +223,9 @@ def callback_when(task: Task, viewer_zone: str) -> str:
         f"{timezones.zone_abbreviation(local)} for the owner, {timezones.place_name(zone)} = "
         f"{timezones.clock_text(mine)} {timezones.zone_abbreviation(mine)} for you"
     )
+
+
+def due_today(session: Session, user: User, now: datetime) -> list[AgendaRow]:
+    """`user`'s open tasks due by the end of their today: overdue, then today's."""
+    rows = agenda_rows(session, user.team_id, user, AgendaFilters(), now)
+    return [row for row in rows if row.section in ("overdue", "today")]
