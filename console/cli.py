@@ -272,13 +272,17 @@ def register_commands(app: Flask) -> None:
     @export.command("deals")
     @_export_options
     def export_deals(team_name: str, output: Path) -> None:
-        """Every deal of a team: stage, lead, business, owner, number and value."""
+        """Every deal of a team: pipeline, stage, probability, value and weighted value,
+        expected close, assignee, days in stage, attribution, outcome, lead and number."""
+        from console.models.base import utcnow
         from console.services.deals import deals
 
         team = _team(team_name)
         rows = deals.export_rows(
             deals.team_deals(db.session, team.id),
+            utcnow(),
             deals.conversation_numbers(db.session, team.id),
+            deals.campaign_names(db.session, team.id),
         )
         _write_csv(output, deals.EXPORT_COLUMNS, rows)
         click.echo(f"Deals of {team.name!r} written to {output}.", err=True)

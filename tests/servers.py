@@ -181,7 +181,7 @@ class PostgresServer:
 
 
 def worker_suffix() -> str:
-    """"_gw0", "_gw1"... under pytest-xdist (`pytest -n`), "" otherwise: what keeps the
+    """ "_gw0", "_gw1"... under pytest-xdist (`pytest -n`), "" otherwise: what keeps the
     workers' databases apart on one server."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     return f"_{worker}" if worker else ""

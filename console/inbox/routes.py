@@ -12,12 +12,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import Campaign, Deal, InboxItem, Message, Role, Sender, Team, User
+from console.models import Campaign, InboxItem, Lead, Message, Role, Sender, Team, User
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS, REPLY_KINDS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services.campaigns import segments
-from console.services.deals import deals, tasks
+from console.services.deals import deals, pipelines, tasks
 from console.services.numbers import whole_number
 from console.services.phones import to_e164
 from console.services.replies import drafting, inbound, inbox, inbox_list, personas, priority
@@ -67,7 +67,7 @@ def _choices() -> dict:
         "resolutions": RESOLUTIONS,
         "draft_sources": DRAFT_SOURCES,
         "stages": personas.STAGES,
-        "deal_stages": deals.OPEN_STAGES,
+        "deal_stage_groups": pipelines.open_stage_groups(db.session, team_id),
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
@@ -113,11 +113,8 @@ def changes():
 
 def _detail(item: InboxItem) -> dict:
     conversation = item.conversation
-    deal = None
-    if item.lead_id:
-        deal = db.session.scalars(
-            select(Deal).where(Deal.team_id == item.team_id, Deal.lead_id == item.lead_id)
-        ).first()
+    lead = db.session.get(Lead, item.lead_id) if item.lead_id else None
+    deal = deals.open_deal_of(db.session, lead) if lead is not None else None
     draft = inbox.current_draft(db.session, item)
     body = draft.body if draft is not None else ""
     return {

@@ -12,7 +12,6 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from console.forms import Finite
 from console.models.leads import LEAD_STATUSES
-from console.models.replies import DEAL_STAGES
 from console.services.deals.notes import MAX_NOTE
 from console.services.lists import editing
 
@@ -87,18 +86,22 @@ class AssignForm(FlaskForm):
 
 
 class DealForm(FlaskForm):
-    """Convert the lead to a deal: the stage it starts in and its value."""
+    """Convert the lead to a deal: the pipeline and stage it starts in, and its value."""
 
-    stage = SelectField(
-        "Stage",
-        choices=[SelectChoice(k, v) for k, v in list(DEAL_STAGES.items())[:-2]],
-        default="discovery",
-    )
+    stage = SelectField("Pipeline and stage", coerce=int, choices=[])
     value = DecimalField(
         "Value ($)",
         validators=[Optional(), Finite(), NumberRange(min=0, max=10**12)],
         places=2,
     )
+
+    def offer(self, groups: list) -> DealForm:
+        """Offer the open stages of each pipeline (`pipelines.open_stage_groups`)."""
+        self.stage.choices = {
+            name: [SelectChoice(stage.id, stage.name) for stage in stages]
+            for name, stages in groups
+        }
+        return self
 
 
 class CampaignForm(FlaskForm):

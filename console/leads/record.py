@@ -29,7 +29,7 @@ from console.services import audit
 from console.services.campaigns import campaigns as campaign_service
 from console.services.deals import deals as deal_service
 from console.services.deals import notes as note_service
-from console.services.deals import timeline
+from console.services.deals import pipelines, timeline
 from console.services.lists import editing
 from console.services.timezones import viewer_zone_name
 from console.services.tracing import provider_settings, waterfall
@@ -50,7 +50,9 @@ def record_context(lead: Lead, **forms) -> dict:
         "note_form": NoteForm(formdata=None),
         "status_form": StatusForm(status=lead.status, formdata=None),
         "assign_form": _assign_form(members, formdata=None, assignee_id=lead.assignee_id or 0),
-        "deal_form": DealForm(formdata=None),
+        "deal_form": DealForm(formdata=None).offer(
+            pipelines.open_stage_groups(db.session, lead.team_id)
+        ),
         "campaign_form": _campaign_form(lead.team_id, formdata=None),
         "tag_form": TagForm(formdata=None),
     }
@@ -256,20 +258,24 @@ def add_to_campaign(lead_id: int):
 def convert(lead_id: int):
     """Make the lead a deal, in the chosen stage and at the typed value."""
     lead = team_get_or_404(Lead, lead_id)
-    form = DealForm()
+    form = DealForm().offer(pipelines.open_stage_groups(db.session, lead.team_id))
     if not form.validate():
         return _refused(lead, deal_form=form)
     if deal_service.open_deal_of(db.session, lead) is not None:
         flash("This lead already has an open deal.", "error")
         return _back(lead)
-    deal_service.open_deal(
-        db.session,
-        lead,
-        current_user,
-        stage=form.stage.data,
-        value=form.value.data,
-        note="Converted on the lead page",
-    )
+    try:
+        deal_service.open_deal(
+            db.session,
+            lead,
+            current_user,
+            stage=deal_service.open_stage(db.session, lead.team_id, form.stage.data),
+            value=form.value.data,
+            note="Converted on the lead page",
+        )
+    except deal_service.DealProblem as problem:
+        form.stage.errors = [str(problem)]
+        return _refused(lead, deal_form=form)
     db.session.commit()
     flash("Converted to a deal.", "success")
     return _back(lead)

@@ -12,6 +12,13 @@ from console.models.campaigns import (
     Sender,
 )
 from console.models.compliance import ConsentEvent, Suppression
+from console.models.deals import (
+    Deal,
+    DealStageHistory,
+    LostReason,
+    Pipeline,
+    PipelineStage,
+)
 from console.models.imports import (
     ImportJob,
     ImportReject,
@@ -26,8 +33,6 @@ from console.models.leads import Business, Email, Lead, Owner, Phone
 from console.models.records import Note, Task
 from console.models.replies import (
     Conversation,
-    Deal,
-    DealStageHistory,
     Draft,
     InboundMessage,
     InboxItem,
@@ -64,6 +69,7 @@ __all__ = [
     "ImportJob",
     "ImportReject",
     "LeadSource",
+    "LostReason",
     "MappingPreset",
     "MatchKey",
     "MatchReview",
@@ -77,6 +83,8 @@ __all__ = [
     "Owner",
     "Phone",
     "PhoneCheck",
+    "Pipeline",
+    "PipelineStage",
     "Role",
     "Task",
     "SkipTraceFile",

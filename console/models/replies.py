@@ -1,10 +1,9 @@
 """Replies: conversations with owners, their inbound texts, the inbox items a reviewer
-works, the drafts written for them, and the deals that come out of them."""
+works, and the drafts written for them (the deals that come out of them: models.deals)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
-from console.models.base import Money, TeamOwned, UTCDateTime, utcnow
+from console.models.base import TeamOwned, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from console.models.campaigns import Campaign, Sender
@@ -51,17 +50,6 @@ DRAFT_SOURCES: dict[str, str] = {
     "person": "Written by a person",
 }
 DRAFT_STATES = ("proposed", "sent", "discarded", "superseded")
-# The pipeline's stages (the pipeline pages come with their own issue).
-DEAL_STAGES: dict[str, str] = {
-    "discovery": "Discovery",
-    "qualified": "Qualified",
-    "valuation": "Valuation",
-    "loi": "Letter of intent",
-    "diligence": "Due diligence",
-    "closing": "Closing",
-    "won": "Won",
-    "lost": "Lost",
-}
 
 
 class Conversation(TeamOwned, db.Model):
@@ -208,41 +196,3 @@ class Draft(TeamOwned, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class Deal(TeamOwned, db.Model):
-    """An owner who is interested, followed through the pipeline."""
-
-    __tablename__ = "deals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(255))
-    lead_id: Mapped[int | None] = mapped_column(
-        ForeignKey("leads.id", ondelete="SET NULL"), index=True
-    )
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="SET NULL")
-    )
-    stage: Mapped[str] = mapped_column(String(12), default="discovery")
-    value: Mapped[Decimal | None] = mapped_column(Money())
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    notes: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    stage_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    lead: Mapped[Lead | None] = relationship()
-
-
-class DealStageHistory(TeamOwned, db.Model):
-    """One move of a deal from a stage to the next, by whom and when."""
-
-    __tablename__ = "deal_stage_history"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
-    from_stage: Mapped[str] = mapped_column(String(12), default="")
-    to_stage: Mapped[str] = mapped_column(String(12))
-    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(String(255), default="")
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

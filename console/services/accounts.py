@@ -85,6 +85,9 @@ def get_or_create_team(session: Session, name: str, *, is_demo: bool = False) ->
         team = Team(name=name, slug=_unique_slug(session, slugify(name)), is_demo=is_demo)
         session.add(team)
         session.flush()
+        from console.services.deals import pipelines  # deals sit above accounts
+
+        pipelines.ensure_pipelines(session, team.id)
     return team
 
 

@@ -20,6 +20,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services.lists import duplicates, merge_undo, resolve
 from tests.conftest import login
+from tests.deal_helpers import make_deal
 from tests.integration.test_resolution import BASE, resolve_rows, varied
 
 NEWER = varied(
@@ -182,8 +183,8 @@ def test_undo_gives_back_the_notes_tasks_and_deals_the_merge_moved(app, client, 
     newer = db.session.get(Lead, review.lead_id)
     note = Note(team_id=crew.team.id, lead_id=newer.id, body="Met at the expo")
     task = Task(team_id=crew.team.id, lead_id=newer.id, title="Send the NDA", due_at=utcnow())
-    deal = Deal(team_id=crew.team.id, lead_id=newer.id, title="Hillcrest Roofing")
-    db.session.add_all([note, task, deal])
+    db.session.add_all([note, task])
+    deal = make_deal(crew.team.id, newer, title="Hillcrest Roofing")
     db.session.commit()
     login(client, crew.operator)
     client.post("/imports/reviews/decide", data={"one": f"merge:{review.id}"})

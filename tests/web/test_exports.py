@@ -40,6 +40,7 @@ from console.models.base import utcnow
 from console.services.deals import tasks, timeline
 from console.services.replies import inbox
 from tests.conftest import TeamUsers, login
+from tests.deal_helpers import make_deal
 from tests.web.campaign_helpers import generate_batch, make_leads, mobile
 from tests.web.inbox_helpers import make_desk, reply_from, texted_lead
 
@@ -107,9 +108,8 @@ def seeded(app: Flask, crew: TeamUsers) -> Seeded:
         created_by_id=operator_id,
     )
     tasks.book_callback(db.session, answered, crew.operator, utcnow() + timedelta(days=1))
-    deal = Deal(team_id=team_id, title="Lake 1 Plumbing", lead_id=answered.id)
-    deal.created_by_id = operator_id
-    db.session.add_all([result, trace_file, deal])
+    make_deal(team_id, answered, title="Lake 1 Plumbing", created_by_id=operator_id)
+    db.session.add_all([result, trace_file])
     db.session.flush()
     db.session.add(
         SkipTraceFileRow(

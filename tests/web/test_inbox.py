@@ -37,7 +37,6 @@ from console.models import (
     Task,
 )
 from console.models.base import utcnow
-from console.models.replies import DEAL_STAGES
 from console.services.campaigns import segments
 from console.services.deals import tasks
 from console.services.replies import drafting, inbox, inbox_list, priority
@@ -46,6 +45,7 @@ from console.services.sending.policy import ReplySettings, SendingSettings
 from console.services.tracing import scoring
 from jobs.worker import drain
 from tests.conftest import PASSWORD, login
+from tests.deal_helpers import stage_id
 from tests.sending_helpers import CENTRAL, TUE, WED, Clock, at_local, next_weekday
 from tests.web.campaign_helpers import add_campaign, make_template, mobile
 from tests.web.inbox_helpers import (
@@ -995,16 +995,18 @@ def test_convert_to_deal_makes_one_discovery_deal(client, crew, desk):
     item = open_item(desk, 1, YES, business="Lake 1 Plumbing LLC")
     login(client, crew.operator)
 
-    response = client.post(f"/inbox/{item.id}/do/deal", data={"stage": "discovery"})
+    response = client.post(
+        f"/inbox/{item.id}/do/deal", data={"stage": stage_id(crew.team.id, "Discovery")}
+    )
 
     assert response.status_code == 200
     (deal,) = db.session.scalars(select(Deal)).all()
-    assert (deal.stage, deal.lead_id, deal.conversation_id) == (
-        "discovery",
+    assert (deal.stage.name, deal.lead_id, deal.conversation_id) == (
+        "Discovery",
         item.lead_id,
         item.conversation_id,
     )
-    assert (deal.title, deal.owner_id, deal.team_id) == (
+    assert (deal.title, deal.assignee_id, deal.team_id) == (
         "Lake 1 Plumbing LLC",
         crew.operator.id,
         crew.team.id,
@@ -1012,20 +1014,25 @@ def test_convert_to_deal_makes_one_discovery_deal(client, crew, desk):
     (history,) = db.session.scalars(select(DealStageHistory)).all()
     assert (history.deal_id, history.to_stage, history.by_id) == (
         deal.id,
-        "discovery",
+        "Discovery",
         crew.operator.id,
     )
     assert db.session.get(Lead, item.lead_id).status == "deal"
     assert fresh_item(item.id).resolution == "converted"
-    assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (discovery)"
+    assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (Discovery)"
 
-    client.post(f"/inbox/{item.id}/do/deal", data={"stage": "qualified"})
+    client.post(f"/inbox/{item.id}/do/deal", data={"stage": stage_id(crew.team.id, "Qualified")})
     later = reply_from(desk, mobile(1), "Also, my partner wants to join the call")
     assert later.id != item.id and later.state == "open"
     later_page = client.get(f"/inbox/{later.id}").text
-    assert detail_field(later_page, "Deal") == "Lake 1 Plumbing LLC (discovery)"
+    assert detail_field(later_page, "Deal") == "Lake 1 Plumbing LLC (Discovery)"
     assert "already has the deal" in later_page  # the dialog says it stays as it is
-    assert client.post(f"/inbox/{later.id}/do/deal", data={"stage": "discovery"}).status_code == 200
+    assert (
+        client.post(
+            f"/inbox/{later.id}/do/deal", data={"stage": stage_id(crew.team.id, "Discovery")}
+        ).status_code
+        == 200
+    )
 
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Deal.id))) == 1
@@ -1043,43 +1050,53 @@ def test_convert_to_deal_asks_the_stage_and_value_first(client, crew, desk):
     assert 'data-dialog="deal-dialog"' in button and "hx-post" not in button
     dialog = re.search(r'<dialog id="deal-dialog".*?</dialog>', page, re.S).group(0)
     assert f'hx-post="/inbox/{item.id}/do/deal"' in dialog
-    stages = re.findall(r'<option value="(\w+)"', dialog)
-    assert stages == [key for key in DEAL_STAGES if key not in ("won", "lost")]
+    stages = re.findall(r'<option value="(\d+)"[^>]*>([^<(]+)', dialog)
+    assert [name.strip() for _, name in stages] == [
+        "Discovery", "Qualified", "Valuation", "LOI", "Due diligence", "Closing"
+    ]  # fmt: skip
+    assert '<optgroup label="Deals">' in dialog
     assert 'name="value"' in dialog
 
     response = client.post(
-        f"/inbox/{item.id}/do/deal", data={"stage": "valuation", "value": "$1,250,000"}
+        f"/inbox/{item.id}/do/deal",
+        data={"stage": stage_id(crew.team.id, "Valuation"), "value": "$1,250,000"},
     )
     assert response.status_code == 200
     (deal,) = db.session.scalars(select(Deal)).all()
-    assert (deal.stage, deal.value) == ("valuation", Decimal("1250000.00"))
+    assert (deal.stage.name, deal.value) == ("Valuation", Decimal("1250000.00"))
     (history,) = db.session.scalars(select(DealStageHistory)).all()
-    assert (history.deal_id, history.from_stage, history.to_stage) == (deal.id, "", "valuation")
-    assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (valuation)"
+    assert (history.deal_id, history.from_stage, history.to_stage) == (deal.id, "", "Valuation")
+    assert detail_field(response.text, "Deal") == "Lake 1 Plumbing LLC (Valuation)"
 
 
 def test_convert_to_deal_without_a_value_leaves_it_blank(client, crew, desk):
     item = open_item(desk, 1, YES)
     login(client, crew.operator)
-    client.post(f"/inbox/{item.id}/do/deal", data={"stage": "qualified", "value": "  "})
+    client.post(
+        f"/inbox/{item.id}/do/deal",
+        data={"stage": stage_id(crew.team.id, "Qualified"), "value": "  "},
+    )
     (deal,) = db.session.scalars(select(Deal)).all()
-    assert (deal.stage, deal.value) == ("qualified", None)
+    assert (deal.stage.name, deal.value) == ("Qualified", None)
 
 
 @pytest.mark.parametrize(
     ("form", "problem"),
     [
-        ({}, "Pick the deal&#39;s stage"),
-        ({"stage": "won"}, "Pick the deal&#39;s stage"),
-        ({"stage": "<b>made-up</b>"}, "Pick the deal&#39;s stage"),
-        ({"stage": "discovery", "value": "lots"}, "Type the deal&#39;s value in dollars"),
-        ({"stage": "discovery", "value": "-5"}, "between $0 and $10,000,000,000"),
-        ({"stage": "discovery", "value": "1e30"}, "between $0 and $10,000,000,000"),
+        ({}, "Pick the pipeline and stage"),
+        ({"stage": "Won"}, "Pick the pipeline and stage"),
+        ({"stage": "<b>made-up</b>"}, "Pick the pipeline and stage"),
+        ({"stage": "Discovery", "value": "lots"}, "Type the deal&#39;s value in dollars"),
+        ({"stage": "Discovery", "value": "-5"}, "between $0 and $10,000,000,000"),
+        ({"stage": "Discovery", "value": "1e30"}, "between $0 and $10,000,000,000"),
+        ({"stage": "LOI"}, "LOI needs the deal&#39;s value"),
     ],
 )
 def test_convert_to_deal_refuses_a_stage_or_value_it_cannot_take(client, crew, desk, form, problem):
     item = open_item(desk, 1, YES)
     login(client, crew.operator)
+    if form.get("stage") in ("Won", "Discovery", "LOI"):  # a stage of the team, by its id
+        form = form | {"stage": stage_id(crew.team.id, form["stage"])}
     response = client.post(f"/inbox/{item.id}/do/deal", data=form)
     assert response.status_code == 422
     assert problem in response.text
@@ -1552,7 +1569,12 @@ def test_a_deal_makes_the_next_step_work_the_deal(client, crew, desk):
     lead = _scored_for_a_skip_trace(texted_lead(desk, 1).id)
     item = reply_from(desk, mobile(1), YES)
     login(client, crew.operator)
-    assert client.post(f"/inbox/{item.id}/do/deal", data={"stage": "discovery"}).status_code == 200
+    assert (
+        client.post(
+            f"/inbox/{item.id}/do/deal", data={"stage": stage_id(crew.team.id, "Discovery")}
+        ).status_code
+        == 200
+    )
     lead = fresh(lead)
     assert (lead.status, lead.recommended_action) == ("deal", "work_the_deal")
     assert "<dt>Next step</dt><dd>Work the deal</dd>" in client.get(f"/leads/{lead.id}").text

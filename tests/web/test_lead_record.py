@@ -40,6 +40,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services.deals import timeline
 from tests.conftest import login, make_lead
+from tests.deal_helpers import make_deal, stage_id
 
 T0 = datetime(2026, 1, 14, 15, 0, tzinfo=UTC)
 
@@ -241,11 +242,20 @@ def test_assigning_to_another_teams_user_is_a_404(client, crew, outsider):
 def test_convert_to_a_deal_in_a_stage_at_a_value_once(client, crew):
     lead = make_lead(crew.team, "Harbor Plumbing")
     login(client, crew.reviewer)
-    client.post(f"/leads/{lead.id}/deal", data={"stage": "qualified", "value": "250000"})
+    client.post(
+        f"/leads/{lead.id}/deal",
+        data={"stage": stage_id(crew.team.id, "Qualified"), "value": "250000"},
+    )
     deal = db.session.scalars(select(Deal)).one()
-    assert (deal.stage, deal.value, deal.lead_id) == ("qualified", Decimal("250000.00"), lead.id)
+    assert (deal.stage.name, deal.value, deal.lead_id) == (
+        "Qualified",
+        Decimal("250000.00"),
+        lead.id,
+    )
     assert fresh(lead).status == "deal"
-    again = client.post(f"/leads/{lead.id}/deal", data={"stage": "discovery"})
+    again = client.post(
+        f"/leads/{lead.id}/deal", data={"stage": stage_id(crew.team.id, "Discovery")}
+    )
     assert again.status_code == 302
     assert db.session.scalars(select(Deal)).all() == [deal]
     assert texts(lead, kinds=["deals"]) == [
@@ -332,7 +342,7 @@ def test_reviewers_cannot_edit_assign_trace_or_add_to_campaigns(client, crew, pa
 def test_reviewers_write_notes_set_status_and_convert(client, crew, path):
     lead = make_lead(crew.team, "Harbor Plumbing")
     login(client, crew.reviewer)
-    data = {"body": "hi", "status": "interested", "stage": "discovery"}
+    data = {"body": "hi", "status": "interested", "stage": stage_id(crew.team.id, "Discovery")}
     assert client.post(f"/leads/{lead.id}/{path}", data=data).status_code == 302
 
 
@@ -465,15 +475,13 @@ def busy_lead(crew, extra_texts: int = 0) -> Lead:
              created_by_id=crew.reviewer.id, created_at=at(10), state="done", done_at=at(11),
              done_by_id=crew.operator.id)
     )  # fmt: skip
-    deal = Deal(team_id=team_id, title="Harbor", lead_id=lead.id, stage="qualified")
-    db.session.add(deal)
-    db.session.flush()
+    deal = make_deal(team_id, lead, "Qualified", title="Harbor", history=False)
     db.session.add_all(
         [
-            DealStageHistory(team_id=team_id, deal_id=deal.id, to_stage="discovery",
+            DealStageHistory(team_id=team_id, deal_id=deal.id, to_stage="Discovery",
                              by_id=crew.reviewer.id, at=at(12)),
-            DealStageHistory(team_id=team_id, deal_id=deal.id, from_stage="discovery",
-                             to_stage="qualified", by_id=crew.manager.id, at=at(13)),
+            DealStageHistory(team_id=team_id, deal_id=deal.id, from_stage="Discovery",
+                             to_stage="Qualified", by_id=crew.manager.id, at=at(13)),
         ]
     )  # fmt: skip
     db.session.add(

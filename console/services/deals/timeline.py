@@ -46,7 +46,6 @@ from console.models import (
     User,
 )
 from console.models.base import UTCDateTime
-from console.models.replies import DEAL_STAGES
 from console.providers.lookup import LINE_TYPE_LABELS
 from console.services.lists.editing import DNC_SOURCE, FIELD_NAMES
 from console.services.lists.resolve import RULES
@@ -142,10 +141,6 @@ def quoted(text: str, length: int = QUOTE_LENGTH) -> str:
     """A text in curly quotes, cut at `length` characters with an ellipsis."""
     text = " ".join((text or "").split())
     return f"“{text if len(text) <= length else text[: length - 1].rstrip() + '…'}”"
-
-
-def _stage(stage: str) -> str:
-    return DEAL_STAGES.get(stage, stage)
 
 
 def _status(status: str) -> str:
@@ -485,9 +480,9 @@ def _deals(ask: _Ask) -> Iterator[_Raw]:
     )
     for move, value in rows:
         if move.from_stage:
-            what = f"Deal moved {_stage(move.from_stage)} → {_stage(move.to_stage)}"
+            what = f"Deal moved {move.from_stage} → {move.to_stage}"
         else:
-            what = f"Deal opened in {_stage(move.to_stage)}"
+            what = f"Deal opened in {move.to_stage}"
             what += f", valued ${value:,.0f}" if value is not None else ""
         what += f" · {move.note}" if move.note else ""
         yield _Raw(move.at, "deals", what, move.by_id, (13, move.id))

@@ -515,25 +515,26 @@ def convert_to_deal(
     stage: str,
     value: str | Decimal | None = None,
 ) -> Deal:
-    """A deal for the lead and this conversation in the open `stage` picked, worth `value`
-    dollars if given (typed text is read here); one open deal a lead, so a lead that has
-    one keeps it as it is. InboxProblem when the stage or value cannot be taken."""
+    """A deal for the lead and this conversation in the open stage picked (its id, as the
+    form posts it), worth `value` dollars if given (typed text is read here); one open
+    deal a lead, so a lead that has one keeps it as it is. InboxProblem when the stage
+    or value cannot be taken."""
     lead = session.get(Lead, item.lead_id) if item.lead_id else None
     if lead is None:
         raise InboxProblem("This number matches no lead; match it to a lead first.")
     try:
-        stage, value = deals.open_stage(stage), deals.deal_value(value)
+        start, amount = deals.open_stage(session, item.team_id, stage), deals.deal_value(value)
+        deal, _created = deals.open_deal(
+            session,
+            lead,
+            user,
+            stage=start,
+            value=amount,
+            conversation_id=item.conversation_id,
+            note="Converted from the inbox",
+        )
     except deals.DealProblem as problem:
         raise InboxProblem(str(problem)) from problem
-    deal, _created = deals.open_deal(
-        session,
-        lead,
-        user,
-        stage=stage,
-        value=value,
-        conversation_id=item.conversation_id,
-        note="Converted from the inbox",
-    )
     if item.state != "done":  # a reply already sent keeps its resolution
         _discard_drafts(session, item, user)
         _resolve(item, user, "converted")
@@ -543,7 +544,7 @@ def convert_to_deal(
         actor_id=user.id,
         action="inbox.deal",
         entity=item,
-        after={"deal_id": deal.id, "stage": deal.stage},
+        after={"deal_id": deal.id, "stage": deal.stage.name},
     )
     return deal
 
