@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from console.jobruns.routes import bp as jobruns_bp
     from console.leads.routes import bp as leads_bp
     from console.library.routes import bp as library_bp
+    from console.pipeline.routes import bp as pipeline_bp
     from console.settings.routes import bp as settings_bp
     from console.skiptrace.routes import bp as skiptrace_bp
     from console.tasks.routes import bp as tasks_bp
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         leads_bp,
         imports_bp,
+        pipeline_bp,
         skiptrace_bp,
         campaigns_bp,
         library_bp,
