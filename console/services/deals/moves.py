@@ -23,7 +23,7 @@ from console.models.deals import REQUIRABLE
 from console.services import audit
 from console.services.deals import attribution
 from console.services.deals.deals import DealProblem
-from console.services.timezones import format_when
+from console.services.timezones import format_when, local_date
 
 # Roles that move any deal; the others move the deals assigned to them.
 MOVE_ANY = (Role.MANAGER,)
@@ -113,8 +113,8 @@ def move_deal(
     """Move `deal` to `to_stage` as `user`; the history row written, None when it was
     already there. `seen_stage_id` is the stage the mover saw the deal in (the board's
     card); when the deal has left it since, MoveConflict (its time in the viewer's
-    `zone`). `today` is the mover's date, the close date of a won or lost deal unless
-    one is typed. Does not commit."""
+    `zone`). `today` is the mover's date (by default today in `zone`), the close date of
+    a won or lost deal unless one is typed. Does not commit."""
     fields = fields or MoveFields()
     now = now or utcnow()
     if not can_move(user, deal):
@@ -129,7 +129,7 @@ def move_deal(
         raise NeedsFields(to_stage, missing)
     reason = _lost_reason(session, deal.team_id, fields.lost_reason_id, to_stage)
     from_stage = session.get(PipelineStage, deal.stage_id)
-    changes = _changes(deal, to_stage, fields, reason, now, today or now.date())
+    changes = _changes(deal, to_stage, fields, reason, now, today or local_date(now, zone))
     done = session.execute(
         update(Deal)
         .where(Deal.id == deal.id, Deal.team_id == deal.team_id, Deal.stage_id == seen)
