@@ -6,7 +6,9 @@ through the HTTP skip-trace adapter (see tests/bench/skiptrace.py); `python -m t
 campaigns` drafts, previews, approves and sends a 2,000-text batch (see
 tests/bench/campaigns.py); `python -m tests.bench sending` sends 2,000-text batches through
 worker processes at several Twilio latencies, with and without errors (see
-tests/bench/sending.py); `python -m tests.bench render` is the default below.
+tests/bench/sending.py); `python -m tests.bench pipeline` times the deal board, list,
+export and moves with 10,000 open deals (see tests/bench/pipeline.py); `python -m
+tests.bench render` is the default below.
 
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
 
     The first argument may name the benchmark: `render` (the default), `ingest`,
-    `skiptrace`, `campaigns`, `replies` or `sending`.
+    `skiptrace`, `campaigns`, `replies`, `sending` or `pipeline`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:
@@ -282,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import sending
 
         return sending.main(argv[1:], postgres_server)
+    if argv[:1] == ["pipeline"]:
+        from tests.bench import pipeline
+
+        return pipeline.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)

@@ -358,18 +358,20 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     lead_card = panel.get_by_role("complementary", name="Lead")
     expect(fact(lead_card, "Deal")).to_have_text("none")
 
-    # c asks the deal's stage (discovery first) and value, then converts the item; the
+    # c asks the deal's pipeline and stage (Discovery first) and value, then converts; the
     # panel moves on to the next reply.
     page.locator("body").focus()
     page.keyboard.press("c")
     question = page.get_by_role("dialog", name="Convert to a deal")
-    expect(question.get_by_label("Stage")).to_have_value("discovery")
+    expect(question.get_by_label("Pipeline and stage").locator("option:checked")).to_have_text(
+        "Discovery"
+    )
     question.get_by_role("button", name="Convert to deal").click()
     expect(row(page, owner)).to_have_count(0)
     expect(panel).not_to_have_attribute("data-item", first_id)
     page.goto(f"/inbox/{first_id}")
     expect(fact(panel, "State")).to_have_text("done: Converted to a deal")
-    expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(discovery\)$"))
+    expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(Discovery\)$"))
     snap(page, "10-deal")
 
     # They write again asking for a call: a new item, and the callback goes on the lead.
@@ -398,7 +400,7 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     )
     expect(fact(panel, "State")).to_contain_text("done")
     expect(fact(lead_card, "Callback")).to_have_text(f"{booked} · Friday at 10am")
-    expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(discovery\)$"))
+    expect(fact(lead_card, "Deal")).to_have_text(re.compile(r"\(Discovery\)$"))
     snap(page, "11-callback")
 
     lead_card.get_by_role("link").first.click()
@@ -406,7 +408,7 @@ def test_interested_owner_becomes_a_deal_and_gets_a_callback(page, admin, texted
     replies = page.locator("section").filter(
         has=page.get_by_role("heading", name="Replies and deals")
     )
-    expect(replies).to_contain_text("discovery")
+    expect(replies).to_contain_text("Discovery since")
     expect(page.locator("#lead-tasks")).to_contain_text(booked)
     expect(page.locator("#lead-tasks")).to_contain_text("Friday at 10am")
     snap(page, "12-lead-deal-and-callback")

@@ -215,8 +215,8 @@ def test_convert_to_deal_asks_the_stage_and_the_value(page):
     page.keyboard.press("c")
     question = page.get_by_role("dialog", name="Convert to a deal")
     expect(question).to_be_visible()
-    stage = question.get_by_label("Stage")
-    expect(stage).to_have_value("discovery")
+    stage = question.get_by_label("Pipeline and stage")
+    expect(stage.locator("option:checked")).to_have_text("Discovery")
     expect(stage.locator("option")).to_have_count(6)  # the open stages, not won or lost
     stage.select_option(label="Valuation")
     question.get_by_label(re.compile(r"^Value")).fill("1,250,000")
@@ -235,7 +235,7 @@ def test_convert_to_deal_asks_the_stage_and_the_value(page):
     expect(panel).not_to_have_attribute("data-item", item_id)
     page.goto(f"/inbox/{item_id}")
     deal = lead_card.locator("dl > div").filter(has=page.locator("dt", has_text="Deal"))
-    expect(deal.locator("dd")).to_have_text(re.compile(r"\(valuation\)$"))
+    expect(deal.locator("dd")).to_have_text(re.compile(r"\(Valuation\)$"))
 
 
 def test_simulate_a_reply_says_where_it_went(page):
