@@ -415,9 +415,9 @@ class StageForm(FlaskForm):
         ],
     )
     stale_days = IntegerField(
-        "Stale after (days without activity)",
+        "Stale after (days)",
         validators=[Optional(), NumberRange(1, STALE_DAYS_MAX, "Give 1 to 3650 days, or none.")],
-        description="Blank: deals here never go stale.",
+        description="Days without activity; blank: never stale.",
     )
     required = MultiCheckboxField(
         "Required on entry",

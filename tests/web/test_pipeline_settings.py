@@ -463,6 +463,8 @@ def test_a_stage_holding_deals_is_deleted_only_with_a_stage_to_move_them_to(clie
     login(client, crew.admin)
     page = client.get("/settings/pipeline").text
     assert "Move 1 and delete" in page
+    qualified = stage_id(crew.team.id, "Qualified")
+    assert f'<option value="{qualified}" selected>Qualified</option>' in page  # the stage before
     response = client.post(f"/settings/pipeline/stages/{valuation}/delete", follow_redirects=True)
     assert "Valuation holds 1 deal: pick the stage they move to" in response.text
     assert stage_names(pipeline.id) == DEFAULT_ORDER
