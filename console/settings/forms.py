@@ -1,5 +1,5 @@
-"""Settings forms: teammates and their roles, senders, sending rules, texting hours, and
-the rules for answering owners' replies."""
+"""Settings forms: teammates and their roles, senders, sending rules, texting hours, the
+rules for answering owners' replies, and the team's pipelines, stages and lost reasons."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ from console.forms import Finite, account_email
 from console.models import Role
 from console.models.base import INT_MAX
 from console.models.campaigns import DEFAULT_SENDER_MPS, SENDER_KINDS
+from console.models.deals import OUTCOMES, REQUIRABLE
 from console.services.campaigns.tokens import OPT_OUT_DEFAULT, has_opt_out
+from console.services.deals.pipeline_setup import STALE_DAYS_MAX, StageFields
 from console.services.sending.policy import (
     REPLY_TEXT_DEFAULTS,
     REPLY_TEXT_MAX,
@@ -381,3 +383,85 @@ def _is_web_address(link: str) -> bool:
         and len(labels) >= 2
         and all(labels)
     )
+
+
+class PipelineNameForm(FlaskForm):
+    """A pipeline's name: a new pipeline's, or a new name for one."""
+
+    name = StringField(
+        "Name", validators=[DataRequired("Give the pipeline a name."), Length(max=80)]
+    )
+
+
+class LostReasonForm(FlaskForm):
+    """A lost reason's name: a new reason's, or a new name for one."""
+
+    name = StringField(
+        "Reason", validators=[DataRequired("Give the reason a name."), Length(max=120)]
+    )
+
+
+class StageForm(FlaskForm):
+    """A stage of a pipeline: name, chance of winning, when its deals go stale, what it
+    asks for on entry and its outcome (the rules between stages are the service's)."""
+
+    name = StringField("Name", validators=[DataRequired("Give the stage a name."), Length(max=80)])
+    probability = IntegerField(
+        "Win probability (%)",
+        default=0,
+        validators=[
+            InputRequired("Give a probability from 0 to 100."),
+            NumberRange(0, 100, "Give a probability from 0 to 100."),
+        ],
+    )
+    stale_days = IntegerField(
+        "Stale after (days)",
+        validators=[Optional(), NumberRange(1, STALE_DAYS_MAX, "Give 1 to 3650 days, or none.")],
+        description="Days without activity; blank: never stale.",
+    )
+    required = MultiCheckboxField(
+        "Required on entry",
+        choices=[SelectChoice(key, label) for key, label in REQUIRABLE.items()],
+    )
+    outcome = SelectField(
+        "Outcome",
+        choices=[SelectChoice(key, label) for key, label in OUTCOMES.items()],
+        default="open",
+    )
+
+    @staticmethod
+    def initial(stage) -> dict:
+        """The form's values for a saved stage."""
+        return {
+            "name": stage.name,
+            "probability": stage.probability,
+            "stale_days": stage.stale_days,
+            "required": list(stage.required_fields or []),
+            "outcome": stage.outcome,
+        }
+
+    def stage_fields(self) -> StageFields:
+        """The stage as typed, for the pipeline setup service."""
+        return StageFields(
+            name=self.name.data or "",
+            probability=self.probability.data or 0,
+            stale_days=self.stale_days.data,
+            required=list(self.required.data or []),
+            outcome=self.outcome.data,
+        )
+
+
+class AddStageForm(StageForm):
+    """A new stage, and the stage it comes after (0: first)."""
+
+    after = SelectField("Place after", coerce=int, choices=[])
+
+    def place_after(self, stages) -> AddStageForm:
+        """Offer the pipeline's `stages`; by default after its last open stage."""
+        self.after.choices = [SelectChoice(0, "At the start")] + [
+            SelectChoice(stage.id, stage.name) for stage in stages
+        ]
+        if self.after.data is None or not self.is_submitted():
+            open_ids = [stage.id for stage in stages if stage.is_open]
+            self.after.data = open_ids[-1] if open_ids else 0
+        return self

@@ -682,3 +682,6 @@ def _replies_page(form: RepliesForm, settings: policy.ReplySettings, status: int
         claude_configured=bool(current_app.config.get("ANTHROPIC_API_KEY")),
         opt_out_segments=policy.OPT_OUT_CONFIRMATION_SEGMENTS,
     ), status
+
+
+from console.settings import pipeline  # noqa: E402, F401 - Settings > Pipeline joins bp
