@@ -196,3 +196,19 @@ def test_the_history_row_goes_with_the_move_or_not_at_all(crew, deal):
     db.session.expire_all()
     assert db.session.get(Deal, deal.id).stage.name == "Qualified"
     assert db.session.scalar(select(func.count(DealStageHistory.id))) == 1
+
+
+def test_a_retired_reason_is_refused_unless_the_deal_already_has_it(crew, deal):
+    went_silent = next(
+        r for r in pipelines.lost_reasons(db.session, crew.team.id) if r.name == "Went silent"
+    )
+    went_silent.active = False
+    db.session.commit()
+    with pytest.raises(moves.MoveRefused, match="is retired"):
+        move(deal, "Lost", crew.manager, lost_reason_id=went_silent.id)
+    db.session.rollback()
+    deal = db.session.get(Deal, deal.id)
+    deal.lost_reason_id = went_silent.id  # lost for it before it was retired
+    db.session.commit()
+    move(deal, "Lost", crew.manager, lost_reason_id=went_silent.id)
+    assert db.session.get(Deal, deal.id).lost_reason.name == "Went silent"

@@ -127,7 +127,7 @@ def move_deal(
     missing = missing_fields(deal, to_stage, fields)
     if missing:
         raise NeedsFields(to_stage, missing)
-    reason = _lost_reason(session, deal.team_id, fields.lost_reason_id, to_stage)
+    reason = _lost_reason(session, deal, fields.lost_reason_id, to_stage)
     from_stage = session.get(PipelineStage, deal.stage_id)
     changes = _changes(deal, to_stage, fields, reason, now, today or local_date(now, zone))
     done = session.execute(
@@ -218,14 +218,17 @@ def _changes(
 
 
 def _lost_reason(
-    session: Session, team_id: int, reason_id: int | None, stage: PipelineStage
+    session: Session, deal: Deal, reason_id: int | None, stage: PipelineStage
 ) -> LostReason | None:
-    """The team's lost reason picked for a lost stage; MoveRefused when it is not one."""
+    """The team's lost reason picked for a lost stage; MoveRefused when it is not one,
+    or is retired (unless it is the deal's own already)."""
     if stage.outcome != "lost":
         return None
     reason = session.get(LostReason, reason_id) if reason_id else None
-    if reason is None or reason.team_id != team_id:
+    if reason is None or reason.team_id != deal.team_id:
         raise MoveRefused("Pick why the deal was lost.")
+    if not reason.active and reason.id != deal.lost_reason_id:
+        raise MoveRefused(f"“{reason.name}” is retired; pick another reason.")
     return reason
 
 
