@@ -87,7 +87,7 @@ def deal_page(deal: Deal, status: int = 200, **shown):
         tasks_panel=panel,
         next_step=next((r for r in panel.rows if r.task.state == "open"), None) if panel else None,
         notes=_notes(deal),
-        note_form=shown.pop("note_form", None) or NoteForm(formdata=None),
+        deal_note_form=shown.pop("note_form", None) or NoteForm(formdata=None),
         timeline=timeline.for_lead(db.session, lead, kinds=request.args.getlist("kind"), zone=zone)
         if lead is not None
         else None,

@@ -118,6 +118,7 @@ def test_the_page_shows_each_section(client, crew, deal):
     assert "Operator of Harbor Partners" in page
     assert f'href="/leads/{deal.lead_id}"' in page
     assert 'id="deal-move"' in page  # where the board's stage select goes
+    assert page.count('class="note-form"') == 1  # the timeline leaves notes to the panel
 
 
 @pytest.mark.parametrize("role", list(Role))
