@@ -1,5 +1,5 @@
 """The deal page in a real browser: a manager opens a lead's deal from the lead page,
-changes its value and writes a note, and sees both.
+changes its value and writes a note, and sees both (on a console of its own).
 
 Screenshots for a person to look at: `tests/e2e/screenshots/deal-page*.png`.
 """
@@ -9,9 +9,17 @@ from __future__ import annotations
 import pytest
 
 from console.models import Role
-from tests.e2e.conftest import assert_fits_width, expect, sign_in, url_path
+from tests.e2e.conftest import assert_fits_width, expect, running_console, sign_in, url_path
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory):
+    """A console of this module's own: the lead it makes a deal of (and its note) would
+    change what other modules count on the shared one."""
+    with running_console(tmp_path_factory.mktemp("deal-page-instance")) as server:
+        yield server
 
 
 def open_a_deal(page) -> None:

@@ -13,7 +13,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import AuditEvent, Deal, DealStageHistory, Note, Role, Task
+from console.models import AuditEvent, Deal, DealStageHistory, InboxItem, Note, Role, Task
 from console.pipeline import deal_page
 from console.services.deals import deal_record, pipelines
 from console.services.sending import delivery
@@ -435,9 +435,31 @@ def test_a_reply_from_the_deal_page_goes_through_the_gate(client, crew, replied_
     )
     assert reply.approved_by_id == crew.reviewer.id
     assert fresh_deal(replied_deal).last_touch_at == daytime()
+    item = db.session.scalar(
+        select(InboxItem).where(InboxItem.conversation_id == replied_deal.conversation_id)
+    )
+    assert (item.state, item.resolution) == ("done", "sent")  # answered, as from the inbox
     page = client.get(f"/deals/{replied_deal.id}").text
     assert "Could we talk Thursday?" in page  # waiting in the thread
     assert "Reply queued" in page
+
+
+def test_a_reply_with_no_open_inbox_item_is_audited_on_the_deal(
+    client, crew, replied_deal, daytime
+):
+    item = db.session.scalar(
+        select(InboxItem).where(InboxItem.conversation_id == replied_deal.conversation_id)
+    )
+    item.state = "done"
+    db.session.commit()
+    login(client, crew.operator)
+
+    client.post(f"/deals/{replied_deal.id}/reply", data={"body": "Following up on Thursday"})
+
+    (reply,) = replies_to(mobile(1))
+    (event,) = audit_of(replied_deal, "deal.reply")
+    assert event.after == {"message_id": reply.id, "body": "Following up on Thursday"}
+    assert event.actor_id == crew.operator.id
 
 
 def test_a_reply_to_a_suppressed_number_is_refused_with_its_reason(
