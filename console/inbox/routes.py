@@ -12,9 +12,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import Campaign, InboxItem, Lead, Message, Role, Sender, Team, User
+from console.models import Campaign, InboxItem, Lead, Role, Sender, Team, User
 from console.models.base import utcnow
-from console.models.campaigns import PERSONAS, REPLY_KINDS
+from console.models.campaigns import PERSONAS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
 from console.services.campaigns import segments
 from console.services.deals import deals, pipelines, tasks
@@ -133,15 +133,7 @@ def _detail(item: InboxItem) -> dict:
         "breached": inbox_list.breached(item),
         "sender": inbox.reply_sender(db.session, conversation),
         "suppression": inbox.suppression_of(db.session, item),
-        "queued": db.session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation.id,
-                Message.kind.in_(REPLY_KINDS),
-                Message.status.in_(("approved", "sending")),
-            )
-            .order_by(Message.id)
-        ).all(),
+        "queued": inbox.queued_replies(db.session, conversation),
     }
 
 

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import Lead, Task, User
+from console.models import Deal, Lead, Task, User
 from console.models.base import utcnow
 from console.models.records import TASK_KINDS
 from console.services import timezones
@@ -47,10 +47,12 @@ class TaskPanel:
     teammates: list[User]
     viewer_zone: str
     error: str = ""
+    # On the deal page: what is booked there carries the deal as well as its lead.
+    deal_id: int | None = None
 
 
-def task_panel(lead: Lead, error: str = "") -> TaskPanel:
-    """The lead page's tasks panel for the signed-in user."""
+def task_panel(lead: Lead, error: str = "", deal: Deal | None = None) -> TaskPanel:
+    """The lead page's tasks panel (or the lead's `deal`'s page's) for the signed-in user."""
     zone = _zone()
     return TaskPanel(
         lead=lead,
@@ -59,7 +61,20 @@ def task_panel(lead: Lead, error: str = "") -> TaskPanel:
         teammates=_teammates(),
         viewer_zone=zone,
         error=error,
+        deal_id=deal.id if deal is not None else None,
     )
+
+
+def _deal_of_form(lead: Lead) -> Deal | None:
+    """The lead's deal a request names (`deal_id`), for tasks booked on the deal's page;
+    another team's deal, or another lead's, is a 404."""
+    deal_id = whole_number(request.values.get("deal_id"))
+    if deal_id is None:
+        return None
+    deal = team_get_or_404(Deal, deal_id)
+    if deal.lead_id != lead.id:
+        abort(404)
+    return deal
 
 
 @bp.app_context_processor
@@ -125,7 +140,8 @@ def equivalent():
 def lead_panel(lead_id: int):
     """The lead page's tasks panel alone."""
     lead = team_get_or_404(Lead, lead_id)
-    return render_template("tasks/_lead_tasks.html", tasks_panel=task_panel(lead))
+    panel = task_panel(lead, deal=_deal_of_form(lead))
+    return render_template("tasks/_lead_tasks.html", tasks_panel=panel)
 
 
 def _changed(task: Task | None = None) -> Response:
@@ -148,6 +164,7 @@ def _problem(problem: tasks.TaskProblem) -> Response:
 def create():
     """A task on a lead, due at a date and time on the booker's clock."""
     lead = team_get_or_404(Lead, whole_number(request.form.get("lead_id")) or 0)
+    deal = _deal_of_form(lead)
     form, zone = request.form, _zone()
     try:
         task = tasks.create_task(
@@ -159,6 +176,7 @@ def create():
             zone=zone,
             assignee_id=whole_number(form.get("assignee")),
             lead_id=lead.id,
+            deal_id=deal.id if deal is not None else None,
             note=form.get("note", ""),
         )
     except tasks.TaskProblem as problem:
@@ -175,8 +193,15 @@ def book_callback(lead_id: int):
     when = tasks.local_due(request.form.get("date", ""), request.form.get("time", ""), zone)
     if when is None:
         return _problem(tasks.TaskProblem("Pick a date and time for the callback."))
+    deal = _deal_of_form(lead)
     task = tasks.book_callback(
-        db.session, lead, current_user, when, zone=zone, note=request.form.get("note", "")
+        db.session,
+        lead,
+        current_user,
+        when,
+        zone=zone,
+        note=request.form.get("note", ""),
+        deal_id=deal.id if deal is not None else None,
     )
     return _changed(task)
 

@@ -28,9 +28,6 @@ from console.models import (
     MessageTemplate,
 )
 
-# Outbound texts that reached the carrier: what counts as a touch.
-TOUCHED = ("sent", "delivered", "undelivered", "failed")
-
 
 @dataclass(frozen=True)
 class Attribution:
@@ -185,4 +182,4 @@ def for_deal(session: Session, deal: Deal) -> Attribution:
 def _import_name(job: ImportJob | None) -> str:
     if job is None:
         return ""
-    return getattr(job, "filename", "") or f"Import {job.id}"
+    return job.filename or f"Import {job.id}"

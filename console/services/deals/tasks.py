@@ -197,8 +197,10 @@ def book_callback(
     zone: str = "",
     note: str = "",
     inbox_item_id: int | None = None,
+    deal_id: int | None = None,
 ) -> Task:
-    """An open callback task on `lead` at `when` (UTC), given to the user who booked it."""
+    """An open callback task on `lead` (and its deal `deal_id`, when booked on the deal's
+    page) at `when` (UTC), given to the user who booked it."""
     task = Task(
         team_id=lead.team_id,
         kind="callback",
@@ -207,6 +209,7 @@ def book_callback(
         due_at=when,
         zone=zone,
         lead_id=lead.id,
+        deal_id=deal_id,
         inbox_item_id=inbox_item_id,
         assignee_id=user.id if user is not None else None,
         created_by_id=user.id if user is not None else None,

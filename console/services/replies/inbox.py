@@ -31,6 +31,7 @@ from console.models import (
     User,
 )
 from console.models.base import utcnow
+from console.models.campaigns import REPLY_KINDS
 from console.providers.claude import Claude
 from console.services import audit
 from console.services.campaigns import segments
@@ -265,32 +266,67 @@ def send_reply(
     `transport` is where it will go (the sandbox's may open quiet hours).
     """
     now = now or utcnow()
+    lead = session.get(Lead, item.lead_id) if item.lead_id else None
+    # The apology to a wrong number goes once; the number is suppressed when it has.
+    kind = "farewell" if item.label == "WRONG_NUMBER" else "reply"
+    message = queue_reply(
+        session, item.conversation, lead, user, body, kind=kind, now=now, transport=transport
+    )
+    body = message.body
+    _log_draft(session, item, user, body, message, now)
+    _resolve(item, user, "auto_sent" if auto else "sent", now)
+    audit.record(
+        session,
+        team_id=item.team_id,
+        actor_id=user.id if user is not None else None,
+        action="inbox.reply_auto" if auto else "inbox.reply",
+        entity=item,
+        after={"message_id": message.id, "body": body},
+    )
+    session.commit()
+    return message
+
+
+def queue_reply(
+    session: Session,
+    conversation: Conversation,
+    lead: Lead | None,
+    user: User | None,
+    body: str,
+    *,
+    kind: str = "reply",
+    now: datetime | None = None,
+    transport: object | None = None,
+) -> Message:
+    """A text to the conversation's number, queued for the dispatcher after the gate
+    let it through (held, with its reason and time, when it must wait); flushed, not
+    committed. InboxProblem, in words for people, when it is empty, too long, has no
+    sender or the gate refuses the number. The inbox's reply and the deal page's use it.
+    """
+    now = now or utcnow()
     body = (body or "").strip()
     if not body:
         raise InboxProblem("The reply is empty.")
     measured = segments.measure(body)
     if measured.too_long:
         raise InboxProblem("The reply is longer than 1,600 characters.")
-    conversation = item.conversation
     sender = reply_sender(session, conversation)
     if sender is None:
         raise InboxProblem("The team has no sender to reply from.")
-    lead = session.get(Lead, item.lead_id) if item.lead_id else None
     recipient = recipient_of(lead, conversation.e164)
     if recipient.lead_status in REPLY_OPEN_STATUSES:
         recipient.lead_status = ""
-    settings = SendingSettings.of(session.get(Team, item.team_id))
-    gate = Gate(session, item.team_id, settings, transport=transport)
+    settings = SendingSettings.of(session.get(Team, conversation.team_id))
+    gate = Gate(session, conversation.team_id, settings, transport=transport)
     decision = gate.decide(recipient, sender, now)
     if decision.blocked:
         raise InboxProblem(f"Not sent: {decision.reason}")
     business = lead.business if lead is not None else None
     message = Message(
-        team_id=item.team_id,
-        # The apology to a wrong number goes once; the number is suppressed when it has.
-        kind="farewell" if item.label == "WRONG_NUMBER" else "reply",
+        team_id=conversation.team_id,
+        kind=kind,
         conversation_id=conversation.id,
-        lead_id=item.lead_id,
+        lead_id=lead.id if lead is not None else None,
         campaign_id=None,
         sender_id=sender.id,
         to_e164=conversation.e164,
@@ -308,18 +344,23 @@ def send_reply(
     )
     session.add(message)
     session.flush()
-    _log_draft(session, item, user, body, message, now)
-    _resolve(item, user, "auto_sent" if auto else "sent", now)
-    audit.record(
-        session,
-        team_id=item.team_id,
-        actor_id=user.id if user is not None else None,
-        action="inbox.reply_auto" if auto else "inbox.reply",
-        entity=item,
-        after={"message_id": message.id, "body": body},
-    )
-    session.commit()
     return message
+
+
+def queued_replies(session: Session, conversation: Conversation) -> list[Message]:
+    """Replies to the conversation's number waiting to go (held or being sent), oldest
+    first: the thread shows them under the texts already sent."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.kind.in_(REPLY_KINDS),
+                Message.status.in_(("approved", "sending")),
+            )
+            .order_by(Message.id)
+        )
+    )
 
 
 def _log_draft(session, item, user, body, message, now) -> None:
