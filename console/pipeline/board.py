@@ -60,9 +60,10 @@ def board():
 
 def _board_page(filters: board_service.BoardFilters, status: int = 200):
     """The board page as `filters` narrow it."""
+    pipelines.ensure_pipelines(db.session, current_user.team_id)
+    db.session.commit()  # a team's first visit makes its default pipeline
     now = utcnow()
     shown = board_service.board(db.session, current_user.team_id, filters, current_user, now)
-    db.session.commit()  # a team's first visit makes its default pipeline
     page = render_template(
         "pipeline/board.html", board=shown, filters=filters, now=now, **_filter_choices()
     )
@@ -188,8 +189,14 @@ def move(deal_id: int):
         return _ask(deal, stage, needs.missing, back, str(needs), problem=False)
     except moves.MoveConflict as conflict:
         db.session.rollback()
-        return _moved(deal, [pipelines.stage_of(db.session, deal.team_id, seen)], filters,
-                      back, str(conflict), 409)  # fmt: skip
+        return _moved(
+            deal,
+            [pipelines.stage_of(db.session, deal.team_id, seen)],
+            filters,
+            back,
+            str(conflict),
+            409,
+        )
     except DealProblem as problem:
         db.session.rollback()
         if request.form.get("dialog"):
@@ -213,7 +220,9 @@ def _moved(deal, others, filters, back: str, message: str, status: int):
         return redirect(back, 303) if status == 200 else _board_page(filters, status)
     stages = [deal.stage, *(s for s in others if s is not None and s.id != deal.stage_id)]
     card = board_service.cards_of(db.session, [deal.id], current_user, utcnow())[0]
-    heads = board_service.columns_now(db.session, current_user.team_id, stages, filters, current_user)
+    heads = board_service.columns_now(
+        db.session, current_user.team_id, stages, filters, current_user
+    )
     return render_template(
         "pipeline/_moved.html",
         card=card,

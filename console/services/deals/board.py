@@ -124,9 +124,12 @@ def _plain(amount: Decimal | None) -> str:
 
 def board_pipeline(session: Session, team_id: int, filters: BoardFilters) -> Pipeline:
     """The pipeline the filters pick, else the team's first."""
-    return pipelines.pipeline_of(
-        session, team_id, filters.pipeline_id
-    ) or pipelines.default_pipeline(session, team_id)
+    return _picked(pipelines.ensure_pipelines(session, team_id), filters)
+
+
+def _picked(found: list[Pipeline], filters: BoardFilters) -> Pipeline:
+    """The pipeline of `found` (a team's) the filters pick, else the first."""
+    return next((p for p in found if p.id == filters.pipeline_id), found[0])
 
 
 def _conditions(team_id: int, pipeline_id: int, filters: BoardFilters, user_id: int) -> list:
@@ -371,12 +374,13 @@ def board(
     filters: BoardFilters,
     user: User,
     now: datetime,
-    size: int = COLUMN_SIZE,
+    size: int | None = None,
 ) -> Board:
     """The board of the pipeline the filters pick: every stage a column with its totals
-    and its first `size` cards."""
+    and its first `size` cards (COLUMN_SIZE)."""
+    size = size or COLUMN_SIZE
     all_pipelines = pipelines.ensure_pipelines(session, team_id)
-    pipeline = board_pipeline(session, team_id, filters)
+    pipeline = _picked(all_pipelines, filters)
     stages = pipelines.stages_of(session, pipeline.id)
     totals = column_totals(session, team_id, pipeline.id, filters, user.id)
     where = _conditions(team_id, pipeline.id, filters, user.id)
@@ -418,10 +422,11 @@ def column_page(
     user: User,
     now: datetime,
     after: str = "",
-    size: int = COLUMN_SIZE,
+    size: int | None = None,
 ) -> Column:
-    """The next `size` cards of one column, after the card `after` names (its first
-    cards when blank); the column's totals are not counted again."""
+    """The next `size` (COLUMN_SIZE) cards of one column, after the card `after` names
+    (its first cards when blank); the column's totals are not counted again."""
+    size = size or COLUMN_SIZE
     where = _conditions(team_id, stage.pipeline_id, filters, user.id)
     where.append(Deal.stage_id == stage.id)
     start = _after(after)
@@ -452,8 +457,9 @@ def columns_now(
     totals = column_totals(
         session, team_id, stages[0].pipeline_id, filters, user.id, [s.id for s in stages]
     )
+    none = (0, Decimal("0"))
     return [
-        Column(stage=s, count=totals.get(s.id, (0, 0))[0], total=totals.get(s.id, (0, 0))[1])
+        Column(stage=s, count=totals.get(s.id, none)[0], total=totals.get(s.id, none)[1])
         for s in stages
     ]
 
