@@ -190,6 +190,7 @@ class Card:
     next_step: Task | None
     overdue: bool
     movable: bool  # the viewer may move it
+    touched: str  # the last touch, "today" or "3 d ago"
 
     @property
     def business(self) -> str:
@@ -269,7 +270,16 @@ def card_of(deal: Deal, step: Task | None, user: User, now: datetime) -> Card:
         next_step=step,
         overdue=step is not None and step.due_at < now,
         movable=moves.can_move(user, deal),
+        touched=_ago(deal.last_touch_at, now),
     )
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    """ "today", "1 d ago", "16 d ago": a last touch in whole days, as a card has room for."""
+    if moment is None:
+        return "never"
+    days = (now - moment).days
+    return "today" if days < 1 else f"{days} d ago"
 
 
 # ---------------------------------------------------------------- the board
