@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models import LostReason, Pipeline, PipelineStage
+from console.services.numbers import whole_number
 
 DEFAULT_PIPELINE = "Deals"
 
@@ -131,10 +132,7 @@ def stages_of(session: Session, pipeline_id: int) -> list[PipelineStage]:
 
 def stage_of(session: Session, team_id: int, stage_id: int | str | None) -> PipelineStage | None:
     """The team's stage `stage_id` (as typed in a form); None when it is not one."""
-    try:
-        wanted = int(stage_id) if stage_id not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    wanted = whole_number(stage_id)  # none past the database's range either
     if wanted is None:
         return None
     return session.scalar(
