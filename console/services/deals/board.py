@@ -194,11 +194,13 @@ class Card:
 
     @property
     def business(self) -> str:
+        """The business's name, blank when the deal has no lead."""
         lead = self.deal.lead
         return lead.business.name if lead is not None and lead.business is not None else ""
 
     @property
     def owner(self) -> str:
+        """The owner's name, blank when unknown."""
         lead = self.deal.lead
         return lead.owner.full_name if lead is not None and lead.owner is not None else ""
 
@@ -321,6 +323,7 @@ class Board:
 
     @property
     def count(self) -> int:
+        """The filtered deals on the board, every column's."""
         return sum(column.count for column in self.columns)
 
     @property
@@ -503,14 +506,17 @@ class DealPage:
 
     @property
     def pages(self) -> int:
+        """How many pages the filtered list has."""
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
     def first_index(self) -> int:
+        """1-based position of the first row shown (0 when none)."""
         return (self.page - 1) * self.per_page + 1 if self.total else 0
 
     @property
     def last_index(self) -> int:
+        """1-based position of the last row shown."""
         return min(self.total, self.page * self.per_page)
 
 
