@@ -178,6 +178,7 @@ EXPORTS: dict[str, Export] = {
     "inbox.index": Export(lambda s: "/inbox?format=csv&view=all", lambda s: 1),
     "jobruns.export": Export(lambda s: "/jobs/export.csv", _of_team(JobRun)),
     "tasks.index": Export(lambda s: "/tasks?format=csv&who=everyone", _of_team(Task)),
+    "pipeline.deals_csv": Export(lambda s: "/deals.csv", _of_team(Deal)),
     "leads.timeline_csv": Export(
         lambda s: f"/leads/{s.lead_id}/timeline.csv",
         lambda s: len(list(timeline.export_rows(db.session, db.session.get(Lead, s.lead_id)))),
