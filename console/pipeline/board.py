@@ -143,12 +143,16 @@ def deals_csv():
     return csv_download(f"deals-{now:%Y%m%d-%H%M}.csv", deal_service.EXPORT_COLUMNS, rows())
 
 
-def _back() -> tuple[str, board_service.BoardFilters]:
-    """Where a move returns to (the board or list it was made from, with its filters),
-    and those filters."""
+def _back(deal_id: int) -> tuple[str, board_service.BoardFilters]:
+    """Where a move returns to (the board or list it was made from, with its filters, or
+    the deal's own page), and those filters."""
     target = request.form.get("next") or ""
     parts = urlsplit(target)
-    places = (url_for("pipeline.board"), url_for("pipeline.deals"))
+    places = (
+        url_for("pipeline.board"),
+        url_for("pipeline.deals"),
+        url_for("pipeline.deal", deal_id=deal_id),
+    )
     if parts.scheme or parts.netloc or parts.path not in places:
         target = url_for("pipeline.board")
         parts = urlsplit(target)
@@ -163,7 +167,7 @@ def move(deal_id: int):
     plain form without script). A stage that needs fields asks for them; a deal moved by
     someone else since the board loaded is a conflict (409), shown where it now is."""
     deal = team_get_or_404(Deal, deal_id)
-    back, filters = _back()
+    back, filters = _back(deal.id)
     if not moves.can_move(current_user, deal):
         return _refused("Only the deal's assignee, a manager or an admin moves this deal.", 403)
     stage = pipelines.stage_of(db.session, current_user.team_id, request.form.get("stage_id"))
@@ -217,7 +221,10 @@ def _moved(deal, others, filters, back: str, message: str, status: int):
     the board with the message (a conflict shows the board at once, answering 409)."""
     if not wants_partial():
         flash(message, "success" if status == 200 else "error")
-        return redirect(back, 303) if status == 200 else _board_page(filters, status)
+        from_deal_page = urlsplit(back).path == url_for("pipeline.deal", deal_id=deal.id)
+        if status == 200 or from_deal_page:
+            return redirect(back, 303)
+        return _board_page(filters, status)
     stages = [deal.stage, *(s for s in others if s is not None and s.id != deal.stage_id)]
     card = board_service.cards_of(db.session, [deal.id], current_user, utcnow())[0]
     heads = board_service.columns_now(

@@ -19,7 +19,15 @@ from console.models import Deal, Note, User
 from console.models.base import utcnow
 from console.pipeline.routes import bp
 from console.services import phones as phone_service
-from console.services.deals import attribution, deal_record, deals, notes, pipelines, timeline
+from console.services.deals import (
+    attribution,
+    deal_record,
+    deals,
+    moves,
+    notes,
+    pipelines,
+    timeline,
+)
 from console.services.replies import inbox
 from console.services.sending import held
 from console.services.timezones import viewer_zone_name
@@ -94,6 +102,8 @@ def deal_page(deal: Deal, status: int = 200, **shown):
         timeline_kinds=timeline.KINDS,
         attribution=attribution.for_deal(db.session, deal),
         board_url=_board_url(),
+        stages=pipelines.stages_of(db.session, deal.pipeline_id),
+        can_move=moves.can_move(current_user, deal),
         **shown,
     )
     return html, status

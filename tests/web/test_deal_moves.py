@@ -14,7 +14,7 @@ from console.extensions import db
 from console.models import AuditEvent, Deal, DealStageHistory
 from console.services.deals import moves, pipelines
 from tests.clock import TEST_NOW
-from tests.conftest import make_lead
+from tests.conftest import login, make_lead
 from tests.deal_helpers import make_deal, stage_named
 
 
@@ -212,3 +212,77 @@ def test_a_retired_reason_is_refused_unless_the_deal_already_has_it(crew, deal):
     db.session.commit()
     move(deal, "Lost", crew.manager, lost_reason_id=went_silent.id)
     assert db.session.get(Deal, deal.id).lost_reason.name == "Went silent"
+
+
+# -- from the deal page ---------------------------------------------------------------------
+
+
+def post_move(client, deal, stage_name, **form):
+    data = {
+        "stage_id": stage_named(deal.team_id, stage_name).id,
+        "seen_stage_id": form.pop("seen", deal.stage_id),
+        "next": f"/deals/{deal.id}",
+        **form,
+    }
+    return client.post(f"/deals/{deal.id}/move", data=data)
+
+
+def test_the_deal_page_moves_its_deal_and_comes_back(client, crew, deal):
+    login(client, crew.operator)  # its assignee
+    page = client.get(f"/deals/{deal.id}").text
+    assert 'id="deal-move"' in page and ">Move</button>" in page
+    response = post_move(client, deal, "Valuation")
+    assert (response.status_code, response.location) == (303, f"/deals/{deal.id}")
+    assert (
+        "Moved Harbor Plumbing from Qualified to Valuation." in client.get(response.location).text
+    )
+    assert history_of(deal)[-1] == ("Qualified", "Valuation")
+
+
+def test_the_deal_page_asks_for_a_stages_fields_on_a_page(client, crew, deal):
+    login(client, crew.operator)
+    response = post_move(client, deal, "LOI")
+    assert response.status_code == 422
+    assert 'name="value"' in response.text and f'value="/deals/{deal.id}"' in response.text
+    assert post_move(client, deal, "LOI", value="600,000").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Deal, deal.id).value == Decimal("600000.00")
+
+
+def test_a_conflict_from_the_deal_page_goes_back_to_it_saying_so(client, crew, deal):
+    seen = deal.stage_id
+    move(deal, "Valuation", crew.manager)
+    login(client, crew.operator)
+    response = post_move(client, deal, "Discovery", seen=seen)
+    assert (response.status_code, response.location) == (303, f"/deals/{deal.id}")
+    assert (
+        "Manager of Harbor Partners moved this deal to Valuation"
+        in client.get(response.location).text
+    )
+    assert db.session.get(Deal, deal.id).stage.name == "Valuation"
+
+
+def test_a_lost_deal_reopens_from_its_page(client, crew, deal):
+    reason = pipelines.lost_reasons(db.session, crew.team.id)[0]
+    move(deal, "Lost", crew.manager, lost_reason_id=reason.id)
+    login(client, crew.manager)
+    assert ">Reopen</button>" in client.get(f"/deals/{deal.id}").text
+    assert post_move(client, deal, "Qualified").status_code == 303
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "deal.reopened")
+        )
+        == 1
+    )
+
+
+def test_no_move_form_for_a_person_who_cannot_move_the_deal(client, crew, deal):
+    login(client, crew.reviewer)
+    assert 'id="deal-move"' not in client.get(f"/deals/{deal.id}").text
+    assert post_move(client, deal, "Valuation").status_code == 403
+
+
+def test_a_next_address_off_the_console_is_not_followed(client, crew, deal):
+    login(client, crew.manager)
+    response = post_move(client, deal, "Valuation", next="https://evil.example/deals/1")
+    assert response.location == "/pipeline"
