@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from console.models import Lead, Note, User
+from console.services.deals import staleness
 
 MAX_NOTE = 5000
 
@@ -23,4 +24,5 @@ def add_note(session: Session, lead: Lead, user: User, body: str) -> Note:
     note = Note(team_id=lead.team_id, lead_id=lead.id, body=body, author_id=user.id)
     session.add(note)
     session.flush()
+    staleness.touch(session, lead.team_id, note.created_at, lead_id=lead.id, deal_id=note.deal_id)
     return note
