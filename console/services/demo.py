@@ -381,6 +381,11 @@ def seed_deals(session: Session, team: Team, now: datetime | None = None) -> int
             )
         )
         lead.last_contacted_at, lead.status = opened, "deal"
+        lead.assignee_id = users[spec.assignee].id
+        # The list these owners came from was loaded before the campaign texted them.
+        for source in lead.sources:
+            source.at = min(source.at, campaign.created_at - timedelta(days=1))
+        lead.created_at = min(lead.created_at, campaign.created_at - timedelta(days=1))
         session.flush()
         assignee = users[spec.assignee]
         current = path[-1]

@@ -91,7 +91,8 @@ def test_demo_deals_fill_the_pipelines_with_sixty_days_of_history(app, crew):
         moves = [m for m in history if m.deal_id == deal.id]
         assert max(m.at for m in moves) == deal.stage_at and deal.stage_id == moves[-1].to_stage_id
         assert deal.source_campaign_id is not None and deal.first_touch_persona == "GIANNA"
-        assert deal.assignee.team_id == team_id
+        assert deal.assignee.team_id == team_id and deal.lead.assignee_id == deal.assignee_id
+        assert max(source.at for source in deal.lead.sources) < deal.created_at
     won = [d for d in deals if d.stage.outcome == "won"]
     lost = [d for d in deals if d.stage.outcome == "lost"]
     assert len(won) >= 2 and all(d.closed_on and d.value for d in won)
