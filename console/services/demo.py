@@ -230,7 +230,7 @@ class DemoDeal:
 
 _M, _O, _R = Role.MANAGER, Role.OPERATOR, Role.REVIEWER
 DEMO_DEALS: tuple[DemoDeal, ...] = (
-    DemoDeal("Deals", "Discovery", 3, 3, None, _R, task="Call the owner back", task_in=1),
+    DemoDeal("Deals", "Discovery", 3, 3, None, _R, task="Call the owner about timing", task_in=1),
     DemoDeal("Deals", "Discovery", 6, 6, None, _O),
     DemoDeal("Deals", "Discovery", 24, 24, None, _O),  # stale: 14 days in Discovery
     DemoDeal("Deals", "Qualified", 18, 7, 600_000, _O, task="Ask for three years of P&Ls"),
