@@ -190,6 +190,6 @@ JOB_KINDS: dict[str, JobKind] = {
     "skiptrace_file": JobKind("Skip-trace result file", skiptrace_file),
     "rescore_team": JobKind("Score leads", rescore_team),
     "generate_batch": JobKind("Draft a batch", generate_batch),
-    "mark_stale": JobKind("Mark stale deals", mark_stale),
+    staleness.SWEEP_KIND: JobKind("Mark stale deals", mark_stale),
     "worker_check": JobKind("Worker check", worker_check),
 }

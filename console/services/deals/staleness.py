@@ -30,6 +30,7 @@ from console.models import (
     Deal,
     DealStageHistory,
     InboundMessage,
+    JobRun,
     Message,
     Note,
     PipelineStage,
@@ -41,8 +42,8 @@ from console.services import timezones
 
 # Deals read per round of grouped queries (keeps every IN list short on both databases).
 CHUNK = 500
-# Where the team's settings keep the local date of its last daily sweep.
-SWEPT_ON = "stale_swept_on"
+# The job run of a team's daily sweep: the record of which day it was swept.
+SWEEP_KIND = "mark_stale"
 
 
 @dataclass(frozen=True)
@@ -202,21 +203,23 @@ def touch(
 # -------------------------------------------------------------------- the daily sweep
 
 
-def team_day(team: Team, now: datetime) -> date:
-    """The date it is at `now` in the team's zone: the day a sweep belongs to."""
-    return timezones.local_date(now, timezones.team_zone_name(team))
+def team_day(team: Team, moment: datetime) -> date:
+    """The date it is at `moment` in the team's zone: the day a sweep belongs to."""
+    return timezones.local_date(moment, timezones.team_zone_name(team))
 
 
 def teams_to_sweep(session: Session, now: datetime) -> list[Team]:
-    """The teams whose deals have not been swept yet on their own day at `now`."""
+    """The teams whose deals have not been swept yet on their own day at `now`: those
+    without a sweep run (job kind SWEEP_KIND) queued since their day began."""
+    last = dict(
+        session.execute(
+            select(JobRun.team_id, func.max(JobRun.created_at))
+            .where(JobRun.kind == SWEEP_KIND)
+            .group_by(JobRun.team_id)
+        ).all()
+    )
     return [
         team
         for team in session.scalars(select(Team).order_by(Team.id))
-        if (team.settings or {}).get(SWEPT_ON) != team_day(team, now).isoformat()
+        if team.id not in last or team_day(team, last[team.id]) < team_day(team, now)
     ]
-
-
-def mark_swept(team: Team, now: datetime) -> None:
-    """Record that the team's deals are swept for its day at `now` (in the team's
-    settings, so it holds across restarts and workers)."""
-    team.settings = {**(team.settings or {}), SWEPT_ON: team_day(team, now).isoformat()}
