@@ -1,4 +1,5 @@
-"""First start of the embedded console: schema, demo team and sample data."""
+"""First start of the embedded console: schema, demo team and sample data (leads, inbox
+replies and deals)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def bootstrap_embedded(app: Flask) -> None:
         if not team.settings.get("replies_seeded"):
             demo.seed_replies(db.session, team)
             team.settings = {**team.settings, "replies_seeded": True}
+        if not team.settings.get("deals_seeded"):
+            demo.seed_deals(db.session, team)
+            team.settings = {**team.settings, "deals_seeded": True}
         db.session.commit()
         if "console.start_embedded_worker" in app.extensions:
             from jobs.queue import reconcile

@@ -36,6 +36,7 @@ def _team(name: str) -> Team:
 def register_commands(app: Flask) -> None:
     """Attach the console's commands to the app's CLI."""
     register_flow_commands(app)
+    register_deal_commands(app)
 
     @app.cli.command("create-admin")
     @click.option("--email", required=True, help="The admin's email, used to sign in.")
@@ -63,13 +64,17 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Create the demo team (one user per role) and load the sample businesses."""
+        """Create the demo team (one user per role), load the sample businesses and, once,
+        the demo's deals over its two pipelines."""
         team = demo.ensure_demo_team(
             db.session, hash_method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         )
         counts = demo.seed_sample(db.session, team, Path(current_app.config["UPLOAD_DIR"]))
         demo.prepare_outreach(db.session, team, current_app.config)
         team.settings = {**team.settings, "sample_loaded": True}
+        if not team.settings.get("deals_seeded"):
+            counts["deals"] = demo.seed_deals(db.session, team)
+            team.settings = {**team.settings, "deals_seeded": True}
         db.session.commit()
         click.echo(json.dumps({"team": team.name, **counts}))
         click.echo(
@@ -286,6 +291,42 @@ def register_commands(app: Flask) -> None:
         )
         _write_csv(output, deals.EXPORT_COLUMNS, rows)
         click.echo(f"Deals of {team.name!r} written to {output}.", err=True)
+
+
+def register_deal_commands(app: Flask) -> None:
+    """Attach `deals ...`: the pipeline's upkeep from the command line."""
+
+    @app.cli.group("deals")
+    def deals_group() -> None:
+        """Deals in the pipeline."""
+
+    @deals_group.command("mark-stale")
+    @click.option("--team", "team_name", default="", help="Team name or slug (default: all).")
+    def mark_stale(team_name: str) -> None:
+        """Sweep the open deals now, as the daily job does: bring each deal's last touch
+        up to date, mark the deals past their stage's stale days and clear those no
+        longer past it. Prints one JSON line a team: deals checked, marked, cleared."""
+        from console.models.base import utcnow
+        from console.services.deals import staleness
+
+        teams = (
+            [_team(team_name)]
+            if team_name
+            else db.session.scalars(select(Team).order_by(Team.id)).all()
+        )
+        for team in teams:
+            report = staleness.sweep(db.session, team.id, utcnow())
+            db.session.commit()
+            click.echo(
+                json.dumps(
+                    {
+                        "team": team.name,
+                        "checked": report.checked,
+                        "marked": report.marked,
+                        "cleared": report.cleared,
+                    }
+                )
+            )
 
 
 def _export_options(command):

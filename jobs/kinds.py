@@ -13,8 +13,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from console.models import ImportJob, JobRun, SkipTraceRun, Team
+from console.models.base import utcnow
 from console.services import demo
 from console.services.campaigns import batches
+from console.services.deals import staleness
 from console.services.jobruns import JobCancelled, Progress
 from console.services.lists import imports
 from console.services.tracing import result_files, scoring, waterfall
@@ -161,6 +163,15 @@ def generate_batch(session: Session, run: JobRun, progress: Progress) -> str:
     return f"{batch.size:,} {texts} drafted for review; {excluded:,} {leads} left out."
 
 
+def mark_stale(session: Session, run: JobRun, progress: Progress) -> str:
+    """The team's daily sweep of its open deals: last touches brought up to date, the
+    deals past their stage's stale days marked, those no longer past it cleared."""
+    report = staleness.sweep(session, run.team_id, utcnow())
+    run.counts = {"checked": report.checked, "marked": report.marked, "cleared": report.cleared}
+    progress.update(report.checked, report.checked, run.counts)
+    return report.sentence()
+
+
 def worker_check(session: Session, run: JobRun, progress: Progress) -> str:
     """A short job that proves a worker picks up work and reports progress."""
     steps = int(run.params.get("steps", 5))
@@ -179,5 +190,6 @@ JOB_KINDS: dict[str, JobKind] = {
     "skiptrace_file": JobKind("Skip-trace result file", skiptrace_file),
     "rescore_team": JobKind("Score leads", rescore_team),
     "generate_batch": JobKind("Draft a batch", generate_batch),
+    staleness.SWEEP_KIND: JobKind("Mark stale deals", mark_stale),
     "worker_check": JobKind("Worker check", worker_check),
 }

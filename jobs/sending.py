@@ -2,11 +2,12 @@
 
 The ticker runs every few seconds (a thread of the embedded console, or of every worker
 started with the scheduler): it plays back sandbox callbacks, reconciles texts stuck in
-`sending`, turns due follow-ups into batches, and queues a dispatcher for every batch
-with texts due. Of the workers that run it, one ticks at a time: the holder of a leader
-lease in Redis, taken over by another within seconds when the holder dies or loses
-Redis. Everything it does is found again from the database, so a lost Redis or a dead
-worker only delays texts, never loses or doubles them.
+`sending`, turns due follow-ups into batches, queues a dispatcher for every batch with
+texts due, and starts each team's daily stale-deal sweep (`jobs.deals`). Of the workers
+that run it, one ticks at a time: the holder of a leader lease in Redis, taken over by
+another within seconds when the holder dies or loses Redis. Everything it does is found
+again from the database, so a lost Redis or a dead worker only delays texts, never loses
+or doubles them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from console.services.campaigns import batches
 from console.services.sending import delivery, dispatch, pace, sandbox_twilio, sequences
 from console.services.sending.leadership import LeaderLease
 from console.services.sending.ratelimit import sender_limiter
-from jobs import replies
+from jobs import deals, replies
 from jobs.queue import DEFAULT_QUEUE, connection, queue, reconcile, release_lock
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,7 @@ def tick(app: Flask) -> dict[str, int]:
         "follow_ups": 0,
         "queued": 0,
         "replies": 0,
+        "stale_sweeps": 0,
     }
     with app.app_context():
         session = db.session
@@ -223,6 +225,7 @@ def tick(app: Flask) -> dict[str, int]:
             for batch_id in dispatch.due_batches(session):
                 done["queued"] += enqueue_dispatch(app, batch_id)
             done["replies"] = replies.tick(app, session)
+            done["stale_sweeps"] = deals.tick(app, session)
         finally:
             session.remove()
     return done

@@ -13,7 +13,8 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import (
+    Campaign,
     Deal,
     ImportJob,
     ImportReject,
@@ -37,9 +39,10 @@ from console.models import (
     User,
 )
 from console.models.base import utcnow
-from console.services.deals import tasks, timeline
+from console.services.deals import deals as deal_service
+from console.services.deals import pipelines, tasks, timeline
 from console.services.replies import inbox
-from tests.conftest import TeamUsers, login
+from tests.conftest import TeamUsers, login, make_lead
 from tests.deal_helpers import make_deal
 from tests.web.campaign_helpers import generate_batch, make_leads, mobile
 from tests.web.inbox_helpers import make_desk, reply_from, texted_lead
@@ -249,3 +252,61 @@ def test_export_command_writes_every_row(runner, seeded, tmp_path, kind, model):
     with out.open(newline="", encoding="utf-8") as handle:
         _, *rows = list(csv.reader(handle))
     assert len(rows) == count(model, model.team_id == team.id) >= 1
+
+
+# The pipeline columns the deals export names, exactly so (issue 16).
+PIPELINE_COLUMNS = (
+    "pipeline", "stage", "probability", "value", "weighted_value", "expected_close",
+    "assignee", "stage_entered_at", "days_in_stage", "source_campaign",
+    "first_touch_persona", "lost_reason", "closed_at",
+)  # fmt: skip
+
+
+def test_export_deals_command_writes_the_pipeline_columns(runner, crew, tmp_path):
+    team_id = crew.team.id
+    campaign = Campaign(team_id=team_id, name="Spring owners", persona="GIANNA")
+    db.session.add(campaign)
+    db.session.flush()
+    entered = utcnow() - timedelta(days=5, hours=1)
+    make_deal(
+        team_id, make_lead(crew.team, "Harbor Plumbing"), "LOI", at=entered,
+        value=Decimal("1250000"), expected_close=date(2026, 3, 31),
+        assignee_id=crew.manager.id, source_campaign_id=campaign.id,
+        first_touch_persona="GIANNA",
+    )  # fmt: skip
+    reason = pipelines.lost_reasons(db.session, team_id)[1]
+    make_deal(
+        team_id, make_lead(crew.team, "Lost Bakery"), "Lost", at=entered,
+        lost_reason_id=reason.id, closed_on=date(2026, 1, 9),
+    )  # fmt: skip
+    db.session.commit()
+    out = tmp_path / "deals.csv"
+
+    result = runner.invoke(args=["export", "deals", "--team", crew.team.name, "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert header == list(deal_service.EXPORT_COLUMNS)
+    assert set(PIPELINE_COLUMNS) <= set(header)
+    loi, lost = ({name: row[header.index(name)] for name in PIPELINE_COLUMNS} for row in rows)
+    assert loi == {
+        "pipeline": "Deals",
+        "stage": "LOI",
+        "probability": "60",
+        "value": "1250000.00",
+        "weighted_value": "750000.00",
+        "expected_close": "2026-03-31",
+        "assignee": "Manager of Harbor Partners",
+        "stage_entered_at": entered.isoformat(),
+        "days_in_stage": "5",
+        "source_campaign": "Spring owners",
+        "first_touch_persona": "GIANNA",
+        "lost_reason": "",
+        "closed_at": "",
+    }
+    assert (lost["stage"], lost["lost_reason"], lost["closed_at"]) == (
+        "Lost",
+        "Price gap",
+        "2026-01-09",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from console.models import Deal, Lead, Note, User
+from console.services.deals import staleness
 
 MAX_NOTE = 5000
 
@@ -30,4 +31,5 @@ def add_note(session: Session, lead: Lead, user: User, body: str, deal: Deal | N
     )
     session.add(note)
     session.flush()
+    staleness.touch(session, lead.team_id, note.created_at, lead_id=lead.id, deal_id=note.deal_id)
     return note

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from console.models import Deal, Lead, Task, User
 from console.models.records import TASK_KINDS
 from console.services import audit, timezones
+from console.services.deals import staleness
 from console.services.deals.callback_times import read_callback_time
 from console.services.tenancy import get_scoped
 
@@ -125,6 +126,11 @@ def _audit(session: Session, task: Task, actor: User | None, action: str, before
     )
 
 
+def _touch_deal(session: Session, task: Task, at: datetime) -> None:
+    """A task booked or done is activity on its deal (or its lead's open deal)."""
+    staleness.touch(session, task.team_id, at, lead_id=task.lead_id, deal_id=task.deal_id)
+
+
 def teammate(session: Session, team_id: int, user_id: int | None) -> User | None:
     """A user of the team by id (None for nobody); another team's user is a problem."""
     if user_id is None:
@@ -185,6 +191,7 @@ def create_task(
     )
     session.add(task)
     _audit(session, task, actor, "task.created")
+    _touch_deal(session, task, task.created_at)
     return task
 
 
@@ -216,6 +223,7 @@ def book_callback(
     )
     session.add(task)
     _audit(session, task, user, "task.created")
+    _touch_deal(session, task, task.created_at)
     return task
 
 
@@ -257,6 +265,7 @@ def mark_done(session: Session, task: Task, actor: User, now: datetime) -> Task:
         before = _described(task)
         task.state, task.done_at, task.done_by_id = "done", now, actor.id
         _audit(session, task, actor, "task.done", before)
+        _touch_deal(session, task, now)
     return task
 
 

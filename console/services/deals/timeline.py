@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from console.models import (
     AuditEvent,
@@ -33,11 +33,13 @@ from console.models import (
     InboxItem,
     Lead,
     LeadSource,
+    LostReason,
     MergeHistory,
     Message,
     Note,
     Phone,
     PhoneCheck,
+    PipelineStage,
     Sender,
     SkipTraceResult,
     SkipTraceRun,
@@ -471,21 +473,55 @@ def _tasks(ask: _Ask) -> Iterator[_Raw]:
 
 
 def _deals(ask: _Ask) -> Iterator[_Raw]:
+    entered, left = aliased(PipelineStage), aliased(PipelineStage)
     rows = ask.session.execute(
-        select(DealStageHistory, Deal.value)
+        select(
+            DealStageHistory,
+            Deal.value,
+            Deal.stage_id,
+            LostReason.name,
+            entered.outcome,
+            left.outcome,
+        )
         .join(Deal, Deal.id == DealStageHistory.deal_id)
+        .outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
+        .outerjoin(entered, entered.id == DealStageHistory.to_stage_id)
+        .outerjoin(left, left.id == DealStageHistory.from_stage_id)
         .where(Deal.team_id == ask.lead.team_id, Deal.lead_id == ask.lead.id)
         .order_by(DealStageHistory.at.desc(), DealStageHistory.id.desc())
         .limit(ask.limit)
     )
-    for move, value in rows:
-        if move.from_stage:
-            what = f"Deal moved {move.from_stage} → {move.to_stage}"
-        else:
-            what = f"Deal opened in {move.to_stage}"
-            what += f", valued ${value:,.0f}" if value is not None else ""
+    seen: set[int] = set()
+    for move, value, stage_id, reason, outcome, left_outcome in rows:
+        # Newest first: a deal's first row here is its latest move, the one whose
+        # outcome (value, lost reason) the deal still holds.
+        latest = move.deal_id not in seen and move.to_stage_id == stage_id
+        seen.add(move.deal_id)
+        what = _move_words(move, outcome, left_outcome, value, reason, latest)
         what += f" · {move.note}" if move.note else ""
         yield _Raw(move.at, "deals", what, move.by_id, (13, move.id))
+
+
+def _move_words(
+    move: DealStageHistory,
+    outcome: str | None,
+    left_outcome: str | None,
+    value,
+    reason: str | None,
+    latest: bool,
+) -> str:
+    """A stage move in words: opened, won (at its value), lost (for its reason),
+    reopened or moved."""
+    if not move.from_stage:
+        opened = f"Deal opened in {move.to_stage}"
+        return opened + (f", valued ${value:,.0f}" if value is not None else "")
+    if outcome == "won":
+        return "Deal won" + (f" at ${value:,.0f}" if latest and value is not None else "")
+    if outcome == "lost":
+        return "Deal lost" + (f": {reason}" if latest and reason else "")
+    if outcome == "open" and left_outcome in ("won", "lost"):
+        return f"Deal reopened in {move.to_stage}"
+    return f"Deal moved {move.from_stage} → {move.to_stage}"
 
 
 # Each source, and the kinds it gives.

@@ -35,6 +35,7 @@ from console.models.base import utcnow
 from console.services import phones, twilio_fields
 from console.services.campaigns import segments, templates
 from console.services.campaigns.tokens import lead_values, parse, render
+from console.services.deals import staleness
 from console.services.replies import optout, personas, priority
 from console.services.sending import sequences
 from console.services.sending.delivery import suppress_number
@@ -280,6 +281,8 @@ def _attach(
     conversation.inbound_count += 1
     if conversation.last_inbound_at is None or conversation.last_inbound_at < inbound.received_at:
         conversation.last_inbound_at = inbound.received_at
+    if conversation.lead_id is not None:  # a reply is activity on the lead's open deal
+        staleness.touch(session, team_id, inbound.received_at, lead_id=conversation.lead_id)
     settings = ReplySettings.of(session.get(Team, team_id))
     reception = Reception(inbound_id=inbound.id)
     if intent.kind == "opt_out":
