@@ -66,3 +66,32 @@ def test_dashboard_counts_only_our_team(client, crew, outsider):
     login(client, crew.manager)
     page = client.get("/")
     assert 'class="tile-value">1<' in page.text
+
+
+def test_every_route_of_a_deal_is_a_404_for_another_teams_deal(app, client, crew, outsider):
+    """Found from the URL map, so a deal route added later is covered without a list."""
+    from tests.deal_helpers import make_deal, stage_id
+
+    theirs = make_lead(outsider.team, "Rival Secret Bakery Inc", "Bo Rival", "+15125550102")
+    deal = make_deal(outsider.team.id, theirs, "Qualified", assignee_id=outsider.admin.id)
+    db.session.commit()
+    form = {
+        "stage_id": stage_id(outsider.team.id, "Valuation"),
+        "seen_stage_id": deal.stage_id,
+        "title": "Mine now",
+        "value": "1",
+        "body": "Hello",
+    }
+    rules = [rule for rule in app.url_map.iter_rules() if "deal_id" in rule.arguments]
+    assert len(rules) >= 6
+    login(client, crew.admin)
+    for rule in rules:
+        path = rule.rule.replace("<int:deal_id>", str(deal.id))
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(path, method=method, data=form if method == "POST" else None)
+            assert response.status_code == 404, (method, path, response.status_code)
+            assert "Rival" not in response.text
+    db.session.expire_all()
+    assert (deal.title, deal.stage.name) == ("Rival Secret Bakery Inc", "Qualified")
+    board = client.get("/pipeline").text + client.get("/deals").text
+    assert "Rival" not in board and "Rival" not in client.get("/deals.csv").text
