@@ -260,6 +260,14 @@ def test_the_viewers_equivalent_of_an_owners_time(client, crew, lead):
         assert client.get(f"/tasks/equivalent?{query}").text.strip() == ""
 
 
+def test_the_callback_form_names_the_owners_clock_as_the_lead_card_does(client, crew):
+    milwaukee = make_lead(crew.team, "Bluebonnet Fabrication", "David White", state="WI",
+                          city="Milwaukee")  # fmt: skip
+    login(client, crew.operator)
+    page = client.get(f"/leads/{milwaukee.id}").text
+    assert "the owner's time, Milwaukee" in page and "the owner's time, Chicago" not in page
+
+
 def test_the_lead_page_books_a_callback_on_the_owners_clock_and_lists_it(client, crew, lead):
     login(client, crew.operator)
     page = client.get(f"/leads/{lead.id}").text

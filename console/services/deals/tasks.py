@@ -75,11 +75,14 @@ class CallbackForm:
     date_text: str
     time_text: str
     equivalent: str
+    # The owner's clock's place ("Milwaukee", the business's city); blank: the zone's.
+    city: str = ""
 
     @property
     def place(self) -> str:
-        """ "Chicago": the city the zone is named after."""
-        return timezones.place_name(self.zone)
+        """ "Milwaukee": where the owner's clock is, as the lead card names it; else the
+        city the zone is named after."""
+        return self.city or timezones.place_name(self.zone)
 
 
 def callback_form(
@@ -88,11 +91,14 @@ def callback_form(
     """The callback form for `lead`, prefilled from the owner's `words` ("tomorrow after
     3"), read against when their reply arrived, on the owner's clock."""
     zone, known = callback_zone(lead, viewer_zone)
+    clock = timezones.owner_clock(lead) if known else None
     read = read_callback_time(words, received_at, zone) if words and received_at else None
     date_text = read.date_text if read else ""
     time_text = read.time_text if read else ""
     due = local_due(date_text, time_text, zone)
-    return CallbackForm(zone, known, date_text, time_text, viewer_equivalent(due, viewer_zone))
+    equivalent = viewer_equivalent(due, viewer_zone)
+    city = clock.place if clock is not None else ""
+    return CallbackForm(zone, known, date_text, time_text, equivalent, city)
 
 
 # ----------------------------------------------------------------------------- changes
