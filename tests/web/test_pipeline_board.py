@@ -301,6 +301,22 @@ def test_the_list_sorts_both_ways_and_keeps_the_filters(client, crew):
     assert 'name="sort" value="value"' in page  # the filter form keeps the sort
 
 
+def test_the_list_totals_every_filtered_deal_not_only_its_page(client, crew, monkeypatch):
+    monkeypatch.setattr(board_service, "LIST_PAGE_SIZE", 2)
+    deal(crew, "Alpha", "LOI", value=Decimal("300"))  # weighted 60%: 180
+    deal(crew, "Bravo", "Discovery", value=Decimal("900"))  # 10%: 90
+    deal(crew, "Charlie", "Valuation", value=None)
+    deal(crew, "Delta", "Discovery", value=Decimal("5000"), stale_at=NOW)
+    login(client, crew.manager)
+    page = client.get("/deals?q=owner").text  # all four, two a page
+    foot = re.search(r"<tfoot>.*?</tfoot>", page, re.S).group(0)
+    assert "All 4 deals shown by these filters" in foot
+    assert re.findall(r'<td class="num">([^<]+)</td>', foot) == ["$6,200", "$770"]
+    foot = re.search(r"<tfoot>.*?</tfoot>", client.get("/deals?stale=1").text, re.S).group(0)
+    assert "All 1 deal shown" in foot and "$5,000" in foot
+    assert "Showing 1–2 of 4 deals" in page
+
+
 def test_the_csv_is_the_filtered_deals_in_the_export_columns(client, crew):
     from console.services.deals.deals import EXPORT_COLUMNS
 

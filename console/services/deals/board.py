@@ -503,6 +503,9 @@ class DealPage:
     per_page: int
     sort: str
     direction: str
+    # Over every filtered deal, not only this page's: their value and weighted value.
+    value_total: Decimal = Decimal("0")
+    weighted_total: Decimal = Decimal("0")
 
     @property
     def pages(self) -> int:
@@ -572,12 +575,20 @@ def deal_list(
     sort: str = DEFAULT_SORT,
     direction: str = "asc",
     page: int = 1,
-    per_page: int = LIST_PAGE_SIZE,
+    per_page: int | None = None,
 ) -> DealPage:
-    """A page of the filtered deals of the board's pipeline, sorted as asked."""
+    """A page of the filtered deals of the board's pipeline, sorted as asked
+    (LIST_PAGE_SIZE a page unless told)."""
+    per_page = per_page or LIST_PAGE_SIZE
     pipeline = board_pipeline(session, team_id, filters)
-    where = _conditions(team_id, pipeline.id, filters, user.id)
-    total = session.scalar(select(func.count(Deal.id)).where(*where)) or 0
+    by_stage = column_totals(session, team_id, pipeline.id, filters, user.id)
+    chances = {stage.id: stage.probability for stage in pipeline.stages}
+    total = sum(count for count, _value in by_stage.values())
+    value_total = sum((value for _count, value in by_stage.values()), Decimal("0"))
+    weighted_total = sum(
+        (value * chances.get(stage_id, 0) / 100 for stage_id, (_c, value) in by_stage.items()),
+        Decimal("0"),
+    ).quantize(Decimal("0.01"))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     ids = list(
@@ -594,6 +605,8 @@ def deal_list(
         per_page=per_page,
         sort=sort,
         direction=direction,
+        value_total=value_total,
+        weighted_total=weighted_total,
     )
 
 
