@@ -303,6 +303,6 @@ def _set_reason_active(reason_id: int, active: bool, outcome: str):
 def _back_to() -> Pipeline:
     """The pipeline whose page the lost-reasons form was posted from (the first else)."""
     posted = pipelines.pipeline_of(
-        db.session, current_user.team_id, request.form.get("pipeline_id", type=int)
+        db.session, current_user.team_id, request.form.get("pipeline_id")
     )
     return posted or pipelines.default_pipeline(db.session, current_user.team_id)

@@ -19,10 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, select
 from sqlalchemy.orm import Session
 
-from console.models import Deal, DealStageHistory, Lead, Role, Task, User
+from console.models import Deal, DealStageHistory, Lead, Note, PipelineStage, Role, Task, User
 from console.services.deals import pipelines
 from tests import clock
 from tests.e2e.conftest import (
@@ -86,6 +86,7 @@ def deals(database) -> dict[str, Deal]:
     manager = database.scalars(select(User).where(User.email == DEMO_EMAILS[Role.MANAGER])).one()
     operator = database.scalars(select(User).where(User.email == DEMO_EMAILS[Role.OPERATOR])).one()
     team_id = manager.team_id
+    _clear_demo_deals(database, team_id)
     pipeline = pipelines.ensure_pipelines(database, team_id)[0]
     stages = {stage.name: stage for stage in pipelines.stages_of(database, pipeline.id)}
     taken = select(Deal.lead_id).where(Deal.lead_id.is_not(None))
@@ -110,7 +111,9 @@ def deals(database) -> dict[str, Deal]:
             assignee_id=operator.id if mine else manager.id,
             stage_at=at,
             created_at=at,
-            last_touch_at=at,
+            # Worked yesterday, except the stale one: the console's daily sweep (which
+            # may run after this) marks only it.
+            last_touch_at=at if title == STALE else max(at, clock.TEST_NOW - timedelta(days=1)),
             stale_at=clock.TEST_NOW - timedelta(hours=5) if title == STALE else None,
             closed_on=at.date() if not stage.is_open else None,
             lost_reason_id=reasons[1].id if stage.outcome == "lost" else None,
@@ -144,6 +147,22 @@ def deals(database) -> dict[str, Deal]:
     )
     database.commit()
     return made
+
+
+def _clear_demo_deals(database, team_id: int) -> None:
+    """The demo's own deals, their tasks, notes and history, and its second pipeline
+    go: this module's deals are the board's whole content, in one pipeline."""
+    deal_ids = select(Deal.id).where(Deal.team_id == team_id)
+    for model in (Task, Note, DealStageHistory):
+        database.execute(delete(model).where(model.deal_id.in_(deal_ids)))
+    demo_leads = select(Deal.lead_id).where(Deal.team_id == team_id)
+    database.execute(delete(Task).where(Task.lead_id.in_(demo_leads)))
+    database.execute(delete(Deal).where(Deal.team_id == team_id))
+    first, *others = pipelines.pipelines_of(database, team_id)
+    for pipeline in others:
+        database.execute(delete(PipelineStage).where(PipelineStage.pipeline_id == pipeline.id))
+        database.delete(pipeline)
+    database.flush()
 
 
 def column(page, stage: str):

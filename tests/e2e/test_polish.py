@@ -217,7 +217,9 @@ def test_convert_to_deal_asks_the_stage_and_the_value(page):
     expect(question).to_be_visible()
     stage = question.get_by_label("Pipeline and stage")
     expect(stage.locator("option:checked")).to_have_text("Discovery")
-    expect(stage.locator("option")).to_have_count(6)  # the open stages, not won or lost
+    # The open stages of each pipeline (not won or lost), one group a pipeline.
+    expect(stage.locator("optgroup[label='Deals'] option")).to_have_count(6)
+    expect(stage.locator("optgroup")).to_have_count(2)  # the demo's Deals and Real estate
     stage.select_option(label="Valuation")
     question.get_by_label(re.compile(r"^Value")).fill("1,250,000")
     shot(page, "05-deal-dialog")

@@ -110,12 +110,14 @@ def default_pipeline(session: Session, team_id: int) -> Pipeline:
     return ensure_pipelines(session, team_id)[0]
 
 
-def pipeline_of(session: Session, team_id: int, pipeline_id: int | None) -> Pipeline | None:
-    """The team's pipeline `pipeline_id`; None when it is another team's or gone."""
-    if pipeline_id is None:
+def pipeline_of(session: Session, team_id: int, pipeline_id: int | str | None) -> Pipeline | None:
+    """The team's pipeline `pipeline_id` (as typed in a form or a link); None when it is
+    not a number the database holds, another team's, or gone."""
+    wanted = whole_number(pipeline_id)
+    if wanted is None:
         return None
     return session.scalar(
-        select(Pipeline).where(Pipeline.id == pipeline_id, Pipeline.team_id == team_id)
+        select(Pipeline).where(Pipeline.id == wanted, Pipeline.team_id == team_id)
     )
 
 
