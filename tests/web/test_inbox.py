@@ -972,7 +972,7 @@ def test_callback_form_is_prefilled_from_the_owners_words_on_their_clock(client,
     form = re.search(r'<form [^>]*class="row-form callback".*?</form>', page, re.S).group(0)
     inputs = dict(re.findall(r'<input type="(date|time)" name="\1"[^>]* value="([^"]*)"', form))
     assert inputs == {"date": "2026-01-15", "time": "15:00"}
-    assert "the owner's time, Chicago" in form
+    assert "the owner's time, Austin" in form  # the business's city, as on the lead card
     assert "= 4:00 pm EST for you" in form
     assert 'name="tz"' not in form  # the browser's zone is not asked for
 

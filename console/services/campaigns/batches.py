@@ -28,6 +28,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.services.campaigns import campaigns as campaign_rules
 from console.services.campaigns import segments, templates, tokens
+from console.services.paging import Paged
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, Recipient
 from console.services.sending.policy import SendingSettings, conversation_senders
@@ -367,7 +368,7 @@ def _follow_up_rows(session: Session, batch: Batch, campaign: Campaign, now) -> 
 
 
 @dataclass
-class MessagePage:
+class MessagePage(Paged):
     """One page of a batch's queue."""
 
     rows: list[Message]
@@ -375,11 +376,6 @@ class MessagePage:
     page: int
     filter: str = ""
     per_page: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        """How many pages the filtered queue has."""
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def filtered_messages(batch: Batch, filter_name: str = "", now: datetime | None = None):

@@ -41,6 +41,7 @@ from console.services.deals import deals as deal_service
 from console.services.deals import moves, pipelines
 from console.services.deals.deals import DealProblem
 from console.services.numbers import whole_number
+from console.services.paging import Paged
 from console.services.timezones import owner_clock
 
 COLUMN_SIZE = 50
@@ -503,7 +504,7 @@ DEFAULT_SORT = "stage"
 
 
 @dataclass
-class DealPage:
+class DealPage(Paged):
     """One page of the list view."""
 
     rows: list[Card]
@@ -515,21 +516,6 @@ class DealPage:
     # Over every filtered deal, not only this page's: their value and weighted value.
     value_total: Decimal = Decimal("0")
     weighted_total: Decimal = Decimal("0")
-
-    @property
-    def pages(self) -> int:
-        """How many pages the filtered list has."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first row shown (0 when none)."""
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        """1-based position of the last row shown."""
-        return min(self.total, self.page * self.per_page)
 
 
 def list_sort(args: Mapping) -> tuple[str, str]:

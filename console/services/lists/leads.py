@@ -25,6 +25,7 @@ from console.models import (
 from console.models.base import utcnow
 from console.models.leads import LEAD_STATUSES
 from console.services.numbers import whole_number
+from console.services.paging import Paged
 from console.services.tenancy import of_team, scoped
 from console.services.tracing.scoring import ACTIONS, QUEUES
 
@@ -130,7 +131,7 @@ def _int_arg(value) -> int | None:
 
 
 @dataclass
-class LeadPage:
+class LeadPage(Paged):
     """One page of the leads list."""
 
     rows: list[Lead]
@@ -138,21 +139,6 @@ class LeadPage:
     page: int
     per_page: int
     filters: LeadFilters = field(default_factory=LeadFilters)
-
-    @property
-    def pages(self) -> int:
-        """How many pages the filtered list has."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first row shown (0 when none)."""
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        """1-based position of the last row shown."""
-        return min(self.total, self.page * self.per_page)
 
 
 def _mobile_exists():
