@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from console.leads.routes import bp as leads_bp
     from console.library.routes import bp as library_bp
     from console.pipeline.routes import bp as pipeline_bp
+    from console.reports.routes import bp as reports_bp
     from console.settings.routes import bp as settings_bp
     from console.skiptrace.routes import bp as skiptrace_bp
     from console.tasks.routes import bp as tasks_bp
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
         leads_bp,
         imports_bp,
         pipeline_bp,
+        reports_bp,
         skiptrace_bp,
         campaigns_bp,
         library_bp,

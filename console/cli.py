@@ -37,6 +37,7 @@ def register_commands(app: Flask) -> None:
     """Attach the console's commands to the app's CLI."""
     register_flow_commands(app)
     register_deal_commands(app)
+    register_report_command(app)
 
     @app.cli.command("create-admin")
     @click.option("--email", required=True, help="The admin's email, used to sign in.")
@@ -327,6 +328,57 @@ def register_deal_commands(app: Flask) -> None:
                     }
                 )
             )
+
+
+def register_report_command(app: Flask) -> None:
+    """`flask report NAME`: one report table as CSV, as the Reports pages export it."""
+
+    @app.cli.command("report")
+    @click.argument("name")
+    @click.option("--team", "team_name", required=True, help="Team name or slug.")
+    @click.option("--since", help="First day, YYYY-MM-DD (default: 30 days to --until).")
+    @click.option("--until", help="Last day, YYYY-MM-DD (default: today).")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="-",
+        show_default=True,
+        help="CSV file to write ('-' for standard output).",
+    )
+    def report(name: str, team_name: str, since: str | None, until: str | None, output: Path):
+        """Write the report NAME of a team as CSV over a range of days in the team's
+        zone (the last 30 days by default). NAME is one of the Reports pages' tables:
+        see the list this prints when NAME is not one."""
+        from console.models.base import utcnow
+        from console.services.reports import pages
+        from console.services.reports.scope import read_scope
+        from console.services.timezones import local_date, team_zone_name
+
+        if name not in pages.COMMANDS:
+            names = ", ".join(pages.COMMANDS) or "none yet"
+            raise click.BadParameter(f"{name!r} is not a report. Reports: {names}.")
+        for flag, text in (("--since", since), ("--until", until)):
+            if text and not _is_day(text):
+                raise click.BadParameter(f"{flag} {text!r} is not a date (YYYY-MM-DD).")
+        team = _team(team_name)
+        zone, now = team_zone_name(team), utcnow()
+        args = {"since": since or "", "until": until or ""}
+        scope = read_scope(args, team.id, zone, local_date(now, zone))
+        key, table_name = pages.COMMANDS[name]
+        table = pages.build(db.session, key, scope, now).table(table_name)
+        _write_csv(output, table.header(), table.csv_rows())
+        click.echo(f"{table.title}, {scope.label} ({zone}): {len(table.rows)} rows.", err=True)
+
+
+def _is_day(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _export_options(command):

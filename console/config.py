@@ -9,6 +9,7 @@ connection and the secret key must be given explicitly.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -40,6 +41,29 @@ def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_AI_PRICES: dict[str, dict[str, str]] = {
+    "claude-opus": {"input": "15", "output": "75", "cache_read": "1.50"},
+    "claude-sonnet": {"input": "3", "output": "15", "cache_read": "0.30"},
+    "claude-haiku": {"input": "1", "output": "5", "cache_read": "0.10"},
+}
+
+
+def _ai_prices(text: str) -> dict[str, dict[str, str]]:
+    """The per-model token prices: AI_PRICES as JSON, else the defaults."""
+    if not text.strip():
+        return DEFAULT_AI_PRICES
+    try:
+        prices = json.loads(text)
+        assert isinstance(prices, dict) and all(
+            isinstance(p, dict) and {"input", "output"} <= set(p) for p in prices.values()
+        )
+    except (ValueError, AssertionError) as exc:
+        raise ConfigError(
+            'AI_PRICES must be JSON like {"claude-sonnet": {"input": "3", "output": "15"}}.'
+        ) from exc
+    return {name: {k: str(v) for k, v in p.items()} for name, p in prices.items()}
 
 
 class Config:
@@ -153,6 +177,10 @@ class Config:
         self.ANTHROPIC_MODEL_CLASSIFY = env.get("ANTHROPIC_MODEL_CLASSIFY", "claude-haiku-5-5")
         # Seconds a draft or classification call may take before the template stands.
         self.ANTHROPIC_TIMEOUT = float(env.get("ANTHROPIC_TIMEOUT", "5"))
+        # What the reports count an AI call at: dollars per million tokens, by model
+        # name prefix ("claude-sonnet" covers claude-sonnet-5-5), as input, output and
+        # cache-read prices. AI_PRICES (JSON of the same shape) replaces it.
+        self.AI_PRICES = _ai_prices(env.get("AI_PRICES", ""))
 
         # A team's skip-trace vendor: https only in production. Private and loopback
         # hosts (a local vendor simulator) only when the embedded console's operator

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
-from console.models.base import TeamOwned, UTCDateTime, utcnow
+from console.models.base import Money, TeamOwned, UTCDateTime, utcnow
 from console.models.team import User
 
 # An import moves left to right; the last three end it.
@@ -23,6 +24,8 @@ class ImportJob(TeamOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
+    # What the list cost, when the operator entered it (the funnel counts it as spend).
+    list_price: Mapped[Decimal | None] = mapped_column(Money())
     stored_path: Mapped[str] = mapped_column(String(500))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")

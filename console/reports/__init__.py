@@ -1,0 +1,1 @@
+"""Reports: the figures managers read across the pipeline."""

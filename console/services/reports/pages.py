@@ -1,0 +1,26 @@
+"""The report pages, in the order the Reports area lists them, and the tables the
+`report` command writes. Each page is a function (session, scope, now) -> ReportPage
+in its own module of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from console.services.reports.scope import ReportScope
+from console.services.reports.tables import ReportPage
+
+Builder = Callable[[Session, ReportScope, datetime], ReportPage]
+
+# key -> (title in the navigation, builder). Each page module adds its line.
+PAGES: dict[str, tuple[str, Builder]] = {}
+
+# `flask report NAME` -> (page key, table name).
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+
+def build(session: Session, key: str, scope: ReportScope, now: datetime) -> ReportPage:
+    """The report page `key` over `scope`; KeyError when there is no such page."""
+    return PAGES[key][1](session, scope, now)
