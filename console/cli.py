@@ -366,7 +366,8 @@ def register_report_command(app: Flask) -> None:
         args = {"since": since or "", "until": until or ""}
         scope = read_scope(args, team.id, zone, local_date(now, zone))
         key, table_name = pages.COMMANDS[name]
-        table = pages.build(db.session, key, scope, now).table(table_name)
+        prices = current_app.config["AI_PRICES"]
+        table = pages.build(db.session, key, scope, now, prices).table(table_name)
         _write_csv(output, table.header(), table.csv_rows())
         click.echo(f"{table.title}, {scope.label} ({zone}): {len(table.rows)} rows.", err=True)
 

@@ -3,7 +3,7 @@ and the filters every report takes, every table with its totals and a CSV export
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -62,7 +62,7 @@ def page(key: str):
     if key not in pages.PAGES:
         abort(404)
     scope = _scope()
-    report = pages.build(db.session, key, scope, utcnow())
+    report = pages.build(db.session, key, scope, utcnow(), current_app.config["AI_PRICES"])
     return render_template(
         "reports/page.html",
         report=report,
@@ -79,7 +79,8 @@ def table_csv(key: str, table: str):
     if key not in pages.PAGES:
         abort(404)
     scope = _scope()
-    found = pages.build(db.session, key, scope, utcnow()).table(table)
+    prices = current_app.config["AI_PRICES"]
+    found = pages.build(db.session, key, scope, utcnow(), prices).table(table)
     if found is None:
         abort(404)
     name = f"{table}-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
