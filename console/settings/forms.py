@@ -319,6 +319,7 @@ class RepliesForm(FlaskForm):
         ],
         description="0 sends none without a person.",
     )
+    response_business_hours = BooleanField("Count response times in business hours only")
 
     def __init__(self, *args, sender: str = "", team_wording: str = "", **kwargs) -> None:
         """The form, checking texts for a team named `sender`."""
@@ -364,6 +365,7 @@ class RepliesForm(FlaskForm):
             "auto_send": settings.auto_send,
             "auto_send_min_confidence": settings.auto_send_min_confidence,
             "auto_send_max_per_lead": settings.auto_send_max_per_lead,
+            "response_business_hours": settings.response_business_hours,
         }
 
 

@@ -681,6 +681,8 @@ def _replies_page(form: RepliesForm, settings: policy.ReplySettings, status: int
         texts=[_reply_text(form, name) for name in policy.REPLY_TEXT_DEFAULTS],
         claude_configured=bool(current_app.config.get("ANTHROPIC_API_KEY")),
         opt_out_segments=policy.OPT_OUT_CONFIRMATION_SEGMENTS,
+        working_hours=policy.WORKING_HOURS,
+        team_zone=timezones.zone_label(timezones.team_zone_name(current_user.team)),
     ), status
 
 

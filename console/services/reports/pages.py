@@ -10,16 +10,24 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from console.services.reports import response, velocity
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import ReportPage
 
 Builder = Callable[[Session, ReportScope, datetime, dict], ReportPage]
 
 # key -> (title in the navigation, builder). Each page module adds its line.
-PAGES: dict[str, tuple[str, Builder]] = {}
+PAGES: dict[str, tuple[str, Builder]] = {
+    "response": ("Response time", response.page),
+    "velocity": ("Pipeline velocity", velocity.page),
+}
 
 # `flask report NAME` -> (page key, table name).
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "reviewers": ("response", "reviewers"),
+    "response-times": ("response", "histogram"),
+    "velocity": ("velocity", "stages"),
+}
 
 
 def build(

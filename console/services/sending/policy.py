@@ -123,6 +123,8 @@ class ReplySettings:
     auto_send_max_per_lead: int = 3
     # Use Claude for drafts and classification when a key is configured.
     ai_enabled: bool = True
+    # Reports count response times in WORKING_HOURS only (True) or on the wall clock.
+    response_business_hours: bool = False
 
     @classmethod
     def of(cls, team: Team) -> ReplySettings:
@@ -136,6 +138,27 @@ class ReplySettings:
         settings = dict(team.settings or {})
         settings["replies"] = asdict(self)
         team.settings = settings
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When the team works, on the team's clock: what "business hours" means for the
+    response-time report. Days are weekday numbers (Monday 0)."""
+
+    days: tuple[int, ...]
+    opens: time
+    closes: time
+
+    @property
+    def text(self) -> str:
+        """ "Monday to Friday, 9:00 am to 5:00 pm"."""
+        first, last = WEEKDAY_NAMES[self.days[0]], WEEKDAY_NAMES[self.days[-1]]
+        return f"{first} to {last}, {_clock(self.opens)} to {_clock(self.closes)}"
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# The one set of working hours every team has for now (its own zone applies).
+WORKING_HOURS = WorkingHours(days=(0, 1, 2, 3, 4), opens=time(9), closes=time(17))
 
 
 def _parse_time(text: str, default: time) -> time:
@@ -281,6 +304,7 @@ def reply_settings_from_form(data: Mapping, current: ReplySettings) -> ReplySett
     updated.auto_send_min_confidence = int(data["auto_send_min_confidence"])
     updated.auto_send_max_per_lead = int(data["auto_send_max_per_lead"])
     updated.ai_enabled = bool(data.get("ai_enabled"))
+    updated.response_business_hours = bool(data.get("response_business_hours"))
     return updated
 
 
