@@ -131,7 +131,9 @@ def world(crew, outsider):
     tid, reviewer, manager = team.id, crew.reviewer, crew.manager
     answered(tid, at(12, 15), 10 * MIN, reviewer, due=15 * MIN)  # A
     talk = conversation(tid)
-    earlier = reply(tid, at(31, 15, month=12, year=2025), talk=talk, state="done", resolution="sent")
+    earlier = reply(
+        tid, at(31, 15, month=12, year=2025), talk=talk, state="done", resolution="sent"
+    )
     answer(earlier, at(31, 16, month=12, year=2025), reviewer)
     b = reply(tid, at(12, 16), talk=talk, state="done", resolution="sent", resolved_by=reviewer)
     answer(b, at(12, 16, 30), reviewer)
@@ -238,7 +240,9 @@ def test_business_hours_count_only_the_working_day(world):
     # E 1800 (Friday 17:00 to Monday 9:30: the weekend counts nothing).
     assert (summary["median_seconds"], summary["p90_seconds"]) == (1800, 5400)
     assert summary["deadline_met"] == 2  # deadlines stay on the wall clock
-    assert [(r["bucket"], r["replies"], r["deadline_met"]) for r in report.table("histogram").rows] == [
+    assert [
+        (r["bucket"], r["replies"], r["deadline_met"]) for r in report.table("histogram").rows
+    ] == [
         ("0-15 min", 1, 1),
         ("15-60 min", 2, 1),
         ("1-4 h", 2, 0),
@@ -322,7 +326,13 @@ def test_report_commands_write_reviewers_and_response_times(runner, world, conso
     ]
     result = runner.invoke(args=["report", "response-times", *args])
     assert result.exit_code == 0, result.output
-    assert list(csv.reader(io.StringIO(result.stdout)))[5] == ["24 h+", "1", "0.2000", "0", "0.0000"]
+    assert list(csv.reader(io.StringIO(result.stdout)))[5] == [
+        "24 h+",
+        "1",
+        "0.2000",
+        "0",
+        "0.0000",
+    ]
 
 
 def test_another_teams_replies_never_count(world, outsider):

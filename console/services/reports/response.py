@@ -64,8 +64,10 @@ class Reply:
     @property
     def met(self) -> bool:
         """Answered by the item's deadline."""
-        return self.answered_at is not None and self.due_at is not None and (
-            self.answered_at <= self.due_at
+        return (
+            self.answered_at is not None
+            and self.due_at is not None
+            and (self.answered_at <= self.due_at)
         )
 
 
@@ -347,9 +349,6 @@ def _names(session: Session, team_id: int, user_ids: set[int]) -> dict[int, str]
     if not user_ids:
         return {}
     rows = session.execute(
-        select(User.id, User.name, User.email).where(
-            User.team_id == team_id, User.id.in_(user_ids)
-        )
+        select(User.id, User.name, User.email).where(User.team_id == team_id, User.id.in_(user_ids))
     )
     return {user_id: name or email for user_id, name, email in rows}
-

@@ -208,7 +208,7 @@ def _stays(
             history.deal_id,
             history.to_stage_id,
             history.at,
-            func.lead(history.at)
+            func.lead(history.at, type_=history.at.type)
             .over(partition_by=history.deal_id, order_by=(history.at, history.id))
             .label("left_at"),
         )
