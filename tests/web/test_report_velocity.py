@@ -149,7 +149,7 @@ def test_weekly_entries_and_their_chart(world):
     as_names = {column.key: column.label for column in weekly.columns}
     rows = [(row["week"], {as_names[k]: row[k] for k in keys if row[k]}) for row in weekly.rows]
     assert rows == [
-        ("Dec 29", {"Discovery": 1}),
+        ("Jan 1", {"Discovery": 1}),
         ("Jan 5", {"Discovery": 2, "Qualified": 2, "Lost": 1}),
         ("Jan 12", {"Discovery": 1, "Valuation": 1, "Won": 1, "Lost": 1}),
     ]
@@ -165,9 +165,9 @@ def test_weekly_entries_and_their_chart(world):
     assert (chart.kind, chart.table, chart.labels) == (
         "lines",
         "weekly",
-        ["Dec 29", "Jan 5", "Jan 12"],
+        ["Jan 1", "Jan 5", "Jan 12"],
     )
-    assert chart.series["Discovery"] == [1, 2, 1]
+    assert chart.series == {"Discovery": [1, 2, 1], "Won": [0, 0, 1], "Lost": [0, 1, 1]}
 
 
 def test_forecast_weighs_open_deals_by_month(world):

@@ -54,24 +54,27 @@ def page(session: Session, scope: ReportScope, now: datetime, prices: dict) -> R
         reasons_table(session, scope, pipeline),
         campaigns_table(session, scope, pipeline),
     ]
-    report.charts.append(
-        Chart(
-            title="Deals entering each stage, by week",
-            kind="lines",
-            labels=[row["week"] for row in weekly.rows],
-            series={
-                stage.name: [row[f"stage_{stage.id}"] for row in weekly.rows] for stage in stages
-            },
-            table="weekly",
-            unit="count",
-        )
-    )
+    report.charts.append(weekly_chart(weekly, stages))
     report.notes.append(
         f"Pipeline {pipeline.name}. Days in a stage run from a deal's entering it to its "
         "next move; a deal still in an open stage counts until now. The forecast covers "
         "the deals open today, whatever the range."
     )
     return report
+
+
+def weekly_chart(weekly: Table, stages: list[PipelineStage]) -> Chart:
+    """Deals coming in (the first stage), won and lost, a line each over the weeks: the
+    stage table above holds every stage; eight lines would not read."""
+    shown = [stages[0], *(stage for stage in stages if not stage.is_open)] if stages else []
+    return Chart(
+        title="New deals, won and lost, by week",
+        kind="lines",
+        labels=[row["week"] for row in weekly.rows],
+        series={stage.name: [row[f"stage_{stage.id}"] for row in weekly.rows] for stage in shown},
+        table="weekly",
+        unit="count",
+    )
 
 
 def chosen_pipeline(session: Session, scope: ReportScope) -> Pipeline | None:
@@ -264,8 +267,7 @@ def weekly_table(session: Session, scope: ReportScope, stages: list[PipelineStag
     keys = {stage.id: f"stage_{stage.id}" for stage in stages}
     rows = [
         {
-            "week": f"{week:%b} {week.day}",
-            "week_start": week,
+            "week": _day_text(max(week, scope.first_day)),
             **{keys[stage.id]: counts.get((n, stage.id), 0) for stage in stages},
         }
         for n, week in enumerate(weeks)
@@ -274,7 +276,7 @@ def weekly_table(session: Session, scope: ReportScope, stages: list[PipelineStag
         name="weekly",
         title="Deals entering each stage, by week",
         columns=[
-            Column("week", "Week of"),
+            Column("week", "Week from"),
             *(Column(keys[stage.id], stage.name, "count") for stage in stages),
         ],
         rows=rows,
@@ -282,8 +284,14 @@ def weekly_table(session: Session, scope: ReportScope, stages: list[PipelineStag
             "week": "All weeks",
             **{key: sum(row[key] for row in rows) for key in keys.values()},
         },
-        note="Weeks start on Monday; the first and last are cut to the range.",
+        note="Weeks start on Monday; the first and last are cut to the range (the first "
+        "is named by the range's first day).",
     )
+
+
+def _day_text(day: date) -> str:
+    """ "Jan 5"."""
+    return f"{day:%b} {day.day}"
 
 
 def forecast_table(session: Session, scope: ReportScope, pipeline: Pipeline) -> Table:
