@@ -225,6 +225,21 @@ def _register_template_helpers(app: Flask) -> None:
         hours, minutes = divmod(minutes, 60)
         return f"{hours} h {minutes:02d} min"
 
+    @app.template_filter("span")
+    def _span(seconds) -> str:
+        """ "40 min", "5 h 10 min", "2 d 3 h": a stretch of time as a report reads it."""
+        seconds = int(round(float(seconds)))
+        if seconds < 60:
+            return f"{seconds} s"
+        minutes = seconds // 60
+        if minutes < 60:
+            return f"{minutes} min"
+        hours, minutes = divmod(minutes, 60)
+        if hours < 24:
+            return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        days, hours = divmod(hours, 24)
+        return f"{days} d {hours} h" if hours else f"{days} d"
+
     @app.template_filter("timesince_short")
     def _timesince_short(value, now) -> str:
         """ "in 12 min", "3 h ago": a deadline against now, in a few characters."""
