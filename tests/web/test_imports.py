@@ -533,9 +533,7 @@ def test_a_failed_import_can_be_given_up(app, client, crew, monkeypatch):
 
 def test_the_price_paid_for_a_list_is_kept_and_shown(app, client, crew):
     login(client, crew.operator)
-    page = client.get(
-        upload(client, list_file()).headers["Location"]
-    )
+    page = client.get(upload(client, list_file()).headers["Location"])
     assert "Price paid for this list ($)" in page.text
     job = import_through_the_browser(app, client, list_file(), list_price="$2,500.50")
     assert job.list_price == Decimal("2500.50")

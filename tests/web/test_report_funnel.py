@@ -3,7 +3,7 @@ so many leads added, lists bought, traces, line checks, texts, replies, drafts a
 for our team and the same again for another team that must never count.
 
 The range is 1-14 January 2026 on the team's clock (US Eastern). Leads 1-6 were added in
-it, lead 7 in December (it counts only in the daily table and in wider ranges).
+it, lead 7 in December (and worked in January); what happened in December never counts.
 """
 
 from __future__ import annotations
@@ -86,14 +86,22 @@ def build_world(team: Team, prefix: str) -> World:
                 kind="mobile",
                 line_type="mobile" if n != 4 else "",
                 textable=True if n != 4 else None,
+                validated_at=at("2026-01-05 16:00") if n != 4 else None,
             )
         )
     db.session.flush()
 
-    # Lists: A ($300) brought 1-3, B ($100) brought 4 and the older 7, C (no price) 5.
+    # Lists bought in January: A ($300) brought 1-3, B ($100) 4, C (no price) 5; D ($1,000),
+    # bought in December, brought 7.
     imports = {}
-    for name, price, members in (("a.csv", "300", (1, 2, 3)), ("b.csv", "100", (4, 7)), ("c.csv", None, (5,))):
+    for name, price, members, bought in (
+        ("a.csv", "300", (1, 2, 3), "2026-01-02 15:00"),
+        ("b.csv", "100", (4,), "2026-01-03 15:00"),
+        ("c.csv", None, (5,), "2026-01-04 15:00"),
+        ("d.csv", "1000", (7,), "2025-12-20 15:00"),
+    ):
         job = ImportJob(
+            created_at=at(bought),
             team_id=tid,
             filename=name,
             stored_path=f"/tmp/{name}",
@@ -106,11 +114,19 @@ def build_world(team: Team, prefix: str) -> World:
         for n in members:
             db.session.add(LeadSource(team_id=tid, lead_id=leads[n].id, import_id=job.id))
 
-    # Skip tracing: 1-4 traced ($0.07, $0.07, $0.07, $0.10), 7 too ($0.50, not ours).
+    # Skip tracing in January: 1-4 ($0.07, $0.07, $0.07, $0.10) and 7 ($0.50); 7 was
+    # also traced in December ($0.25, not in the range).
     run = SkipTraceRun(team_id=tid, status="done")
     db.session.add(run)
     db.session.flush()
-    for n, cost in ((1, "0.07"), (2, "0.07"), (3, "0.07"), (4, "0.10"), (7, "0.50")):
+    for n, cost, when in (
+        (1, "0.07", "2026-01-05 16:00"),
+        (2, "0.07", "2026-01-05 16:00"),
+        (3, "0.07", "2026-01-05 16:00"),
+        (4, "0.10", "2026-01-05 16:00"),
+        (7, "0.50", "2026-01-05 16:00"),
+        (7, "0.25", "2025-12-21 16:00"),
+    ):
         leads[n].traced_at = at("2026-01-05 16:00")
         leads[n].trace_status = "found"
         db.session.add(
@@ -122,9 +138,10 @@ def build_world(team: Team, prefix: str) -> World:
                 outcome="hit",
                 found=True,
                 cost=Decimal(cost),
+                created_at=at(when),
             )
         )
-    # Line checks of the numbers of 1-3 ($0.005 each) and of 7's ($0.005, not ours).
+    # Line checks in January of the numbers of 1-3 and 7 ($0.005 each).
     for n in (1, 2, 3, 7):
         db.session.add(
             PhoneCheck(
@@ -134,6 +151,7 @@ def build_world(team: Team, prefix: str) -> World:
                 line_type="mobile",
                 textable=True,
                 cost=Decimal("0.005"),
+                checked_at=at("2026-01-05 16:00"),
             )
         )
 
@@ -192,6 +210,7 @@ def build_world(team: Team, prefix: str) -> World:
             lead_id=leads[n].id,
             state="open",
             label=label,
+            created_at=at(received),
         )
         db.session.add(item)
         db.session.flush()
@@ -203,11 +222,17 @@ def build_world(team: Team, prefix: str) -> World:
     db.session.add_all(
         [
             ConsentEvent(
-                team_id=tid, e164=number(5), kind="opt_out", lead_id=leads[5].id,
+                team_id=tid,
+                e164=number(5),
+                kind="opt_out",
+                lead_id=leads[5].id,
                 at=at("2026-01-09 15:00"),
             ),
             ConsentEvent(
-                team_id=tid, e164=number(3), kind="opt_in", lead_id=leads[3].id,
+                team_id=tid,
+                e164=number(3),
+                kind="opt_in",
+                lead_id=leads[3].id,
                 at=at("2026-01-09 16:00"),
             ),
         ]
@@ -229,11 +254,19 @@ def build_world(team: Team, prefix: str) -> World:
                 input_tokens=tokens[0],
                 output_tokens=tokens[1],
                 cache_read_tokens=tokens[2],
+                created_at=at("2026-01-08 15:00"),
             )
         )
-    # Deals: 1 in Discovery, 2 won, 7 (added in December) in Discovery.
+    # Deals: 1 in Discovery, 2 won on 9 January, 7 (added in December) in Discovery.
     make_deal(tid, leads[1], "Discovery", at=at("2026-01-08 15:00"))
-    make_deal(tid, leads[2], "Won", at=at("2026-01-09 15:00"), value=Decimal("250000"))
+    make_deal(
+        tid,
+        leads[2],
+        "Won",
+        at=at("2026-01-09 15:00"),
+        value=Decimal("250000"),
+        closed_on=date(2026, 1, 9),
+    )
     make_deal(tid, leads[7], "Discovery", at=at("2026-01-09 15:00"))
     db.session.commit()
     return World(leads, campaign.id, other.id, imports["a.csv"])
@@ -257,17 +290,17 @@ def build(app, scope: ReportScope):
 D = Decimal
 EXPECTED_FUNNEL = [
     # step, leads, from previous, from top, cost
-    ("imported", 6, None, 1.0, D("350")),  # list A's $300 whole, half of B's $100
-    ("traced", 4, 4 / 6, 4 / 6, D("0.31")),
-    ("verified_mobile", 3, 3 / 4, 3 / 6, D("0.015")),
-    ("texted", 4, 4 / 3, 4 / 6, D("0.0405")),
-    ("delivered", 2, 2 / 4, 2 / 6, None),
-    ("replied", 3, 3 / 2, 3 / 6, D("0.0100")),
+    ("imported", 6, None, 1.0, D("400")),  # lists A and B; D was bought in December
+    ("traced", 5, 5 / 6, 5 / 6, D("0.81")),
+    ("verified_mobile", 4, 4 / 5, 4 / 6, D("0.02")),
+    ("texted", 5, 5 / 4, 5 / 6, D("0.0567")),
+    ("delivered", 3, 3 / 5, 3 / 6, None),
+    ("replied", 3, 3 / 3, 3 / 6, D("0.0100")),
     ("positive", 2, 2 / 3, 2 / 6, None),
-    ("deal", 2, 2 / 2, 2 / 6, None),
-    ("won", 1, 1 / 2, 1 / 6, None),
+    ("deal", 3, 3 / 2, 3 / 6, None),
+    ("won", 1, 1 / 3, 1 / 6, None),
 ]
-TOTAL = D("350.3755")
+TOTAL = D("400.8967")
 
 
 def test_every_funnel_figure_agrees_with_the_rows(app, crew, world):
@@ -298,26 +331,28 @@ def test_every_funnel_figure_agrees_with_the_rows(app, crew, world):
     assert table.totals["cost_usd"] == TOTAL
     bars = next(chart for chart in report.charts if chart.table == "funnel")
     assert bars.kind == "bars"
-    assert bars.series["Leads"] == [6, 4, 3, 4, 2, 3, 2, 2, 1]
+    assert bars.series["Leads"] == [6, 5, 4, 5, 3, 3, 2, 3, 1]
 
 
 def test_spend_unit_costs_and_unpriced_models(app, crew, world):
     report = build(app, scope_of(crew.team))
     spend = {row["kind"]: row["cost_usd"] for row in report.table("spend").rows}
     assert spend == {
-        "List prices": D("350"),
-        "Skip tracing": D("0.31"),
-        "Line-type checks": D("0.015"),
-        "Texts (SMS)": D("0.0405"),
+        "List prices": D("400"),
+        "Skip tracing": D("0.81"),
+        "Line-type checks": D("0.02"),
+        "Texts (SMS)": D("0.0567"),
         "AI drafts": D("0.0100"),
     }
     assert report.table("spend").totals["cost_usd"] == TOTAL
-    units = {row["measure"]: (row["leads"], row["cost_usd"]) for row in report.table("unit_costs").rows}
+    units = {
+        row["measure"]: (row["leads"], row["cost_usd"]) for row in report.table("unit_costs").rows
+    }
     assert units == {
-        "Cost per reply": (3, D("116.79")),
-        "Cost per interested reply": (2, D("175.19")),
-        "Cost per deal": (2, D("175.19")),
-        "Cost per won deal": (1, D("350.38")),
+        "Cost per reply": (3, D("133.63")),
+        "Cost per interested reply": (2, D("200.45")),
+        "Cost per deal": (3, D("133.63")),
+        "Cost per won deal": (1, D("400.90")),
     }
     assert report.table("unit_costs").totals["cost_usd"] == TOTAL
     assert any("gpt-unpriced" in note for note in report.notes)
@@ -348,7 +383,7 @@ def test_filters_narrow_the_funnel(app, crew, world):
         rows = build(app, scope_of(crew.team, **filters)).table("funnel").rows
         return [row["leads"] for row in rows]
 
-    # List A: leads 1-3 and A's whole price.
+    # List A: leads 1-3 and A's price alone.
     report = build(app, scope_of(crew.team, import_id=world.list_a))
     assert [row["leads"] for row in report.table("funnel").rows] == [3, 3, 3, 3, 2, 2, 2, 2, 1]
     assert report.table("funnel").rows[0]["cost_usd"] == D("300")
@@ -356,6 +391,7 @@ def test_filters_narrow_the_funnel(app, crew, world):
     report = build(app, scope_of(crew.team, campaign_id=world.other_campaign_id))
     assert [row["leads"] for row in report.table("funnel").rows] == [1, 1, 1, 1, 0, 1, 1, 1, 0]
     assert report.table("funnel").rows[3]["cost_usd"] == D("0.0083")
+    assert report.table("funnel").rows[0]["cost_usd"] == D("100")  # a third of list A
     assert leads(persona="CATHY") == [1, 1, 1, 1, 0, 1, 1, 1, 0]
     assert leads(persona="SABRINA") == [0] * 9
     # Another pipeline holds none of the deals.
@@ -384,17 +420,33 @@ def test_funnel_agrees_with_the_exports(app, crew, world, runner):
 
 def test_report_command_writes_the_funnel(app, crew, world, runner):
     result = runner.invoke(
-        args=["report", "funnel", "--team", crew.team.name, "--since", "2026-01-01",
-              "--until", "2026-01-14", "-o", "-"]
+        args=[
+            "report",
+            "funnel",
+            "--team",
+            crew.team.name,
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-01-14",
+            "-o",
+            "-",
+        ]
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["step", "leads", "conversion_from_previous", "conversion_from_top", "cost_usd"]
+    assert rows[0] == [
+        "step",
+        "leads",
+        "conversion_from_previous",
+        "conversion_from_top",
+        "cost_usd",
+    ]
     assert [row[0] for row in rows[1:]] == list(funnel.STEPS)
-    assert rows[1] == ["imported", "6", "", "1.0000", "350.00"]
-    assert rows[4] == ["texted", "4", "1.3333", "0.6667", "0.0405"]
-    assert rows[5] == ["delivered", "2", "0.5000", "0.3333", ""]
-    assert rows[9] == ["won", "1", "0.5000", "0.1667", ""]
+    assert rows[1] == ["imported", "6", "", "1.0000", "400.00"]
+    assert rows[4] == ["texted", "5", "1.2500", "0.8333", "0.0567"]
+    assert rows[5] == ["delivered", "3", "0.6000", "0.5000", ""]
+    assert rows[9] == ["won", "1", "0.3333", "0.1667", ""]
 
 
 def test_page_and_csv_for_managers(app, client, crew, world):
@@ -402,13 +454,15 @@ def test_page_and_csv_for_managers(app, client, crew, world):
     page = client.get("/reports/funnel", query_string=RANGE)
     assert page.status_code == 200
     html = page.text
-    assert "Funnel and cost" in html and "$350.38" in html and "verified_mobile" in html
+    assert "Funnel and cost" in html and "$400.90" in html and "verified_mobile" in html
     assert 'aria-current="page">Reports</a>' in html
     response = client.get("/reports/funnel/funnel.csv", query_string=RANGE)
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[3] == ["verified_mobile", "3", "0.7500", "0.5000", "0.0150"]
-    daily = list(csv.reader(io.StringIO(client.get("/reports/funnel/daily.csv", query_string=RANGE).text)))
+    assert rows[3] == ["verified_mobile", "4", "0.8000", "0.6667", "0.02"]
+    daily = list(
+        csv.reader(io.StringIO(client.get("/reports/funnel/daily.csv", query_string=RANGE).text))
+    )
     assert daily[0] == ["day", "sent", "replies", "opt_outs"] and len(daily) == 15
 
 
@@ -440,3 +494,28 @@ def test_another_teams_rows_never_count(app, client, crew, outsider, world):
     report = build(app, scope_of(empty.team))
     assert [row["leads"] for row in report.table("funnel").rows] == [0] * 9
     assert report.table("funnel").totals["cost_usd"] == 0
+
+
+def test_days_follow_the_clock_across_daylight_saving(app, crew):
+    """New York springs forward on 8 March 2026: midnight is 05:00 UTC before, 04:00 after."""
+    from console.services.reports import days
+
+    start, end = at("2026-03-01 05:00"), at("2026-03-16 04:00")
+    assert days.offsets(ZONE, start, end) == [(at("2026-03-08 07:00"), -18000), (None, -14400)]
+    lead = make_lead(crew.team, "Spring Roofing", owner_name="Dana Spring")
+    for sent in ("2026-03-08 04:30", "2026-03-09 03:30", "2026-03-09 04:30"):
+        db.session.add(
+            Message(
+                team_id=crew.team.id,
+                lead_id=lead.id,
+                to_e164="+15125550123",
+                body="Hi",
+                status="sent",
+                sent_at=at(sent),
+            )
+        )
+    db.session.commit()
+    report = build(app, scope_of(crew.team, date(2026, 3, 1), date(2026, 3, 15)))
+    sent = {row["day"].day: row["sent"] for row in report.table("daily").rows if row["sent"]}
+    # 23:30 on the 7th (EST), 23:30 on the 8th (EDT), 00:30 on the 9th (EDT).
+    assert sent == {7: 1, 8: 1, 9: 1}

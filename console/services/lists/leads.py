@@ -152,7 +152,7 @@ def _mobile_exists():
     return or_(on_owner, on_business)
 
 
-def verified_mobile_exists():
+def _verified_mobile_exists():
     """A lead has a number a line-type check found to be a textable mobile."""
     on_owner = exists().where(Phone.owner_id == Lead.owner_id, Phone.verified_mobile)
     on_business = exists().where(Phone.business_id == Lead.business_id, Phone.verified_mobile)
@@ -202,9 +202,9 @@ def filtered_leads(team_id: int, filters: LeadFilters):
     elif filters.has_mobile == "no":
         query = query.where(~_mobile_exists())
     if filters.mobile_verified == "yes":
-        query = query.where(verified_mobile_exists())
+        query = query.where(_verified_mobile_exists())
     elif filters.mobile_verified == "no":
-        query = query.where(~verified_mobile_exists())
+        query = query.where(~_verified_mobile_exists())
     if filters.traced == "yes":
         query = query.where(Lead.traced_at.is_not(None))
     elif filters.traced == "no":

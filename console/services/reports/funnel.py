@@ -1,15 +1,16 @@
-"""The funnel with its cost: how many of the leads added in a range reached each step,
-from imported to won, what was spent on them at each step, what a reply, an interested
-reply, a deal and a won deal cost, and what happened each day (texts, replies,
-opt-outs).
+"""The funnel with its cost: how many leads reached each step in a range, from
+imported to won, what was spent in it at each step, what a reply, an interested reply,
+a deal and a won deal cost, and what happened each day (texts, replies, opt-outs).
 
-Which leads: the leads added to the team in the range (imported, on the viewer's
-clock), followed to today. Each step counts those of them that reached it, whenever
-they did, so the steps narrow like a funnel and a range's figures do not change when
-the next range begins; a recent range keeps filling in as its leads move on. The costs
-are what was spent on those same leads, so cost per deal is the cost of the leads that
-became the deals. The filters narrow the leads: a list to its leads, a campaign (or a
-persona's campaigns) to the leads it texted, and a pipeline the deals counted.
+Which leads: each step counts the leads that reached it within the range (days on the
+viewer's clock): added, traced, found a verified mobile, texted, delivered, replied,
+replied with interest, made a deal, won one. Lists are bought and worked for weeks, so
+"the last 30 days" means the work done in them, as the pipeline and the bills count it;
+the costs are what was spent in the range, so they match the month's invoices, and two
+ranges side by side compare like for like. A step may outrun the one before it (texts
+this month to a list bought last month). The filters narrow the leads: a list to its
+leads, a campaign (or a persona's campaigns) to the leads it texted and its own texts,
+and a pipeline the deals counted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
 from console.models import (
@@ -36,7 +37,6 @@ from console.models import (
     PipelineStage,
     SkipTraceResult,
 )
-from console.services.lists.leads import verified_mobile_exists
 from console.services.replies.inbox import INTERESTED
 from console.services.reports import days
 from console.services.reports.costs import ZERO, ai_cost, message_cost, model_prices
@@ -104,10 +104,11 @@ def page(session: Session, scope: ReportScope, now: datetime, prices: dict) -> R
         ),
     ]
     notes = [
-        "Which leads: those added in the range, followed to today. Each step counts the "
-        "ones that reached it, whenever they did, so a range's funnel is the story of its "
-        "own leads and keeps filling in while they are worked; compare ranges of the same "
-        "age. The daily table counts what happened on each day, whoever it happened to.",
+        "Each step counts the leads that reached it within these days, and the costs are "
+        "what was spent in them: lists are bought and worked over weeks, so a range shows "
+        "the work done in it, as the pipeline and the month's bills count it, and two "
+        "ranges compare like for like. A step can outrun the one before it (texts this "
+        "month to a list bought last month).",
     ]
     if unpriced:
         notes.append(
@@ -165,62 +166,81 @@ def _from_list(scope: ReportScope, lead_id) -> list:
     ]
 
 
-def _cohort(scope: ReportScope) -> list:
-    """Conditions on Lead: the team's leads added in the range, narrowed by the filters."""
-    return [
-        Lead.team_id == scope.team_id,
-        Lead.created_at >= scope.start,
-        Lead.created_at < scope.end,
-        *_lead_filters(scope, Lead.id),
-    ]
-
-
-def _deals(scope: ReportScope):
-    """The team's deals with a lead (in the pipeline, when the scope names one)."""
-    query = select(Deal.lead_id).where(Deal.team_id == scope.team_id, Deal.lead_id.is_not(None))
-    if scope.pipeline_id:
-        query = query.where(Deal.pipeline_id == scope.pipeline_id)
-    return query
-
-
 # -- the steps -----------------------------------------------------------------------
 
 
 def step_counts(session: Session, scope: ReportScope) -> dict[str, int]:
-    """How many of the scope's leads reached each step, counted in one query."""
+    """How many leads reached each step in the scope's range."""
     team_id = scope.team_id
-    texted = Message.lead_id == Lead.id, *_texts(scope)
-    reached = {
-        "traced": Lead.traced_at.is_not(None),
-        "verified_mobile": verified_mobile_exists(),
-        "texted": exists().where(*texted),
-        "delivered": exists().where(*texted, Message.status == "delivered"),
-        "replied": Lead.id.in_(
-            select(InboundMessage.lead_id).where(
-                InboundMessage.team_id == team_id, InboundMessage.lead_id.is_not(None)
+
+    def leads(column, *conditions) -> int:
+        return (
+            session.scalar(
+                select(func.count(func.distinct(column))).where(
+                    column.is_not(None), *conditions, *_lead_filters(scope, column)
+                )
             )
+            or 0
+        )
+
+    def within(column) -> list:
+        return [column >= scope.start, column < scope.end]
+
+    deals = [Deal.team_id == team_id, *within(Deal.created_at)]
+    won = [
+        Deal.team_id == team_id,
+        Deal.closed_on >= scope.first_day,
+        Deal.closed_on <= scope.last_day,
+        Deal.stage_id.in_(select(PipelineStage.id).where(PipelineStage.outcome == "won")),
+    ]
+    if scope.pipeline_id:
+        deals.append(Deal.pipeline_id == scope.pipeline_id)
+        won.append(Deal.pipeline_id == scope.pipeline_id)
+    return {
+        "imported": leads(Lead.id, Lead.team_id == team_id, *within(Lead.created_at)),
+        "traced": leads(Lead.id, Lead.team_id == team_id, *within(Lead.traced_at)),
+        "verified_mobile": _verified_mobiles(session, scope),
+        "texted": leads(Message.lead_id, *_texts(scope), *within(Message.sent_at)),
+        "delivered": leads(
+            Message.lead_id,
+            *_texts(scope),
+            *within(Message.sent_at),
+            Message.status == "delivered",
         ),
-        "positive": Lead.id.in_(
-            select(InboxItem.lead_id).where(
-                InboxItem.team_id == team_id,
-                InboxItem.lead_id.is_not(None),
-                InboxItem.label.in_(sorted(INTERESTED)),
-            )
+        "replied": leads(
+            InboundMessage.lead_id,
+            InboundMessage.team_id == team_id,
+            *within(InboundMessage.received_at),
         ),
-        "deal": Lead.id.in_(_deals(scope)),
-        "won": Lead.id.in_(
-            _deals(scope)
-            .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-            .where(PipelineStage.outcome == "won")
+        "positive": leads(
+            InboxItem.lead_id,
+            InboxItem.team_id == team_id,
+            InboxItem.label.in_(sorted(INTERESTED)),
+            *within(InboxItem.created_at),
         ),
+        "deal": leads(Deal.lead_id, *deals),
+        "won": leads(Deal.lead_id, *won),
     }
-    row = session.execute(
-        select(
-            func.count(Lead.id),
-            *(func.coalesce(func.sum(case((test, 1), else_=0)), 0) for test in reached.values()),
-        ).where(*_cohort(scope))
-    ).one()
-    return {step: int(value or 0) for step, value in zip(STEPS, row, strict=True)}
+
+
+def _verified_mobiles(session: Session, scope: ReportScope) -> int:
+    """Leads with a number a line-type check in the range found to be a textable mobile."""
+    checked = [
+        Phone.team_id == scope.team_id,
+        Phone.verified_mobile,
+        Phone.validated_at >= scope.start,
+        Phone.validated_at < scope.end,
+    ]
+    found = union(
+        select(Lead.id).join(Phone, Phone.owner_id == Lead.owner_id).where(*checked),
+        select(Lead.id).join(Phone, Phone.business_id == Lead.business_id).where(*checked),
+    ).subquery()
+    return (
+        session.scalar(
+            select(func.count()).select_from(found).where(*_lead_filters(scope, found.c.id))
+        )
+        or 0
+    )
 
 
 # -- what it cost --------------------------------------------------------------------
@@ -229,37 +249,45 @@ def step_counts(session: Session, scope: ReportScope) -> dict[str, int]:
 def spend_by_kind(
     session: Session, scope: ReportScope, prices: dict
 ) -> tuple[dict[str, Decimal], set[str]]:
-    """Dollars spent on the scope's leads by kind (SPEND's keys), and the AI models that
-    have no price."""
-    cohort = select(Lead.id).where(*_cohort(scope))
+    """Dollars spent in the range by kind (SPEND's keys), on the scope's leads when a
+    filter names some, and the AI models that have no price."""
     team_id = scope.team_id
 
     def total(query) -> Decimal:
         return session.scalar(query) or ZERO
 
+    def within(column) -> list:
+        return [column >= scope.start, column < scope.end]
+
     trace = total(
         select(func.sum(SkipTraceResult.cost)).where(
-            SkipTraceResult.team_id == team_id, SkipTraceResult.lead_id.in_(cohort)
+            SkipTraceResult.team_id == team_id,
+            *within(SkipTraceResult.created_at),
+            *_lead_filters(scope, SkipTraceResult.lead_id),
         )
     )
-    numbers = select(Phone.e164).where(
-        Phone.team_id == team_id,
-        or_(
-            Phone.owner_id.in_(select(Lead.owner_id).where(*_cohort(scope))),
-            Phone.business_id.in_(select(Lead.business_id).where(*_cohort(scope))),
-        ),
-    )
-    line_check = total(
-        select(func.sum(PhoneCheck.cost)).where(
-            PhoneCheck.team_id == team_id, PhoneCheck.e164.in_(numbers)
+    checks = [PhoneCheck.team_id == team_id, *within(PhoneCheck.checked_at)]
+    if _lead_filters(scope, Lead.id):
+        leads = select(Lead.owner_id, Lead.business_id).where(
+            Lead.team_id == team_id, *_lead_filters(scope, Lead.id)
         )
-    )
+        numbers = select(Phone.e164).where(
+            Phone.team_id == team_id,
+            or_(
+                Phone.owner_id.in_(leads.with_only_columns(Lead.owner_id)),
+                Phone.business_id.in_(leads.with_only_columns(Lead.business_id)),
+            ),
+        )
+        checks.append(PhoneCheck.e164.in_(numbers))
+    line_check = total(select(func.sum(PhoneCheck.cost)).where(*checks))
     sms = total(
-        select(func.sum(message_cost())).where(*_texts(scope), Message.lead_id.in_(cohort))
+        select(func.sum(message_cost())).where(
+            *_texts(scope), *within(Message.sent_at), *_from_list(scope, Message.lead_id)
+        )
     )
-    ai, unpriced = _ai_spend(session, scope, cohort, prices)
+    ai, unpriced = _ai_spend(session, scope, prices)
     spend = {
-        "list": _list_spend(session, scope, cohort),
+        "list": _list_spend(session, scope),
         "trace": trace,
         "line_check": line_check,
         "sms": sms,
@@ -268,18 +296,21 @@ def spend_by_kind(
     return spend, unpriced
 
 
-def _list_spend(session: Session, scope: ReportScope, cohort) -> Decimal:
-    """The lists' prices, each shared evenly among the leads it brought: a list's whole
-    price when all its leads are the scope's, its share for those that are."""
-    priced = dict(
-        session.execute(
-            select(ImportJob.id, ImportJob.list_price).where(
-                ImportJob.team_id == scope.team_id, ImportJob.list_price.is_not(None)
-            )
-        ).all()
+def _list_spend(session: Session, scope: ReportScope) -> Decimal:
+    """The prices of the lists imported in the range (the scope's list alone when it
+    names one); when a campaign or persona narrows the leads, each list's price is
+    shared evenly among its leads and only the share of those leads counts."""
+    query = select(ImportJob.id, ImportJob.list_price).where(
+        ImportJob.team_id == scope.team_id,
+        ImportJob.list_price.is_not(None),
+        ImportJob.created_at >= scope.start,
+        ImportJob.created_at < scope.end,
     )
-    if not priced:
-        return ZERO
+    if scope.import_id:
+        query = query.where(ImportJob.id == scope.import_id)
+    priced = dict(session.execute(query).all())
+    if not priced or not (scope.campaign_id or scope.persona):
+        return sum(priced.values(), ZERO)
 
     def leads_by_import(*conditions) -> dict[int, int]:
         return dict(
@@ -295,7 +326,7 @@ def _list_spend(session: Session, scope: ReportScope, cohort) -> Decimal:
         )
 
     everyone = leads_by_import()
-    ours = leads_by_import(LeadSource.lead_id.in_(cohort))
+    ours = leads_by_import(*_lead_filters(scope, LeadSource.lead_id))
     spent = sum(
         (priced[import_id] * count / everyone[import_id] for import_id, count in ours.items()),
         ZERO,
@@ -303,10 +334,8 @@ def _list_spend(session: Session, scope: ReportScope, cohort) -> Decimal:
     return spent.quantize(MICRO)
 
 
-def _ai_spend(
-    session: Session, scope: ReportScope, cohort, prices: dict
-) -> tuple[Decimal, set[str]]:
-    """What the drafts written for the scope's leads' replies cost, by model."""
+def _ai_spend(session: Session, scope: ReportScope, prices: dict) -> tuple[Decimal, set[str]]:
+    """What the drafts written in the range cost, by model."""
     rows = session.execute(
         select(
             Draft.model,
@@ -315,7 +344,13 @@ def _ai_spend(
             func.sum(Draft.cache_read_tokens),
         )
         .join(InboxItem, InboxItem.id == Draft.item_id)
-        .where(Draft.team_id == scope.team_id, Draft.model != "", InboxItem.lead_id.in_(cohort))
+        .where(
+            Draft.team_id == scope.team_id,
+            Draft.model != "",
+            Draft.created_at >= scope.start,
+            Draft.created_at < scope.end,
+            *_lead_filters(scope, InboxItem.lead_id),
+        )
         .group_by(Draft.model)
     ).all()
     spent = sum(
@@ -356,7 +391,8 @@ def funnel_table(counts: dict[str, int], spend: dict[str, Decimal]) -> Table:
             "Texted: a text Twilio accepted (or the sandbox sent). Delivered: a text "
             "Twilio confirmed delivered. Replied: the owner texted back, whatever they "
             "said. Interested: a reply read as interested, a callback request, a price "
-            "question or an email given. Deal and won: a deal made (won) for the lead. "
+            "question or an email given. Deal: a deal made for the lead; won: a deal closed "
+            "as won. "
             "Each step carries its own spend: the lists at imported, skip tracing at "
             "traced, line-type checks at verified mobile, texts at texted, AI drafts at "
             "replied."
@@ -415,7 +451,7 @@ def unit_cost_table(counts: dict[str, int], spend: dict[str, Decimal]) -> Table:
         ],
         rows,
         totals={"measure": "All spend", "cost_usd": spent},
-        note="Everything spent on the range's leads, over the leads that got each result.",
+        note="Everything spent in the range, over the leads that got each result in it.",
     )
 
 
