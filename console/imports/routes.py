@@ -150,6 +150,7 @@ def start(import_id: int):
             imports.parse_tags(request.form.get("tags", "")),
             preset_name=request.form.get("preset_name", ""),
             started_by_id=current_user.id,
+            list_price=request.form.get("list_price", ""),
         )
     except imports.ImportProblem:
         return redirect(url_for("imports.show", import_id=job.id))

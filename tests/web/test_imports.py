@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -528,3 +529,30 @@ def test_a_failed_import_can_be_given_up(app, client, crew, monkeypatch):
     from pathlib import Path
 
     assert not Path(job.stored_path).exists()
+
+
+def test_the_price_paid_for_a_list_is_kept_and_shown(app, client, crew):
+    login(client, crew.operator)
+    page = client.get(upload(client, list_file()).headers["Location"])
+    assert "Price paid for this list ($)" in page.text
+    job = import_through_the_browser(app, client, list_file(), list_price="$2,500.50")
+    assert job.list_price == Decimal("2500.50")
+    assert "list price $2,500.50" in client.get(f"/imports/{job.id}").text
+
+
+@pytest.mark.parametrize("typed", ["a lot", "-5", "99999999999"])
+def test_a_list_price_that_is_not_an_amount_keeps_the_import_waiting(app, client, crew, typed):
+    login(client, crew.operator)
+    import_id = int(upload(client, list_file()).headers["Location"].split("/")[-2])
+    response = start_import(client, import_id, list_price=typed)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/mapping")
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == "mapping" and job.list_price is None
+    assert "price paid for this list in dollars" in client.get(response.headers["Location"]).text
+
+
+def test_a_blank_list_price_is_no_price(app, client, crew):
+    login(client, crew.operator)
+    job = import_through_the_browser(app, client, list_file(), list_price=" ")
+    assert job.status == "done" and job.list_price is None

@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,6 +20,7 @@ from console.models import ImportJob, ImportReject, JobRun, LeadSource, MatchRev
 from console.models.base import utcnow
 from console.models.imports import IMPORT_STATUSES
 from console.services import jobruns
+from console.services.deals.deals import DealProblem, deal_value
 from console.services.jobruns import JobCancelled
 from console.services.lists import ingest, mapping, tabular
 from console.services.lists.leads import clean_tag
@@ -158,6 +160,17 @@ def set_mapping(
     return mapping.check_mapping(job.mapping)
 
 
+def price_paid(text: str | None) -> Decimal | None:
+    """What the team paid for a list, typed in dollars ("2,500", "$2500.00"), read as a
+    deal's value is; None when left blank (the funnel counts the list as free)."""
+    try:
+        return deal_value(text)
+    except DealProblem as problem:
+        raise ImportProblem(
+            "Type the price paid for this list in dollars, such as 2,500 (or leave it blank)."
+        ) from problem
+
+
 def parse_tags(text: str) -> list[str]:
     """Tags typed as `a, b c` -> ["a", "b", "c"], lower case, at most 10."""
     tags = {clean_tag(word) for word in text.replace(",", " ").split()}
@@ -172,14 +185,20 @@ def queue_import(
     *,
     preset_name: str = "",
     started_by_id: int | None = None,
+    list_price: str = "",
 ) -> tuple[mapping.MappingCheck, JobRun | None]:
-    """Save the mapping (and a named preset) and record the job run that will import.
+    """Save the mapping (and a named preset) and the list's price, and record the job
+    run that will import.
 
-    Returns the mapping's check and the run, or no run when the mapping cannot be used.
-    The import is claimed with a conditional UPDATE, so a double-clicked Start queues
-    it once. The caller enqueues the run.
+    Returns the mapping's check and the run, or no run when the mapping cannot be used
+    or the price is not an amount. The import is claimed with a conditional UPDATE, so
+    a double-clicked Start queues it once. The caller enqueues the run.
     """
     check = set_mapping(session, job, columns, tags)
+    try:
+        job.list_price = price_paid(list_price)
+    except ImportProblem as problem:
+        check = mapping.MappingCheck(errors=(*check.errors, str(problem)), warnings=check.warnings)
     if not check.ok:
         session.rollback()
         return check, None

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from console.services.reports import response, velocity
+from console.services.reports import funnel, response, velocity
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import ReportPage
 
@@ -18,12 +18,14 @@ Builder = Callable[[Session, ReportScope, datetime, dict], ReportPage]
 
 # key -> (title in the navigation, builder). Each page module adds its line.
 PAGES: dict[str, tuple[str, Builder]] = {
+    "funnel": (funnel.TITLE, funnel.page),
     "response": ("Response time", response.page),
     "velocity": ("Pipeline velocity", velocity.page),
 }
 
 # `flask report NAME` -> (page key, table name).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "funnel": ("funnel", "funnel"),
     "reviewers": ("response", "reviewers"),
     "response-times": ("response", "histogram"),
     "velocity": ("velocity", "stages"),
