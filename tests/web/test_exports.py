@@ -182,6 +182,8 @@ EXPORTS: dict[str, Export] = {
     "jobruns.export": Export(lambda s: "/jobs/export.csv", _of_team(JobRun)),
     "tasks.index": Export(lambda s: "/tasks?format=csv&who=everyone", _of_team(Task)),
     "pipeline.deals_csv": Export(lambda s: "/deals.csv", _of_team(Deal)),
+    # The funnel's nine steps, whatever happened in the range.
+    "reports.table_csv": Export(lambda s: "/reports/funnel/funnel.csv", lambda s: 9),
     "leads.timeline_csv": Export(
         lambda s: f"/leads/{s.lead_id}/timeline.csv",
         lambda s: len(list(timeline.export_rows(db.session, db.session.get(Lead, s.lead_id)))),
