@@ -468,3 +468,34 @@ def test_other_teams_rows_never_count(crew, outsider):
         operations.page(db.session, scope_of(other.team, now), now, {}).table("senders_30007").rows
         == []
     )
+
+
+# -- the benchmark's seeding cannot rot -------------------------------------------------
+
+
+def test_the_benchmark_seeds_a_tiny_world_every_report_page_reads(client):
+    from tests.bench import reports as bench
+    from tests.conftest import FAST_HASH
+
+    sizes = bench.Sizes(texts=200, leads=60, replies=20, deals=10)
+    world = bench.seed_world(db.session, sizes, FAST_HASH)
+    assert world.counts["messages"] == 200
+    assert world.counts["inbox_items"] == world.counts["inbound_messages"] == 20
+    assert world.counts["lead_sources"] == 60
+    login_form = {"email": world.manager_email, "password": bench.seed.PASSWORD}
+    assert client.post("/login", data=login_form).status_code == 302
+    for _label, path in bench.report_paths(world.campaign_ids[0]):
+        assert client.get(path).status_code == 200, path
+    now = utcnow()
+    report = operations.page(db.session, scope_of_id(world.team_id, now), now, {})
+    sent = report.table("senders_30007").totals["sent"]
+    assert 0 < sent <= 200
+
+
+def scope_of_id(team_id: int, now) -> ReportScope:
+    return ReportScope(
+        team_id=team_id,
+        first_day=(now - timedelta(days=29)).date(),
+        last_day=now.date(),
+        zone="UTC",
+    )
