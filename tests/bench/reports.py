@@ -460,12 +460,12 @@ def _texts(loader, team_id, leads, sizes: Sizes, rng, now, when, outreach) -> li
             if status == "delivered" and len(texted) < keep:
                 texted.append((lead_id, row["to_e164"], campaign["id"], row["sender_id"], at))
             yield row
-            if len(events) >= CHUNK:
-                loader.load(MessageEvent, events)
-                events.clear()
 
-    loader.load(Message, rows())
-    loader.load(MessageEvent, events)
+    # Each chunk of texts before its callbacks (their foreign key is checked at once).
+    for chunk in _chunked(rows()):
+        loader.load(Message, chunk)
+        loader.load(MessageEvent, events)
+        events.clear()
     return texted
 
 

@@ -36,6 +36,8 @@ from tests.conftest import login, make_team
 TOKEN = "tok"
 BASE_URL = "https://console.example.com"
 _n = itertools.count(1)
+# Twilio's final status for a text's console status, once its callback came.
+FINAL = {"delivered": "delivered", "failed": "undelivered"}
 
 
 @pytest.fixture
@@ -99,6 +101,9 @@ def texts(
                 status=status,
                 error_code=error_code,
                 provider_sid=f"SM{n:032x}" if went_out else None,
+                provider_status=(FINAL.get(status, status) if callbacks else "queued")
+                if went_out
+                else "",
                 sent_at=at if went_out else None,
                 status_at=at,
                 **values,

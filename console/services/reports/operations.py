@@ -6,7 +6,9 @@ What each alert counts (over the report's days unless it says "now"):
 
 - Webhook failures: Twilio's requests the console refused (bad signature, malformed) or
   failed on (5xx), of all it received: the failures `webhook_log` writes down, and the
-  requests that went through (each inbound text, each status callback from the webhook).
+  requests that went through: each inbound text, and each text sent in the range whose
+  final status came by its callback (read off the text, so counting them costs nothing
+  more than the send figures; Twilio's intermediate "sent" callbacks are left out).
 - Classification failures: replies whose reading ended in the range and failed (a
   person must read it) or fell back to the rules because Claude failed, of all read.
 - Send failures: texts that went to Twilio in the range (or that it refused outright)
@@ -18,20 +20,19 @@ What each alert counts (over the report's days unless it says "now"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from console.models import AuditEvent, InboundMessage, InboxItem, Message, Sender, Team
-from console.models.campaigns import MessageEvent
 from console.services import webhook_log
 from console.services.replies.inbox_list import WAITING_STATES, reading_failed, waiting_since
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import Column, ReportPage, Table, rate
-from console.services.sending.delivery import FILTERED_CODE
+from console.services.sending.delivery import FILTERED_CODE, STATUS_RANK
 from console.services.sending.policy import SendingSettings
 from console.services.timezones import format_when
 
@@ -66,12 +67,18 @@ THRESHOLDS: dict[str, Threshold] = {
     "response_hours": Threshold(amber=2, red=4),
 }
 STATES = ("green", "amber", "red")
+# Twilio's final statuses: a text showing one had its delivery callback (the webhook).
+CALLED_BACK = tuple(s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["delivered"])
 
 
 def page(session: Session, scope: ReportScope, now: datetime, prices: dict) -> ReportPage:
     """The Operations page over `scope` (the "now" alerts read at `now`)."""
-    webhooks = webhook_table(session, scope)
-    senders = sender_table(session, scope)
+    sends = _sends(session, scope)
+    team_wide = (
+        sends if not scope.campaign_id else _sends(session, replace(scope, campaign_id=None))
+    )
+    webhooks = webhook_table(session, scope, _called_back(team_wide))
+    senders = sender_table(session, scope, sends)
     rows = [
         _webhook_alert(webhooks),
         _classification_alert(session, scope),
@@ -138,8 +145,9 @@ def _alert(name: str, key: str, figure, count, whole, shown: str, link: str, ove
 # -- webhooks ---------------------------------------------------------------------
 
 
-def webhook_table(session: Session, scope: ReportScope) -> Table:
-    """Webhook requests by kind: handled, failed by reason, the failure rate."""
+def webhook_table(session: Session, scope: ReportScope, callbacks: int) -> Table:
+    """Webhook requests by kind: handled (`callbacks` delivery callbacks, and the
+    inbound texts received), failed by reason, the failure rate."""
     failed = {
         (entity_type.removeprefix(webhook_log.ENTITY_PREFIX), action): count
         for entity_type, action, count in session.execute(
@@ -155,7 +163,7 @@ def webhook_table(session: Session, scope: ReportScope) -> Table:
             .group_by(AuditEvent.entity_type, AuditEvent.action)
         ).all()
     }
-    handled = {"inbound": _inbound_received(session, scope), "status": _callbacks(session, scope)}
+    handled = {"inbound": _inbound_received(session, scope), "status": callbacks}
     rows = []
     for kind, label in webhook_log.KIND_LABELS.items():
         row = {"kind": label, "handled": handled[kind]}
@@ -182,9 +190,9 @@ def webhook_table(session: Session, scope: ReportScope) -> Table:
         ],
         rows=rows,
         totals=totals,
-        note="Handled: each inbound text stored, each delivery status recorded (a replayed "
-        "callback counts once). A request naming none of the team's numbers or texts is "
-        "not counted here.",
+        note="Handled: each inbound text stored, and each text sent in the range whose final "
+        "status (delivered, undelivered...) Twilio called back with; failures by the day "
+        "they came. A request naming none of the team's numbers or texts is not counted.",
     )
 
 
@@ -195,22 +203,6 @@ def _inbound_received(session: Session, scope: ReportScope) -> int:
                 InboundMessage.team_id == scope.team_id,
                 InboundMessage.received_at >= scope.start,
                 InboundMessage.received_at < scope.end,
-            )
-        )
-        or 0
-    )
-
-
-def _callbacks(session: Session, scope: ReportScope) -> int:
-    return int(
-        session.scalar(
-            select(func.count(MessageEvent.id))
-            .join(Message, Message.id == MessageEvent.message_id)
-            .where(
-                Message.team_id == scope.team_id,
-                MessageEvent.source == "webhook",
-                MessageEvent.at >= scope.start,
-                MessageEvent.at < scope.end,
             )
         )
         or 0
@@ -268,14 +260,19 @@ def _inbox_filters(query, scope: ReportScope):
 # -- sending ------------------------------------------------------------------------
 
 
+SEND_FIGURES = ("sent", "failed", "filtered", "called_back")
+
+
 def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
-    """Per sender: texts that went out in the range (or Twilio refused), failed, 30007."""
+    """Per sender: texts that went out in the range (or Twilio refused), failed, 30007,
+    and those whose final status came by the delivery callback."""
     went_out = Message.sent_at.is_not(None)
     sent = select(
         Message.sender_id,
         func.count(Message.id),
         func.count(Message.id).filter(Message.status == "failed"),
         func.count(Message.id).filter(Message.error_code == FILTERED_CODE),
+        func.count(Message.id).filter(Message.provider_status.in_(CALLED_BACK)),
     ).where(
         Message.team_id == scope.team_id,
         Message.sent_at >= scope.start,
@@ -286,6 +283,7 @@ def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
         func.count(Message.id),
         func.count(Message.id),
         func.count(Message.id).filter(Message.error_code == FILTERED_CODE),
+        literal(0),
     ).where(
         Message.team_id == scope.team_id,
         Message.status == "failed",
@@ -297,17 +295,18 @@ def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
     for query in (sent, refused):
         if scope.campaign_id:
             query = query.where(Message.campaign_id == scope.campaign_id)
-        for sender_id, count, failed, filtered in session.execute(
-            query.group_by(Message.sender_id)
-        ).all():
-            found = figures.setdefault(sender_id, {"sent": 0, "failed": 0, "filtered": 0})
-            found["sent"] += count
-            found["failed"] += failed
-            found["filtered"] += filtered
+        for sender_id, *counts in session.execute(query.group_by(Message.sender_id)).all():
+            found = figures.setdefault(sender_id, dict.fromkeys(SEND_FIGURES, 0))
+            for key, count in zip(SEND_FIGURES, counts, strict=True):
+                found[key] += count
     return figures
 
 
-def sender_table(session: Session, scope: ReportScope) -> Table:
+def _called_back(figures: dict[int | None, dict]) -> int:
+    return sum(found["called_back"] for found in figures.values())
+
+
+def sender_table(session: Session, scope: ReportScope, figures: dict[int | None, dict]) -> Table:
     """Carriers' filtering (30007) by sender, with the send failures it is part of; the
     state at the team's own pause rate (Settings > Sending), amber at half of it."""
     settings = SendingSettings.of(session.get(Team, scope.team_id))
@@ -315,17 +314,17 @@ def sender_table(session: Session, scope: ReportScope) -> Table:
         amber=settings.filtering_pause_rate / 2, red=settings.filtering_pause_rate
     )
     sample = settings.filtering_min_sample
-    figures = _sends(session, scope)
+    figures = dict(figures)
     senders = session.scalars(
         select(Sender).where(Sender.team_id == scope.team_id).order_by(Sender.label, Sender.id)
     ).all()
     rows = []
     for sender in senders:
-        found = figures.pop(sender.id, {"sent": 0, "failed": 0, "filtered": 0})
+        found = figures.pop(sender.id, dict.fromkeys(SEND_FIGURES, 0))
         rows.append(
             _sender_row(sender.label, sender.address, sender.paused, found, threshold, sample)
         )
-    gone = {"sent": 0, "failed": 0, "filtered": 0}
+    gone = dict.fromkeys(SEND_FIGURES, 0)
     for found in figures.values():  # texts whose sender was deleted
         for key in gone:
             gone[key] += found[key]
@@ -468,7 +467,7 @@ def _whole(value: float) -> str:
 
 
 def _h(value: float) -> str:
-    return f"{value:g} h wait"
+    return f"{value:g} h"
 
 
 def _hours(span: timedelta) -> str:
