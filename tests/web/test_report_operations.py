@@ -315,7 +315,7 @@ def test_every_figure_agrees_with_the_rows_and_another_teams_never_count(crew, o
         "red",
     ]
     assert status["Human response over 4 h"]["figure"] == (
-        "8 of 10 owners waiting over 4 h; the longest 6 h ago"
+        "8 of 10 owners waiting over 4 h; the longest has waited 6 h"
     )
     assert report.table("status").totals == {"alert": "1 green, 1 amber, 3 red"}
 

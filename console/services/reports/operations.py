@@ -432,7 +432,7 @@ def _backlog_alert(session: Session, scope: ReportScope, now: datetime) -> dict:
     link = f"/campaigns/batches/{biggest}" if biggest else _path("/campaigns/")
     shown = f"{backlog:,} texts due, not sent"
     if oldest is not None:
-        shown += f"; the oldest due {_hours(now - oldest)}"
+        shown += f"; the oldest due {_span(now - oldest)} ago"
     return _alert("Queue backlog", "backlog", backlog, backlog, None, shown, link, _whole)
 
 
@@ -454,7 +454,7 @@ def _response_alert(session: Session, scope: ReportScope, now: datetime) -> dict
     )
     shown = f"{late:,} of {waiting:,} owners waiting over {hours.red:g} h"
     if oldest is not None:
-        shown += f"; the longest {_hours(now - oldest)}"
+        shown += f"; the longest has waited {_span(now - oldest)}"
     row = _alert(
         "Human response over 4 h", "response_hours", longest, late, waiting, shown, link, _h
     )
@@ -470,12 +470,12 @@ def _h(value: float) -> str:
     return f"{value:g} h"
 
 
-def _hours(span: timedelta) -> str:
-    """ "3 h 20 min ago", "12 min ago"."""
+def _span(span: timedelta) -> str:
+    """ "3 h 20 min", "12 min", "4 days"."""
     minutes = max(0, int(span.total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min ago"
+        return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours >= 48:
-        return f"{hours // 24} days ago"
-    return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+        return f"{hours // 24} days"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
