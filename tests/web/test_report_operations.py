@@ -348,6 +348,23 @@ def test_every_figure_agrees_with_the_rows_and_another_teams_never_count(crew, o
     assert only["Webhook failures"]["of"] == 114
 
 
+def test_send_failures_link_the_batch_with_most_failed_texts(crew):
+    from console.models import Batch
+
+    sender, spring = sender_of(crew.team), campaign_of(crew.team)
+    first, second = (Batch(team_id=crew.team.id, campaign_id=spring.id) for _ in range(2))
+    db.session.add_all([first, second])
+    db.session.commit()
+    texts(sender, 1, at=EARLIER, status="failed", batch_id=first.id)
+    texts(sender, 2, at=EARLIER, status="failed", batch_id=second.id)
+    texts(sender, 5, at=EARLIER, batch_id=first.id)
+    row = alert(build(crew.team), "Send failures")
+    assert row["link"] == f"/campaigns/batches/{second.id}?filter=failed"
+    assert alert(build(crew.team, campaign_id=spring.id + 1), "Send failures")["link"] == (
+        "/campaigns/"
+    )
+
+
 def test_a_sender_with_too_few_texts_is_not_rated(crew):
     sender = sender_of(crew.team)
     texts(sender, 3, at=EARLIER)

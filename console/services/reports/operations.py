@@ -82,7 +82,7 @@ def page(session: Session, scope: ReportScope, now: datetime, prices: dict) -> R
     rows = [
         _webhook_alert(webhooks),
         _classification_alert(session, scope),
-        _send_alert(session, scope, senders),
+        _send_alert(senders, sends),
         _backlog_alert(session, scope, now),
         _response_alert(session, scope, now),
     ]
@@ -263,12 +263,27 @@ def _inbox_filters(query, scope: ReportScope):
 SEND_FIGURES = ("sent", "failed", "filtered", "called_back")
 
 
-def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
-    """Per sender: texts that went out in the range (or Twilio refused), failed, 30007,
-    and those whose final status came by the delivery callback."""
+@dataclass
+class Sends:
+    """Texts that went out in the range (or Twilio refused), failed, filtered (30007) and
+    called back, by sender; failed ones by batch (to link the worst)."""
+
+    by_sender: dict[int | None, dict]
+    failed_by_batch: dict[int, int]
+
+    def worst_batch(self) -> int | None:
+        """The batch with most failed texts (the lowest id of equals), None when none."""
+        failed = [(-count, batch) for batch, count in self.failed_by_batch.items() if count]
+        return min(failed)[1] if failed else None
+
+
+def _sends(session: Session, scope: ReportScope) -> Sends:
+    """The range's texts counted by sender and batch in SQL (a few hundred groups at
+    most), summed here by sender."""
     went_out = Message.sent_at.is_not(None)
     sent = select(
         Message.sender_id,
+        Message.batch_id,
         func.count(Message.id),
         func.count(Message.id).filter(Message.status == "failed"),
         func.count(Message.id).filter(Message.error_code == FILTERED_CODE),
@@ -280,6 +295,7 @@ def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
     )
     refused = select(
         Message.sender_id,
+        Message.batch_id,
         func.count(Message.id),
         func.count(Message.id),
         func.count(Message.id).filter(Message.error_code == FILTERED_CODE),
@@ -291,22 +307,26 @@ def _sends(session: Session, scope: ReportScope) -> dict[int | None, dict]:
         Message.status_at >= scope.start,
         Message.status_at < scope.end,
     )
-    figures: dict[int | None, dict] = {}
+    sends = Sends({}, {})
     for query in (sent, refused):
         if scope.campaign_id:
             query = query.where(Message.campaign_id == scope.campaign_id)
-        for sender_id, *counts in session.execute(query.group_by(Message.sender_id)).all():
-            found = figures.setdefault(sender_id, dict.fromkeys(SEND_FIGURES, 0))
+        grouped = query.group_by(Message.sender_id, Message.batch_id)
+        for sender_id, batch_id, *counts in session.execute(grouped).all():
+            found = sends.by_sender.setdefault(sender_id, dict.fromkeys(SEND_FIGURES, 0))
             for key, count in zip(SEND_FIGURES, counts, strict=True):
                 found[key] += count
-    return figures
+            if batch_id is not None:
+                failed = counts[SEND_FIGURES.index("failed")]
+                sends.failed_by_batch[batch_id] = sends.failed_by_batch.get(batch_id, 0) + failed
+    return sends
 
 
-def _called_back(figures: dict[int | None, dict]) -> int:
-    return sum(found["called_back"] for found in figures.values())
+def _called_back(sends: Sends) -> int:
+    return sum(found["called_back"] for found in sends.by_sender.values())
 
 
-def sender_table(session: Session, scope: ReportScope, figures: dict[int | None, dict]) -> Table:
+def sender_table(session: Session, scope: ReportScope, sends: Sends) -> Table:
     """Carriers' filtering (30007) by sender, with the send failures it is part of; the
     state at the team's own pause rate (Settings > Sending), amber at half of it."""
     settings = SendingSettings.of(session.get(Team, scope.team_id))
@@ -314,7 +334,7 @@ def sender_table(session: Session, scope: ReportScope, figures: dict[int | None,
         amber=settings.filtering_pause_rate / 2, red=settings.filtering_pause_rate
     )
     sample = settings.filtering_min_sample
-    figures = dict(figures)
+    figures = dict(sends.by_sender)
     senders = session.scalars(
         select(Sender).where(Sender.team_id == scope.team_id).order_by(Sender.label, Sender.id)
     ).all()
@@ -377,35 +397,15 @@ def _sender_row(
     }
 
 
-def _send_alert(session: Session, scope: ReportScope, senders: Table) -> dict:
+def _send_alert(senders: Table, sends: Sends) -> dict:
     totals = senders.totals or {}
     figure = totals.get("failure_rate")
-    link = _worst_batch(session, scope) or _path("/campaigns/")
+    worst = sends.worst_batch()
+    link = _path(f"/campaigns/batches/{worst}", filter="failed") if worst else "/campaigns/"
     shown = f"{_percent(figure)} of {totals['sent']:,} texts"
     return _alert(
         "Send failures", "sends", figure, totals["failed"], totals["sent"], shown, link, _percent
     )
-
-
-def _worst_batch(session: Session, scope: ReportScope) -> str:
-    """The failed texts of the batch with most of them in the range, "" when none."""
-    query = (
-        select(Message.batch_id)
-        .where(
-            Message.team_id == scope.team_id,
-            Message.status == "failed",
-            Message.batch_id.is_not(None),
-            Message.status_at >= scope.start,
-            Message.status_at < scope.end,
-        )
-        .group_by(Message.batch_id)
-        .order_by(func.count(Message.id).desc(), Message.batch_id)
-        .limit(1)
-    )
-    if scope.campaign_id:
-        query = query.where(Message.campaign_id == scope.campaign_id)
-    batch_id = session.scalar(query)
-    return _path(f"/campaigns/batches/{batch_id}", filter="failed") if batch_id else ""
 
 
 # -- now ----------------------------------------------------------------------------
