@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from console.extensions import csrf, db
-from console.services import twilio_fields
+from console.services import twilio_fields, webhook_log
 from console.services.replies import inbound
 from console.services.sending import delivery
 from jobs.replies import enqueue_inbound, enqueue_reading
@@ -28,6 +28,22 @@ def _signed() -> bool:
         return False
     url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
     return RequestValidator(token).validate(url, request.form, signature)
+
+
+@bp.after_request
+def _count_failure(response: Response) -> Response:
+    """Write a refused or failed request down for the Operations report; never let the
+    writing change the answer Twilio gets."""
+    if response.status_code >= 400:
+        try:
+            db.session.rollback()
+            webhook_log.record_failure(
+                db.session, request.endpoint or "", request.form, response.status_code
+            )
+        except Exception:  # noqa: BLE001 - the count is a report, the answer matters more
+            db.session.rollback()
+            log.exception("Could not record a failed webhook request")
+    return response
 
 
 @bp.post("/twilio/status")

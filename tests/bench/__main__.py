@@ -8,7 +8,8 @@ tests/bench/campaigns.py); `python -m tests.bench sending` sends 2,000-text batc
 worker processes at several Twilio latencies, with and without errors (see
 tests/bench/sending.py); `python -m tests.bench pipeline` times the deal board, list,
 export and moves with 10,000 open deals (see tests/bench/pipeline.py); `python -m
-tests.bench render` is the default below.
+tests.bench reports` seeds a team at issue 17's size and times every Reports page (see
+tests/bench/reports.py); `python -m tests.bench render` is the default below.
 
 Seeds a team with `--leads` leads (by bulk insert, on the schema `flask db upgrade`
 creates, indexes included), signs in as its operator through the Flask test client and
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the arguments ask for; print figures, optionally write JSON.
 
     The first argument may name the benchmark: `render` (the default), `ingest`,
-    `skiptrace`, `campaigns`, `replies`, `sending` or `pipeline`.
+    `skiptrace`, `campaigns`, `replies`, `sending`, `pipeline` or `reports`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:
@@ -288,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import pipeline
 
         return pipeline.main(argv[1:], postgres_server)
+    if argv[:1] == ["reports"]:
+        from tests.bench import reports
+
+        return reports.main(argv[1:], postgres_server)
     if argv[:1] == ["render"]:
         argv = argv[1:]
     args = parse_args(argv)

@@ -5,16 +5,16 @@ drafts fared; read only, the actions are in `inbox`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from console.models import Deal, Draft, InboxItem, Lead, Message
 from console.models.base import utcnow
 from console.services.deals import tasks
 from console.services.numbers import whole_number
-from console.services.replies import priority
+from console.services.replies import priority, reading
 from console.services.replies.inbox import WORKING_STATES
 
 VIEWS: dict[str, str] = {
@@ -24,6 +24,8 @@ VIEWS: dict[str, str] = {
     "done": "Done",
     "all": "All",
 }
+# Items an owner waits on: being read, open or escalated (the "To do" view).
+WAITING_STATES = (*WORKING_STATES, "processing")
 EXPORT_COLUMNS = (
     "item", "received", "number", "lead", "business", "campaign", "text", "label",
     "confidence", "read_by", "priority", "bucket", "route", "sla_due", "breached", "persona",
@@ -43,6 +45,10 @@ class InboxFilters:
     assignee: str = ""  # a user id, "me" or "none"
     breached: bool = False
     unmatched: bool = False
+    # Only items waiting for a person longer than this many hours (the Operations alert).
+    waiting: int | None = None
+    # Only items whose reading failed or fell back to the rules.
+    unread: bool = False
     q: str = ""
 
     @classmethod
@@ -59,6 +65,8 @@ class InboxFilters:
             assignee=_assignee_arg(args.get("assignee", "")),
             breached=args.get("breached") in ("1", "on", "true"),
             unmatched=args.get("unmatched") in ("1", "on", "true"),
+            waiting=whole_number(args.get("waiting")),
+            unread=args.get("unread") in ("1", "on", "true"),
             q=args.get("q", "").strip()[:80],
         )
 
@@ -73,6 +81,8 @@ class InboxFilters:
             "assignee": self.assignee,
             "breached": "1" if self.breached else "",
             "unmatched": "1" if self.unmatched else "",
+            "waiting": str(self.waiting or ""),
+            "unread": "1" if self.unread else "",
             "q": self.q,
         }
         return {k: v for k, v in values.items() if v}
@@ -86,12 +96,27 @@ def _assignee_arg(value: str) -> str:
     return "" if user_id is None else str(user_id)
 
 
+def reading_failed():
+    """SQL: the item's reading failed (nobody could read it: a person must) or fell back
+    to the rules because Claude was asked and failed."""
+    return or_(
+        InboxItem.classified_by == "none",
+        InboxItem.classify_note.contains(reading.FELL_BACK, autoescape=True),
+    )
+
+
+def waiting_since():
+    """SQL: since when the owner waits on an item: its first unanswered text (a newer
+    text joins the open item, the wait does not start again)."""
+    return InboxItem.created_at
+
+
 def items_query(team_id: int, filters: InboxFilters, user_id: int, now: datetime | None = None):
     """The team's items as filtered, most urgent first (priority, then deadline)."""
     now = now or utcnow()
     query = select(InboxItem).where(InboxItem.team_id == team_id)
     if filters.view == "open":
-        query = query.where(InboxItem.state.in_(WORKING_STATES + ("processing",)))
+        query = query.where(InboxItem.state.in_(WAITING_STATES))
     elif filters.view != "all":
         query = query.where(InboxItem.state == filters.view)
     if filters.bucket:
@@ -112,6 +137,13 @@ def items_query(team_id: int, filters: InboxFilters, user_id: int, now: datetime
         query = query.where(InboxItem.state.in_(WORKING_STATES), InboxItem.sla_due_at < now)
     if filters.unmatched:
         query = query.where(InboxItem.unmatched.is_(True))
+    if filters.waiting:
+        query = query.where(
+            InboxItem.state.in_(WAITING_STATES),
+            waiting_since() < now - timedelta(hours=filters.waiting),
+        )
+    if filters.unread:
+        query = query.where(reading_failed())
     if filters.q:
         from console.models import InboundMessage
 

@@ -17,6 +17,8 @@ from console.services import phones
 from console.services.replies import classify, optout
 from console.services.replies.classify import LABELS, Classification
 
+# Ends the note of a reading where Claude was asked and failed, so the rules' stood.
+FELL_BACK = "the rules' reading stands"
 EXTRACTED_FIELDS = ("email", "phone", "callback_time", "asking_price", "timeline")
 _EMAIL = re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")
 
@@ -73,13 +75,13 @@ def read_reply(text: str, *, claude: Claude | None, model: str, our_last_text: s
             max_tokens=200,
         )
     except ModelFailure as failure:
-        return Reading(rules, notes=[f"{failure}; the rules' reading stands."])
+        return Reading(rules, notes=[f"{failure}; {FELL_BACK}."])
     parsed = parse_answer(answer.text)
     if parsed is None:
         return Reading(
             rules,
             answer=answer,
-            notes=["Claude's answer was not valid JSON; the rules' reading stands."],
+            notes=[f"Claude's answer was not valid JSON; {FELL_BACK}."],
         )
     suspected = parsed["opt_out"] or parsed["label"] == "STOP"
     label = parsed["label"] if parsed["label"] != "STOP" else rules.label

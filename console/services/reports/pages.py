@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from console.services.reports import funnel, response, velocity
+from console.services.reports import funnel, operations, response, velocity
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import ReportPage
 
@@ -21,6 +21,7 @@ PAGES: dict[str, tuple[str, Builder]] = {
     "funnel": (funnel.TITLE, funnel.page),
     "response": ("Response time", response.page),
     "velocity": ("Pipeline velocity", velocity.page),
+    operations.KEY: (operations.TITLE, operations.page),
 }
 
 # `flask report NAME` -> (page key, table name).
@@ -29,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reviewers": ("response", "reviewers"),
     "response-times": ("response", "histogram"),
     "velocity": ("velocity", "stages"),
+    "operations": (operations.KEY, operations.STATUS_TABLE),
 }
 
 

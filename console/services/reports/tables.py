@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 # How a column's values read: on the page (formatted) and in CSV (plain numbers).
-KINDS = ("text", "count", "rate", "money", "seconds", "number", "date")
+# "state" is an alert's "green", "amber" or "red" (a badge on the page, the word in CSV).
+KINDS = ("text", "count", "rate", "money", "seconds", "number", "date", "state")
 
 
 @dataclass(frozen=True)
