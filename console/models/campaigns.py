@@ -249,6 +249,9 @@ class Message(TeamOwned, db.Model):
         Index("ix_messages_sender_sent", "sender_id", "sent_at"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
         Index("ix_messages_lead", "lead_id"),
+        # Reports count a team's texts sent in a range, and a campaign's.
+        Index("ix_messages_team_sent", "team_id", "sent_at"),
+        Index("ix_messages_campaign_sent", "campaign_id", "sent_at"),
     )
     team_id_indexed = False
 

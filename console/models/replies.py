@@ -124,6 +124,8 @@ class InboxItem(TeamOwned, db.Model):
     __table_args__ = (
         Index("ix_inbox_team_state_priority", "team_id", "state", "priority"),
         Index("ix_inbox_conversation", "conversation_id", "state"),
+        # Reports read the replies that arrived in a range.
+        Index("ix_inbox_team_created", "team_id", "created_at"),
     )
     team_id_indexed = False
 
