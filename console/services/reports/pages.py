@@ -10,16 +10,21 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from console.services.reports import works
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import ReportPage
 
 Builder = Callable[[Session, ReportScope, datetime, dict], ReportPage]
 
 # key -> (title in the navigation, builder). Each page module adds its line.
-PAGES: dict[str, tuple[str, Builder]] = {}
+PAGES: dict[str, tuple[str, Builder]] = {
+    "works": ("What works", works.page),
+}
 
 # `flask report NAME` -> (page key, table name).
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    **{name: ("works", name) for name in works.TABLES},
+}
 
 
 def build(
