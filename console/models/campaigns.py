@@ -246,6 +246,8 @@ class Message(TeamOwned, db.Model):
         Index("ix_messages_batch_status", "batch_id", "status"),
         Index("ix_messages_due", "status", "due_at"),
         Index("ix_messages_team_to_sent", "team_id", "to_e164", "sent_at"),
+        # The reports read a team's texts sent in a range of days.
+        Index("ix_messages_team_sent", "team_id", "sent_at"),
         Index("ix_messages_sender_sent", "sender_id", "sent_at"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
         Index("ix_messages_lead", "lead_id"),

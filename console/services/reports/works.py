@@ -22,12 +22,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Numeric,
+    String,
     and_,
     case,
+    cast,
     distinct,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -55,73 +60,105 @@ from console.services.replies.classify import POSITIVE_LABELS
 from console.services.reports.costs import ZERO, ai_cost, message_cost
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import Column, ReportPage, Table, rate
+from console.services.sql import without_jit
 from console.services.tracing.apply import source_label
 from console.services.tracing.pass_reports import ACCEPTED, provider_tallies
 
 CARRIER_FILTERED = 30007
-REPLY, POSITIVE, OPT_OUT = "reply", "positive", "opt_out"
+REPLY, POSITIVE, OPT_OUT, DRAFT = "reply", "positive", "opt_out", "draft"
+TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens")
 
 
 # ---------------------------------------------------------------- replies and opt-outs
 
 
-def answered_texts(team_id: int, since=None):
-    """SQL (a subquery): each reply, positive reply and opt-out of the team, with the
+def answered_texts(team_id: int, since=None, *, numbers=None, with_drafts: bool = False):
+    """SQL (a CTE): each reply, positive reply and opt-out of the team, with the
     campaign text it answered (`message_id`): the latest sent to its number before it.
-    `since` leaves out texts sent before it (and so anything answering them)."""
-    events = union_all(
+    `since` leaves out texts sent before it (and so anything answering them); `numbers`
+    (a SELECT of E.164 numbers), events from other numbers. With `with_drafts`, also
+    each draft written for a reply (kind "draft", with its model and tokens), answering
+    what its reply answered."""
+    blank = [literal("").label("model"), *(literal(0).label(k) for k in TOKENS)]
+    branches = [
         select(
             literal(REPLY).label("kind"),
             InboundMessage.id.label("event_id"),
             InboundMessage.from_e164.label("e164"),
             InboundMessage.received_at.label("at"),
-        ).where(InboundMessage.team_id == team_id, *_after(InboundMessage.received_at, since)),
+            *blank,
+        ).where(
+            InboundMessage.team_id == team_id,
+            *_after(InboundMessage.received_at, since),
+            *_among(InboundMessage.from_e164, numbers),
+        ),
         select(
             literal(POSITIVE),
             InboundMessage.id,
             InboundMessage.from_e164,
             InboundMessage.received_at,
+            *blank,
         )
         .join(InboxItem, InboxItem.inbound_id == InboundMessage.id)
         .where(
             InboundMessage.team_id == team_id,
             InboxItem.label.in_(POSITIVE_LABELS),
             *_after(InboundMessage.received_at, since),
+            *_among(InboundMessage.from_e164, numbers),
         ),
-        select(literal(OPT_OUT), ConsentEvent.id, ConsentEvent.e164, ConsentEvent.at).where(
+        select(literal(OPT_OUT), ConsentEvent.id, ConsentEvent.e164, ConsentEvent.at, *blank).where(
             ConsentEvent.team_id == team_id,
             ConsentEvent.kind == "opt_out",
             *_after(ConsentEvent.at, since),
+            *_among(ConsentEvent.e164, numbers),
         ),
-    ).subquery("events")
-    latest = func.row_number().over(
-        partition_by=(events.c.kind, events.c.event_id),
-        order_by=(Message.sent_at.desc(), Message.id.desc()),
+    ]
+    if with_drafts:
+        branches.append(
+            select(
+                literal(DRAFT),
+                Draft.id,
+                InboundMessage.from_e164,
+                InboundMessage.received_at,
+                Draft.model,
+                Draft.input_tokens,
+                Draft.output_tokens,
+                Draft.cache_read_tokens,
+            )
+            .join(InboxItem, InboxItem.id == Draft.item_id)
+            .join(InboundMessage, InboundMessage.id == InboxItem.inbound_id)
+            .where(
+                Draft.team_id == team_id,
+                *_after(InboundMessage.received_at, since),
+                *_among(InboundMessage.from_e164, numbers),
+            )
+        )
+    events = union_all(*branches).subquery("events")
+    # The latest campaign text to the number before the event: one index probe of
+    # ix_messages_team_to_sent an event.
+    latest = (
+        select(Message.id)
+        .where(
+            Message.team_id == team_id,
+            Message.to_e164 == events.c.e164,
+            Message.sent_at <= events.c.at,
+            *_after(Message.sent_at, since),
+            Message.kind == "campaign",
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+        .correlate(events)
+        .scalar_subquery()
     )
-    ranked = (
+    return _materialized(
         select(
             events.c.kind,
             events.c.event_id,
-            Message.id.label("message_id"),
-            latest.label("rank"),
-        )
-        .join(
-            Message,
-            and_(
-                Message.team_id == team_id,
-                Message.to_e164 == events.c.e164,
-                Message.kind == "campaign",
-                Message.sent_at.is_not(None),
-                Message.sent_at <= events.c.at,
-                *_after(Message.sent_at, since),
-            ),
-        )
-        .subquery("ranked")
-    )
-    return (
-        select(ranked.c.kind, ranked.c.event_id, ranked.c.message_id)
-        .where(ranked.c.rank == 1)
-        .subquery("answered")
+            events.c.model,
+            *(events.c[k] for k in TOKENS),
+            latest.label("message_id"),
+        ),
+        "answered",
     )
 
 
@@ -129,12 +166,32 @@ def _after(column, since) -> list:
     return [] if since is None else [column >= since]
 
 
+def _among(column, numbers) -> list:
+    return [] if numbers is None else [column.in_(numbers)]
+
+
 def replied_leads(session: Session, team_id: int, campaign_ids: list[int]) -> dict[int, int]:
     """Per campaign (any time): the leads whose reply answered one of its texts (the
     campaign page's "Replied", by the same rule as the report)."""
     if not campaign_ids:
         return {}
-    answered = answered_texts(team_id)
+    # Nothing before the campaigns' first text can answer one of them.
+    first_text = session.scalar(
+        select(func.min(Message.sent_at)).where(
+            Message.team_id == team_id, Message.campaign_id.in_(campaign_ids)
+        )
+    )
+    if first_text is None:
+        return {}
+    # One campaign's replies are looked for among the numbers it texted; for many, a
+    # list of every number they texted costs more than it saves.
+    numbers = None
+    if len(campaign_ids) == 1:
+        numbers = select(Message.to_e164).where(
+            Message.team_id == team_id, Message.campaign_id == campaign_ids[0]
+        )
+    without_jit(session)
+    answered = answered_texts(team_id, first_text, numbers=numbers)
     return dict(
         session.execute(
             select(Message.campaign_id, func.count(distinct(Message.lead_id)))
@@ -211,64 +268,112 @@ def _text_filters(scope: ReportScope) -> list[ColumnElement]:
     return conditions
 
 
+# The groupings of texts the page shows: table -> the Message columns of its key.
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "campaigns": ("campaign_id",),
+    "templates": ("template_id", "variant"),
+    "senders": ("sender_id",),
+}
+
+
 def text_figures(
-    session: Session, scope: ReportScope, keys: Iterable, prices: dict
-) -> dict[tuple, TextFigures]:
-    """The scope's campaign texts grouped by `keys` (Message columns): sent, delivered,
-    leads texted, 30007s, SMS cost; leads that replied, replied positively and opted out;
-    and the AI spent drafting answers to replies to them."""
-    keys = list(keys)
-    in_range = [
-        Message.team_id == scope.team_id,
-        Message.kind == "campaign",
-        Message.sent_at >= scope.start,
-        Message.sent_at < scope.end,
-        *_text_filters(scope),
+    session: Session, scope: ReportScope, prices: dict
+) -> dict[str, dict[tuple, TextFigures]]:
+    """The scope's campaign texts by each of `GROUPINGS`: sent, delivered, leads texted,
+    30007s, SMS cost; leads that replied, replied positively and opted out; and the AI
+    spent drafting answers to those replies. One statement: the range's texts are read
+    once, and each reply's text looked up once."""
+    without_jit(session)
+    texts = _materialized(
+        select(
+            Message.id,
+            Message.campaign_id,
+            Message.template_id,
+            Message.variant,
+            Message.sender_id,
+            Message.lead_id,
+            Message.to_e164,
+            case((Message.status == "delivered", 1), else_=0).label("delivered"),
+            case((Message.error_code == CARRIER_FILTERED, 1), else_=0).label("filtered"),
+            message_cost().label("cost"),
+        ).where(
+            Message.team_id == scope.team_id,
+            Message.kind == "campaign",
+            Message.sent_at >= scope.start,
+            Message.sent_at < scope.end,
+            *_text_filters(scope),
+        ),
+        "texts",
+    )
+    answered = answered_texts(
+        scope.team_id, scope.start, numbers=select(texts.c.to_e164), with_drafts=True
+    )
+    pairs = _materialized(
+        select(texts, answered.c.kind, answered.c.model, *(answered.c[k] for k in TOKENS)).join(
+            answered, answered.c.message_id == texts.c.id
+        ),
+        "pairs",
+    )
+    parts = [
+        _grouped(name, rows, about_texts)
+        for name in GROUPINGS
+        for rows, about_texts in ((texts, True), (pairs, False))
     ]
-    found: dict[tuple, TextFigures] = {}
-    for *key, sent, delivered, leads, filtered, cost in session.execute(
-        select(
-            *keys,
-            func.count(Message.id),
-            func.sum(case((Message.status == "delivered", 1), else_=0)),
-            func.count(distinct(Message.lead_id)),
-            func.sum(case((Message.error_code == CARRIER_FILTERED, 1), else_=0)),
-            func.sum(message_cost()),
-        )
-        .where(*in_range)
-        .group_by(*keys)
-    ):
-        found[tuple(key)] = TextFigures(
-            sent, delivered or 0, leads, filtered or 0, Decimal(cost or 0)
-        )
-    answered = answered_texts(scope.team_id, scope.start)
-    for *key, kind, leads in session.execute(
-        select(*keys, answered.c.kind, func.count(distinct(Message.lead_id)))
-        .join(answered, answered.c.message_id == Message.id)
-        .where(*in_range)
-        .group_by(*keys, answered.c.kind)
-    ):
-        figures = found.setdefault(tuple(key), TextFigures())
-        setattr(
-            figures, {REPLY: "replied", POSITIVE: "positive", OPT_OUT: "opted_out"}[kind], leads
-        )
-    for *key, model, tokens_in, tokens_out, tokens_cached in session.execute(
-        select(
-            *keys,
-            Draft.model,
-            func.sum(Draft.input_tokens),
-            func.sum(Draft.output_tokens),
-            func.sum(Draft.cache_read_tokens),
-        )
-        .join(answered, answered.c.message_id == Message.id)
-        .join(InboxItem, InboxItem.inbound_id == answered.c.event_id)
-        .join(Draft, Draft.item_id == InboxItem.id)
-        .where(*in_range, answered.c.kind == REPLY, Draft.team_id == scope.team_id)
-        .group_by(*keys, Draft.model)
-    ):
-        figures = found.setdefault(tuple(key), TextFigures())
-        figures.ai_cost += ai_cost(prices, model, tokens_in, tokens_out, tokens_cached)
+    found: dict[str, dict[tuple, TextFigures]] = {name: {} for name in GROUPINGS}
+    counted = {REPLY: "replied", POSITIVE: "positive", OPT_OUT: "opted_out"}
+    for (
+        name,
+        k1,
+        k2,
+        kind,
+        model,
+        leads,
+        count,
+        delivered,
+        filtered,
+        cost,
+        *tokens,
+    ) in session.execute(union_all(*parts)):
+        figures = found[name].setdefault((k1, k2)[: len(GROUPINGS[name])], TextFigures())
+        if not kind:
+            figures.sent, figures.delivered, figures.leads = count, delivered or 0, leads
+            figures.filtered, figures.sms_cost = filtered or 0, Decimal(cost or 0)
+        elif kind == DRAFT:
+            figures.ai_cost += ai_cost(prices, model, *(int(t or 0) for t in tokens))
+        else:
+            setattr(figures, counted[kind], leads)
     return found
+
+
+def _grouped(name: str, rows, about_texts: bool):
+    """One part of `text_figures`' statement: the CTE `rows` (texts, or answered texts
+    with their kind) grouped by `name`'s key; the columns of both kinds line up."""
+    key = [rows.c[column] for column in GROUPINGS[name]]
+    second = key[1] if len(key) > 1 else cast(null(), String)
+    whole, money = cast(null(), BigInteger), cast(null(), Numeric)
+    if about_texts:
+        kind = [literal(""), literal("")]
+        sums = [func.sum(rows.c.delivered), func.sum(rows.c.filtered), func.sum(rows.c.cost)]
+        sums += [whole] * len(TOKENS)
+        extra = []
+    else:
+        kind = extra = [rows.c.kind, rows.c.model]
+        sums = [whole, whole, money, *(func.sum(rows.c[k]) for k in TOKENS)]
+    return select(
+        literal(name).label("grouping"),
+        key[0].label("k1"),
+        second.label("k2"),
+        kind[0].label("kind"),
+        kind[1].label("model"),
+        func.count(distinct(rows.c.lead_id)).label("leads"),
+        func.count().label("count"),
+        *(value.label(f"v{i}") for i, value in enumerate(sums)),
+    ).group_by(*key, *extra)
+
+
+def _materialized(query, name: str):
+    """`query` as a CTE computed once for the statement (PostgreSQL and SQLite)."""
+    return query.cte(name).prefix_with("MATERIALIZED")
 
 
 TEXT_COLUMNS = [
@@ -307,9 +412,8 @@ def _totals(label_key: str, label: str, figures: Iterable[TextFigures]) -> dict:
     return {label_key: label, **total.row()}
 
 
-def campaigns_table(session: Session, scope: ReportScope, prices: dict) -> Table:
+def campaigns_table(session: Session, scope: ReportScope, found: dict) -> Table:
     """By campaign: the texts' figures (`text_figures`), linked to each campaign."""
-    found = text_figures(session, scope, [Message.campaign_id], prices)
     names = dict(
         session.execute(
             select(Campaign.id, Campaign.name).where(
@@ -335,9 +439,8 @@ def campaigns_table(session: Session, scope: ReportScope, prices: dict) -> Table
     )
 
 
-def templates_table(session: Session, scope: ReportScope, prices: dict) -> Table:
+def templates_table(session: Session, scope: ReportScope, found: dict) -> Table:
     """By template and variant: the texts' figures, linked to each template."""
-    found = text_figures(session, scope, [Message.template_id, Message.variant], prices)
     names = dict(
         session.execute(
             select(MessageTemplate.id, MessageTemplate.name).where(
@@ -370,9 +473,8 @@ def templates_table(session: Session, scope: ReportScope, prices: dict) -> Table
     )
 
 
-def senders_table(session: Session, scope: ReportScope, prices: dict) -> Table:
+def senders_table(session: Session, scope: ReportScope, found: dict) -> Table:
     """By sender: volume, delivery, 30007 and opt-out rates, and whether it is paused now."""
-    found = text_figures(session, scope, [Message.sender_id], prices)
     senders = {
         sender.id: sender
         for sender in session.scalars(
@@ -592,7 +694,8 @@ def imports_table(session: Session, scope: ReportScope) -> Table:
         func.sum(message_cost()),
         where=[lambda q: q.join(Message, and_(Message.lead_id == members.c.lead_id, *texts))],
     )
-    answered = answered_texts(scope.team_id)
+    numbers = select(Message.to_e164).join(members, members.c.lead_id == Message.lead_id)
+    answered = answered_texts(scope.team_id, numbers=numbers.where(*texts))
     replied = per_import(
         func.count(distinct(Message.lead_id)),
         where=[
@@ -783,16 +886,17 @@ def page(session: Session, scope: ReportScope, now, prices: dict) -> ReportPage:
     notes = []
     if scope.pipeline_id:
         notes.append("The pipeline filter does not apply to this page: it compares sources.")
+    texts = text_figures(session, scope, prices)
     return ReportPage(
         "works",
         "What works",
         [
-            campaigns_table(session, scope, prices),
-            templates_table(session, scope, prices),
+            campaigns_table(session, scope, texts["campaigns"]),
+            templates_table(session, scope, texts["templates"]),
             personas_table(session, scope),
             imports_table(session, scope),
             providers_table(session, scope),
-            senders_table(session, scope, prices),
+            senders_table(session, scope, texts["senders"]),
         ],
         notes=notes,
     )
