@@ -63,9 +63,23 @@ class World:
     i2: ImportJob
 
 
-def text(world_team, lead, n, campaign, template, sender, variant, at, *, status="delivered",
-         price=Decimal("0.0100"), estimate=Decimal("0.0080"), error=None, kind="campaign",
-         conversation=None) -> Message:  # fmt: skip
+def text(
+    world_team,
+    lead,
+    n,
+    campaign,
+    template,
+    sender,
+    variant,
+    at,
+    *,
+    status="delivered",
+    price=Decimal("0.0100"),
+    estimate=Decimal("0.0080"),
+    error=None,
+    kind="campaign",
+    conversation=None,
+) -> Message:
     message = Message(
         team_id=world_team.id,
         kind=kind,
@@ -156,7 +170,13 @@ def build_world(crew: TeamUsers, *, label: str = "") -> World:
         team_id=team.id, name="Fall owners", persona="CATHY", template_id=t2.id, sender_id=s2.id
     )
     at = datetime(2026, 1, 2, 15, 0, tzinfo=UTC)
-    i1 = ImportJob(team_id=team.id, filename="texas.csv", stored_path="x", list_price=Decimal(100), created_at=at)  # fmt: skip
+    i1 = ImportJob(
+        team_id=team.id,
+        filename="texas.csv",
+        stored_path="x",
+        list_price=Decimal(100),
+        created_at=at,
+    )
     i2 = ImportJob(team_id=team.id, filename="ohio.csv", stored_path="y", created_at=at)
     db.session.add_all([c1, c2, i1, i2])
     db.session.flush()
@@ -166,8 +186,13 @@ def build_world(crew: TeamUsers, *, label: str = "") -> World:
         lead.sources[0].import_id = (i1 if n <= 4 else i2).id
         leads[n] = lead
     conversations = {
-        n: Conversation(team_id=team.id, e164=mobile(n), lead_id=leads[n].id, sender_id=s1.id,
-                        campaign_id=(c1 if n <= 4 else c2).id)  # fmt: skip
+        n: Conversation(
+            team_id=team.id,
+            e164=mobile(n),
+            lead_id=leads[n].id,
+            sender_id=s1.id,
+            campaign_id=(c1 if n <= 4 else c2).id,
+        )
         for n in range(1, 7)
     }
     db.session.add_all(conversations.values())
@@ -186,14 +211,34 @@ def build_world(crew: TeamUsers, *, label: str = "") -> World:
     reply(team, conversations[6], 6, BEFORE + h, "QUESTION")
     # Lead 1: interested, GIANNA's draft sent as drafted, then a callback request.
     item = reply(team, conversations[1], 1, DAY + h, "POSITIVE")
-    sent = text(team, leads[1], 1, None, None, s1, "A", DAY + 2 * h, kind="reply",
-                conversation=conversations[1])  # fmt: skip
+    sent = text(
+        team,
+        leads[1],
+        1,
+        None,
+        None,
+        s1,
+        "A",
+        DAY + 2 * h,
+        kind="reply",
+        conversation=conversations[1],
+    )
     draft(team, item, "GIANNA", "sent", tokens=(1000, 200, 0), message=sent)
     reply(team, conversations[1], 1, DAY + 26 * h, "CALLBACK_REQUEST")
     # Lead 2: a question; CATHY's draft sent edited (no answer), GIANNA's discarded.
     item = reply(team, conversations[2], 2, DAY + h, "QUESTION")
-    sent = text(team, leads[2], 2, None, None, s1, "A", DAY + 3 * h, kind="reply",
-                conversation=conversations[2])  # fmt: skip
+    sent = text(
+        team,
+        leads[2],
+        2,
+        None,
+        None,
+        s1,
+        "A",
+        DAY + 3 * h,
+        kind="reply",
+        conversation=conversations[2],
+    )
     draft(team, item, "CATHY", "sent", edited=True, tokens=(2000, 400, 0), message=sent)
     draft(team, item, "GIANNA", "discarded")
     # Lead 4: STOP.
@@ -215,19 +260,37 @@ def build_world(crew: TeamUsers, *, label: str = "") -> World:
         (5, "Beta", "hit", "0.15", "mobile"),
     ):
         db.session.add(
-            SkipTraceResult(team_id=team.id, run_id=run.id, lead_id=leads[n].id,
-                            provider_name=provider, outcome=outcome, found=outcome == "hit",
-                            applied=outcome == "hit", cost=Decimal(cost), created_at=DAY)  # fmt: skip
+            SkipTraceResult(
+                team_id=team.id,
+                run_id=run.id,
+                lead_id=leads[n].id,
+                provider_name=provider,
+                outcome=outcome,
+                found=outcome == "hit",
+                applied=outcome == "hit",
+                cost=Decimal(cost),
+                created_at=DAY,
+            )
         )
         if line:
             number = f"+1737555{n:02d}{len(provider):02d}"
             db.session.add(
-                Phone(team_id=team.id, owner_id=leads[n].owner_id, e164=number, kind="mobile",
-                      line_type=line, textable=line == "mobile", source=f"skiptrace:{provider}")  # fmt: skip
+                Phone(
+                    team_id=team.id,
+                    owner_id=leads[n].owner_id,
+                    e164=number,
+                    kind="mobile",
+                    line_type=line,
+                    textable=line == "mobile",
+                    source=f"skiptrace:{provider}",
+                )
             )
-            db.session.add(PhoneCheck(team_id=team.id, e164=number, source="twilio",
-                                      cost=Decimal("0.005")))  # fmt: skip
-    db.session.add(PhoneCheck(team_id=team.id, e164=mobile(1), source="twilio", cost=Decimal("0.005")))  # fmt: skip
+            db.session.add(
+                PhoneCheck(team_id=team.id, e164=number, source="twilio", cost=Decimal("0.005"))
+            )
+    db.session.add(
+        PhoneCheck(team_id=team.id, e164=mobile(1), source="twilio", cost=Decimal("0.005"))
+    )
     make_deal(team.id, leads[1], at=DAY + 30 * h)
     make_deal(team.id, leads[5], at=DAY + 30 * h)
     db.session.commit()
@@ -259,11 +322,18 @@ def test_campaigns_every_figure_and_total(world):
     # Spring: 5 texts to 4 leads, 3 delivered, one 30007; leads 1, 2, 4 replied, lead 1
     # positively, lead 4 opted out. SMS 4 x $0.01 + $0.008; AI: GIANNA's $0.006 (lead 1)
     # and CATHY's $0.012 (lead 2).
-    assert {k: spring[k] for k in ("sent", "delivered", "leads", "replied", "positive",
-                                   "opted_out", "filtered")} == {  # fmt: skip
-        "sent": 5, "delivered": 4, "leads": 4, "replied": 3, "positive": 1, "opted_out": 1,
+    assert {
+        k: spring[k]
+        for k in ("sent", "delivered", "leads", "replied", "positive", "opted_out", "filtered")
+    } == {
+        "sent": 5,
+        "delivered": 4,
+        "leads": 4,
+        "replied": 3,
+        "positive": 1,
+        "opted_out": 1,
         "filtered": 1,
-    }  # fmt: skip
+    }
     assert spring["reply_rate"] == 3 / 4 and spring["positive_rate"] == 1 / 4
     assert spring["opt_out_rate"] == 1 / 4 and spring["filtered_rate"] == 1 / 5
     assert spring["sms_cost"] == money("0.048") and spring["ai_cost"] == money("0.018")
@@ -297,24 +367,45 @@ def test_templates_by_variant(world):
     assert (b["opted_out"], b["opt_out_rate"], b["filtered_rate"]) == (1, 1 / 2, 0)
     assert b["sms_cost"] == money("0.018") and b["ai_cost"] == money("0.012")
     assert (table.totals["sent"], table.totals["replied"], table.totals["cost"]) == (
-        7, 4, money("0.090"))  # fmt: skip
+        7,
+        4,
+        money("0.090"),
+    )
 
 
 def test_personas(world):
     table = report(world).table("personas")
     rows = {row["persona"]: row for row in table.rows}
     assert rows["GIANNA"] == {
-        "persona": "GIANNA", "drafts": 2, "as_drafted": 1, "as_drafted_rate": 1 / 2,
-        "edited": 0, "edited_rate": 0.0, "replies_after": 1, "positive_after": 1,
-    }  # fmt: skip
+        "persona": "GIANNA",
+        "drafts": 2,
+        "as_drafted": 1,
+        "as_drafted_rate": 1 / 2,
+        "edited": 0,
+        "edited_rate": 0.0,
+        "replies_after": 1,
+        "positive_after": 1,
+    }
     assert rows["CATHY"] == {
-        "persona": "CATHY", "drafts": 2, "as_drafted": 0, "as_drafted_rate": 0.0,
-        "edited": 1, "edited_rate": 1 / 2, "replies_after": 0, "positive_after": 0,
-    }  # fmt: skip
+        "persona": "CATHY",
+        "drafts": 2,
+        "as_drafted": 0,
+        "as_drafted_rate": 0.0,
+        "edited": 1,
+        "edited_rate": 1 / 2,
+        "replies_after": 0,
+        "positive_after": 0,
+    }
     assert table.totals == {
-        "persona": "Total", "drafts": 4, "as_drafted": 1, "as_drafted_rate": 1 / 4,
-        "edited": 1, "edited_rate": 1 / 4, "replies_after": 1, "positive_after": 1,
-    }  # fmt: skip
+        "persona": "Total",
+        "drafts": 4,
+        "as_drafted": 1,
+        "as_drafted_rate": 1 / 4,
+        "edited": 1,
+        "edited_rate": 1 / 4,
+        "replies_after": 1,
+        "positive_after": 1,
+    }
     only = report(world, persona="CATHY").table("personas")
     assert [row["persona"] for row in only.rows] == ["CATHY"]
 
@@ -347,13 +438,23 @@ def test_providers_reuse_the_pass_definitions(world):
     table = report(world).table("providers")
     rows = {row["provider"]: row for row in table.rows}
     assert rows["Acme"] == {
-        "provider": "Acme", "searches": 3, "hits": 1, "hit_rate": 1 / 2,
-        "verified_mobiles": 1, "cost": money("0.20"), "cost_per_verified_mobile": money("0.20"),
-    }  # fmt: skip
+        "provider": "Acme",
+        "searches": 3,
+        "hits": 1,
+        "hit_rate": 1 / 2,
+        "verified_mobiles": 1,
+        "cost": money("0.20"),
+        "cost_per_verified_mobile": money("0.20"),
+    }
     assert rows["Beta"] == {
-        "provider": "Beta", "searches": 2, "hits": 2, "hit_rate": 1.0,
-        "verified_mobiles": 1, "cost": money("0.30"), "cost_per_verified_mobile": money("0.30"),
-    }  # fmt: skip
+        "provider": "Beta",
+        "searches": 2,
+        "hits": 2,
+        "hit_rate": 1.0,
+        "verified_mobiles": 1,
+        "cost": money("0.30"),
+        "cost_per_verified_mobile": money("0.30"),
+    }
     assert table.totals["searches"] == 5 and table.totals["hit_rate"] == 3 / 4
     assert table.totals["cost_per_verified_mobile"] == money("0.25")
 
@@ -363,7 +464,11 @@ def test_senders_with_the_paused_one(world):
     rows = {row["sender"].split(" (")[0]: row for row in table.rows}
     austin, dallas = rows["Austin line"], rows["Dallas line"]
     assert (austin["sent"], austin["delivered"], austin["filtered"], austin["opted_out"]) == (
-        5, 4, 1, 1)  # fmt: skip
+        5,
+        4,
+        1,
+        1,
+    )
     assert austin["delivery_rate"] == 4 / 5 and austin["opt_out_rate"] == 1 / 4
     assert austin["paused"] == ""
     assert dallas["paused"] == "Paused: 30007 rate climbed"
@@ -384,9 +489,13 @@ def test_campaign_page_replied_reads_the_report_rule(world, client):
     # The page counted the conversations of replies: a reply the webhook has stored but
     # no job has matched to its conversation yet (or whose matching failed) was missed,
     # and a conversation's campaign took replies that answered another campaign's text.
-    waiting = InboundMessage(team_id=world.crew.team.id, provider_sid="SMwait",
-                             from_e164=mobile(3), body="Who is this?",
-                             received_at=DAY + timedelta(hours=5))  # fmt: skip
+    waiting = InboundMessage(
+        team_id=world.crew.team.id,
+        provider_sid="SMwait",
+        from_e164=mobile(3),
+        body="Who is this?",
+        received_at=DAY + timedelta(hours=5),
+    )
     db.session.add(waiting)
     db.session.commit()
     stats = campaigns.campaign_stats(db.session, [world.c1.id, world.c2.id])
@@ -418,8 +527,7 @@ def test_page_and_csv_for_managers_only(world, client):
 def test_operators_and_reviewers_are_refused(world, client, role):
     login(client, world.crew.by_role(role))
     assert client.get("/reports/works", query_string=RANGE).status_code in (403, 404)
-    assert client.get("/reports/works/campaigns.csv", query_string=RANGE).status_code in (
-        403, 404)  # fmt: skip
+    assert client.get("/reports/works/campaigns.csv", query_string=RANGE).status_code in (403, 404)
 
 
 def test_admins_see_it(world, client):
@@ -429,14 +537,30 @@ def test_admins_see_it(world, client):
 
 @pytest.mark.parametrize(
     ("name", "first_cell"),
-    [("campaigns", "Fall owners"), ("templates", "Nudge"), ("personas", "CATHY"),
-     ("imports", "texas.csv"), ("providers", "Acme"), ("senders", "Austin line")],
-)  # fmt: skip
+    [
+        ("campaigns", "Fall owners"),
+        ("templates", "Nudge"),
+        ("personas", "CATHY"),
+        ("imports", "texas.csv"),
+        ("providers", "Acme"),
+        ("senders", "Austin line"),
+    ],
+)
 def test_report_command_for_each_table(world, runner, name, first_cell):
     assert pages.COMMANDS[name] == ("works", name)
     result = runner.invoke(
-        args=["report", name, "--team", world.crew.team.name,
-              "--since", FIRST.isoformat(), "--until", LAST.isoformat(), "-o", "-"]  # fmt: skip
+        args=[
+            "report",
+            name,
+            "--team",
+            world.crew.team.name,
+            "--since",
+            FIRST.isoformat(),
+            "--until",
+            LAST.isoformat(),
+            "-o",
+            "-",
+        ]
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
@@ -444,3 +568,9 @@ def test_report_command_for_each_table(world, runner, name, first_cell):
     assert rows[0] == table.header()
     assert rows[1][0].startswith(first_cell)
     assert len(rows) == 1 + len(table.rows)
+
+
+def test_the_pipeline_filter_is_said_not_to_apply(world):
+    assert report(world).notes == []
+    notes = report(world, pipeline_id=1).notes
+    assert notes == ["The pipeline filter does not apply to this page: it compares sources."]

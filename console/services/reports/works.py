@@ -427,7 +427,7 @@ def campaigns_table(session: Session, scope: ReportScope, found: dict) -> Table:
             "link": f"/campaigns/{cid}" if cid in names else "",
             **figures.row(),
         }
-        for (cid,), figures in sorted(found.items(), key=lambda kv: names.get(kv[0][0], ""))
+        for (cid,), figures in sorted(found.items(), key=lambda kv: _last_if_none(names, kv[0][0]))
     ]
     return Table(
         "campaigns",
@@ -437,6 +437,11 @@ def campaigns_table(session: Session, scope: ReportScope, found: dict) -> Table:
         _totals("campaign", "Total", found.values()),
         _rules_note(),
     )
+
+
+def _last_if_none(names: dict, key) -> tuple:
+    """Sort by name, rows without a known name last."""
+    return (key not in names, names.get(key, ""))
 
 
 def templates_table(session: Session, scope: ReportScope, found: dict) -> Table:
@@ -449,7 +454,9 @@ def templates_table(session: Session, scope: ReportScope, found: dict) -> Table:
             )
         ).all()
     )
-    ordered = sorted(found.items(), key=lambda kv: (names.get(kv[0][0], ""), kv[0][1] or ""))
+    ordered = sorted(
+        found.items(), key=lambda kv: (*_last_if_none(names, kv[0][0]), kv[0][1] or "")
+    )
     rows = [
         {
             "template": names.get(tid, "(no template)"),
