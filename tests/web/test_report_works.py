@@ -574,3 +574,12 @@ def test_the_pipeline_filter_is_said_not_to_apply(world):
     assert report(world).notes == []
     notes = report(world, pipeline_id=1).notes
     assert notes == ["The pipeline filter does not apply to this page: it compares sources."]
+
+
+def test_the_reports_index_opens_a_page_keeping_only_the_scope(world, client):
+    login(client, world.crew.manager)
+    response = client.get("/reports/", query_string=RANGE | {"endpoint": "x", "campaign": "7"})
+    assert response.status_code == 302
+    assert response.location.startswith("/reports/")
+    assert "since=2026-01-01" in response.location and "campaign=7" in response.location
+    assert "endpoint" not in response.location
