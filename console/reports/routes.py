@@ -52,7 +52,8 @@ def index():
     if not pages.PAGES:
         abort(404)
     first = next(iter(pages.PAGES))
-    return redirect(url_for("reports.page", key=first, **request.args))
+    # Only the scope's own arguments: any other name (`endpoint`...) would clash.
+    return redirect(url_for("reports.page", key=first, **_scope().as_args()))
 
 
 @bp.get("/<key>")

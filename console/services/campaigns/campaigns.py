@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from console.models import (
     Business,
     Campaign,
-    Conversation,
     Enrollment,
-    InboundMessage,
     Lead,
     Message,
     MessageTemplate,
@@ -558,47 +556,18 @@ def change_status(session: Session, campaign: Campaign, action: str) -> None:
 
 
 def replied_numbers(session: Session, campaign_ids: list[int]) -> dict[int, int]:
-    """Per campaign: how many numbers texted back after the campaign texted them.
+    """Per campaign: the leads whose reply answered one of its texts, by the reports'
+    rule (`reports.works.replied_leads`): a reply answers the latest campaign text sent
+    to its number before it, and counts once per lead, whenever it came."""
+    from console.services.reports.works import replied_leads
 
-    A reply counts for a campaign when its conversation is the campaign's, or when it
-    came from a number after one of the campaign's texts went to it. Replies are read
-    from the inbound texts themselves, so a reply after the last touch (the enrollment
-    already finished) still counts.
-    """
-    if not campaign_ids:
-        return {}
-    by_conversation = (
-        select(
-            Conversation.campaign_id.label("campaign_id"),
-            InboundMessage.conversation_id.label("conversation_id"),
-        )
-        .join(Conversation, Conversation.id == InboundMessage.conversation_id)
-        .where(Conversation.campaign_id.in_(campaign_ids))
-    )
-    after_a_text = (
-        select(
-            Message.campaign_id.label("campaign_id"),
-            InboundMessage.conversation_id.label("conversation_id"),
-        )
-        .join(
-            Message,
-            and_(
-                Message.team_id == InboundMessage.team_id,
-                Message.to_e164 == InboundMessage.from_e164,
-                Message.sent_at.is_not(None),
-                Message.sent_at <= InboundMessage.received_at,
-            ),
-        )
-        .where(Message.campaign_id.in_(campaign_ids), InboundMessage.conversation_id.is_not(None))
-    )
-    replies = by_conversation.union(after_a_text).subquery()
-    return dict(
-        session.execute(
-            select(
-                replies.c.campaign_id, func.count(func.distinct(replies.c.conversation_id))
-            ).group_by(replies.c.campaign_id)
-        ).all()
-    )
+    teams = session.scalars(
+        select(Campaign.team_id).where(Campaign.id.in_(campaign_ids)).distinct()
+    ).all()
+    found: dict[int, int] = {}
+    for team_id in teams:
+        found |= replied_leads(session, team_id, campaign_ids)
+    return found
 
 
 def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, dict]:

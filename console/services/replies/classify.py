@@ -43,6 +43,7 @@ from console.services.replies.extraction import extract
 __all__ = [
     "LABELS",
     "LABEL_NAMES",
+    "POSITIVE_LABELS",
     "PRECEDENCE",
     "RULES",
     "Classification",
@@ -76,6 +77,13 @@ LABEL_NAMES: dict[str, str] = {
     "LATER": "Later",
     "UNCLEAR": "Unclear",
 }
+# Readings that mean the owner is open to talking: the reports' "positive" replies.
+POSITIVE_LABELS: tuple[str, ...] = (
+    "POSITIVE",
+    "CALLBACK_REQUEST",
+    "PRICE_INQUIRY",
+    "EMAIL_CAPTURE",
+)
 PRECEDENCE: tuple[str, ...] = (
     "STOP",
     "WRONG_NUMBER",

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from console.services.reports import funnel, operations, response, velocity
+from console.services.reports import funnel, operations, response, velocity, works
 from console.services.reports.scope import ReportScope
 from console.services.reports.tables import ReportPage
 
@@ -19,6 +19,7 @@ Builder = Callable[[Session, ReportScope, datetime, dict], ReportPage]
 # key -> (title in the navigation, builder). Each page module adds its line.
 PAGES: dict[str, tuple[str, Builder]] = {
     "funnel": (funnel.TITLE, funnel.page),
+    "works": ("What works", works.page),
     "response": ("Response time", response.page),
     "velocity": ("Pipeline velocity", velocity.page),
     operations.KEY: (operations.TITLE, operations.page),
@@ -27,6 +28,7 @@ PAGES: dict[str, tuple[str, Builder]] = {
 # `flask report NAME` -> (page key, table name).
 COMMANDS: dict[str, tuple[str, str]] = {
     "funnel": ("funnel", "funnel"),
+    **{name: ("works", name) for name in works.TABLES},
     "reviewers": ("response", "reviewers"),
     "response-times": ("response", "histogram"),
     "velocity": ("velocity", "stages"),

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from console.models import Lead, SkipTraceResult, SkipTraceRun
 from console.services.tenancy import of_team, scoped
 
+# A call whose hit was written onto the lead (the provider the lead's facts came from).
+ACCEPTED = SkipTraceResult.applied.is_(True) & (SkipTraceResult.outcome == "hit")
+
 
 @dataclass
 class ProviderTally:
@@ -83,30 +86,31 @@ def summarize(session: Session, run: SkipTraceRun) -> PassSummary:
         verified_mobiles=counts.get("verified_mobiles", 0),
         lookup_cost=Decimal(counts.get("lookup_cost_micros", 0)) / 1_000_000,
     )
+    summary.providers = provider_tallies(session, SkipTraceResult.run_id == run.id)
+    summary.trace_cost = sum((p.cost for p in summary.providers), Decimal(0))
+    return summary
+
+
+def provider_tallies(session: Session, *conditions) -> list[ProviderTally]:
+    """Each provider's calls, finds, accepted hits, errors and cost over the result rows
+    matching `conditions` (one pass's, or a team's over a range), first called first."""
     rows = session.execute(
         select(
             SkipTraceResult.provider_name,
             func.count(),
             func.sum(case((SkipTraceResult.found.is_(True), 1), else_=0)),
-            func.sum(
-                case(
-                    (SkipTraceResult.applied.is_(True) & (SkipTraceResult.outcome == "hit"), 1),
-                    else_=0,
-                )
-            ),
+            func.sum(case((ACCEPTED, 1), else_=0)),
             func.sum(case((SkipTraceResult.outcome == "error", 1), else_=0)),
             func.sum(SkipTraceResult.cost),
         )
-        .where(SkipTraceResult.run_id == run.id)
+        .where(*conditions)
         .group_by(SkipTraceResult.provider_name)
         .order_by(func.min(SkipTraceResult.id))
     ).all()
-    for name, calls, found, accepted, errors, cost in rows:
-        summary.providers.append(
-            ProviderTally(name, calls, found or 0, accepted or 0, errors or 0, cost or Decimal(0))
-        )
-    summary.trace_cost = sum((p.cost for p in summary.providers), Decimal(0))
-    return summary
+    return [
+        ProviderTally(name, calls, found or 0, accepted or 0, errors or 0, cost or Decimal(0))
+        for name, calls, found, accepted, errors, cost in rows
+    ]
 
 
 def found_leads(
