@@ -37,6 +37,7 @@ from console.services import audit
 from console.services.campaigns import segments
 from console.services.deals import deals, tasks
 from console.services.replies import contacts, drafting, personas, priority, reading
+from console.services.replies.classify import POSITIVE_LABELS
 from console.services.sending import sequences
 from console.services.sending.compliance import Gate, recipient_of
 from console.services.sending.delivery import suppress_number
@@ -49,7 +50,8 @@ AUTO_SEND_NEVER = frozenset(
 )
 WORKING_STATES = ("open", "escalated")
 # Labels that make a lead "interested"; statuses a reply may move forward from.
-INTERESTED = frozenset({"POSITIVE", "CALLBACK_REQUEST", "PRICE_INQUIRY", "EMAIL_CAPTURE"})
+# The readings of an owner who wants to talk (classify.POSITIVE_LABELS: one home).
+INTERESTED = frozenset(POSITIVE_LABELS)
 REPLY_MOVES = ("new", "ready", "contacted", "replied")
 READ_AGAIN = "a newer text arrived; read again"
 # A reading that failed or timed out this often is not tried again: a person reads it.

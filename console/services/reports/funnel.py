@@ -37,7 +37,7 @@ from console.models import (
     PipelineStage,
     SkipTraceResult,
 )
-from console.services.replies.inbox import INTERESTED
+from console.services.replies.classify import POSITIVE_LABELS
 from console.services.reports import days
 from console.services.reports.costs import ZERO, ai_cost, message_cost, model_prices
 from console.services.reports.scope import ReportScope
@@ -215,7 +215,7 @@ def step_counts(session: Session, scope: ReportScope) -> dict[str, int]:
         "positive": leads(
             InboxItem.lead_id,
             InboxItem.team_id == team_id,
-            InboxItem.label.in_(sorted(INTERESTED)),
+            InboxItem.label.in_(POSITIVE_LABELS),
             *within(InboxItem.created_at),
         ),
         "deal": leads(Deal.lead_id, *deals),
