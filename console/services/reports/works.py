@@ -80,6 +80,10 @@ def answered_texts(team_id: int, since=None, *, numbers=None, with_drafts: bool 
     each draft written for a reply (kind "draft", with its model and tokens), answering
     what its reply answered."""
     blank = [literal("").label("model"), *(literal(0).label(k) for k in TOKENS)]
+    if numbers is not None:
+        # Each number once, worked out once for every branch below.
+        wanted = _materialized(numbers.distinct(), "numbers")
+        numbers = select(wanted.c[0])
     branches = [
         select(
             literal(REPLY).label("kind"),
@@ -696,21 +700,43 @@ def imports_table(session: Session, scope: ReportScope) -> Table:
             )
         ],
     )
-    texted = per_import(
-        func.count(distinct(Message.lead_id)),
-        func.sum(message_cost()),
-        where=[lambda q: q.join(Message, and_(Message.lead_id == members.c.lead_id, *texts))],
+    # The members' campaign texts, read once: what they cost, and which were answered.
+    member_texts = _materialized(
+        select(
+            members.c.import_id,
+            Message.id,
+            Message.lead_id,
+            Message.to_e164,
+            message_cost().label("cost"),
+        ).join(Message, and_(Message.lead_id == members.c.lead_id, *texts)),
+        "member_texts",
     )
-    numbers = select(Message.to_e164).join(members, members.c.lead_id == Message.lead_id)
-    answered = answered_texts(scope.team_id, numbers=numbers.where(*texts))
-    replied = per_import(
-        func.count(distinct(Message.lead_id)),
-        where=[
-            lambda q: q.join(Message, and_(Message.lead_id == members.c.lead_id, *texts)).join(
-                answered, and_(answered.c.message_id == Message.id, answered.c.kind == REPLY)
-            )
-        ],
+    answered = answered_texts(scope.team_id, numbers=select(member_texts.c.to_e164))
+    texted_part = select(
+        literal(True).label("texted"),
+        member_texts.c.import_id,
+        func.count(distinct(member_texts.c.lead_id)),
+        func.sum(member_texts.c.cost),
+    ).group_by(member_texts.c.import_id)
+    replied_part = (
+        select(
+            literal(False),
+            member_texts.c.import_id,
+            func.count(distinct(member_texts.c.lead_id)),
+            cast(null(), Numeric),
+        )
+        .join(
+            answered,
+            and_(answered.c.message_id == member_texts.c.id, answered.c.kind == REPLY),
+        )
+        .group_by(member_texts.c.import_id)
     )
+    texted, replied = {}, {}
+    for is_texted, import_id, count, cost in session.execute(union_all(texted_part, replied_part)):
+        if is_texted:
+            texted[import_id] = (count, cost)
+        else:
+            replied[import_id] = (count,)
     deals = per_import(
         func.count(distinct(Deal.lead_id)),
         where=[
