@@ -177,11 +177,15 @@ def test_a_crash_with_texts_in_flight_loses_none_and_doubles_none(app, twilio, c
     db.session.rollback()
     went = settled_count(twilio)
     assert 5 <= went < TEXTS  # the texts in flight when it died reached Twilio
+    # Those whose answer was recorded before it died (up to 4; fewer when the machine is
+    # busy and a recording thread had not committed yet); the others were in flight.
+    recorded = sum(1 for m in messages_of(batch.id) if m.provider_sid)
+    assert recorded <= 4
 
     clock.advance(seconds=dispatch.LEASE_SECONDS + 1)
     report = dispatch.run(db.session, batch.id, options(transport, clock, concurrency=8))
 
-    assert report.reconciled == went - 4  # found at Twilio, not sent again
+    assert report.reconciled == went - recorded  # found at Twilio, not sent again
     assert one_each(twilio, outreach.numbers)
     assert statuses(batch.id) == {"sent": TEXTS}
     sids = [m.provider_sid for m in messages_of(batch.id)]
