@@ -352,14 +352,14 @@ def register_report_command(app: Flask) -> None:
         see the list this prints when NAME is not one."""
         from console.models.base import utcnow
         from console.services.reports import pages
-        from console.services.reports.scope import read_scope
+        from console.services.reports.scope import parse_day, read_scope
         from console.services.timezones import local_date, team_zone_name
 
         if name not in pages.COMMANDS:
             names = ", ".join(pages.COMMANDS) or "none yet"
             raise click.BadParameter(f"{name!r} is not a report. Reports: {names}.")
         for flag, text in (("--since", since), ("--until", until)):
-            if text and not _is_day(text):
+            if text and parse_day(text) is None:
                 raise click.BadParameter(f"{flag} {text!r} is not a date (YYYY-MM-DD).")
         team = _team(team_name)
         zone, now = team_zone_name(team), utcnow()
@@ -370,16 +370,6 @@ def register_report_command(app: Flask) -> None:
         table = pages.build(db.session, key, scope, now, prices).table(table_name)
         _write_csv(output, table.header(), table.csv_rows())
         click.echo(f"{table.title}, {scope.label} ({zone}): {len(table.rows)} rows.", err=True)
-
-
-def _is_day(text: str) -> bool:
-    from datetime import date
-
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _export_options(command):

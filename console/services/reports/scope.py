@@ -74,8 +74,8 @@ def read_scope(args: Mapping, team_id: int, zone: str, today: date) -> ReportSco
     """The scope a link asks for: `since`/`until` as YYYY-MM-DD (the last 30 days to
     `today` when missing or not dates; swapped when backwards; at most MAX_DAYS), and
     the filters (ids that are not whole numbers are ignored; queries keep to the team)."""
-    last = _day(args.get("until")) or today
-    first = _day(args.get("since")) or last - timedelta(days=DEFAULT_DAYS - 1)
+    last = parse_day(args.get("until")) or today
+    first = parse_day(args.get("since")) or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         first, last = last, first
     if (last - first).days >= MAX_DAYS:
@@ -93,7 +93,8 @@ def read_scope(args: Mapping, team_id: int, zone: str, today: date) -> ReportSco
     )
 
 
-def _day(text) -> date | None:
+def parse_day(text) -> date | None:
+    """A day typed as YYYY-MM-DD; None when it is not one."""
     try:
         return date.fromisoformat(str(text or "").strip())
     except ValueError:
