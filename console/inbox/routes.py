@@ -16,6 +16,7 @@ from console.models import Campaign, InboxItem, Lead, Role, Sender, Team, User
 from console.models.base import utcnow
 from console.models.campaigns import PERSONAS
 from console.models.replies import DRAFT_SOURCES, RESOLUTIONS
+from console.services import accounts
 from console.services.campaigns import segments
 from console.services.deals import deals, pipelines, tasks
 from console.services.numbers import whole_number
@@ -71,9 +72,7 @@ def _choices() -> dict:
         "campaigns": db.session.scalars(
             select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.name)
         ).all(),
-        "teammates": db.session.scalars(
-            select(User).where(User.team_id == team_id).order_by(User.email)
-        ).all(),
+        "teammates": accounts.teammates(db.session, team_id),
         "sandbox": current_app.config.get("TWILIO_SANDBOX", True),
     }
 

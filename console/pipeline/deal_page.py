@@ -18,6 +18,7 @@ from console.leads.forms import NoteForm
 from console.models import Deal, Note, User
 from console.models.base import utcnow
 from console.pipeline.routes import bp
+from console.services import accounts
 from console.services import phones as phone_service
 from console.services.deals import (
     attribution,
@@ -47,9 +48,7 @@ def _deal_or_404(deal_id: int) -> Deal:
 
 
 def _teammates() -> list[User]:
-    return db.session.scalars(
-        select(User).where(User.team_id == current_user.team_id).order_by(User.email)
-    ).all()
+    return accounts.teammates(db.session, current_user.team_id)
 
 
 def _notes(deal: Deal) -> list[Note]:

@@ -297,6 +297,11 @@ def change_password(
     )
 
 
+def teammates(session: Session, team_id: int) -> list[User]:
+    """A team's users by email: whom a task, a deal or a reply can be given to."""
+    return list(session.scalars(scoped(User, team_id).order_by(User.email)))
+
+
 def team_users(session: Session, team_id: int) -> list[User]:
     """A team's users, admins first, then by email."""
     users = session.scalars(scoped(User, team_id)).all()

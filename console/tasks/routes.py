@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from console.extensions import db
 from console.models import Deal, Lead, Task, User
 from console.models.base import utcnow
 from console.models.records import TASK_KINDS
-from console.services import timezones
+from console.services import accounts, timezones
 from console.services.deals import agenda, tasks
 from console.services.numbers import whole_number
 from console.web import csv_download, render, team_get_or_404
@@ -32,9 +31,7 @@ def _zone() -> str:
 
 
 def _teammates() -> list[User]:
-    return db.session.scalars(
-        select(User).where(User.team_id == current_user.team_id).order_by(User.email)
-    ).all()
+    return accounts.teammates(db.session, current_user.team_id)
 
 
 @dataclass(frozen=True)
